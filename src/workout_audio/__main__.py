@@ -1,0 +1,5 @@
+"""``python -m workout_audio``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,113 @@
+"""PCM in one format everywhere, and ffmpeg to get into it and out of it.
+
+Every piece of the track (speech, tones, silence) is signed 16-bit mono at
+44.1 kHz before it meets another, so nothing is resampled by accident.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import warnings
+from functools import cache
+
+with (
+    warnings.catch_warnings()
+):  # pydub warns at import when ffmpeg is not on PATH; we bring our own
+    warnings.simplefilter("ignore", RuntimeWarning)
+    from pydub import AudioSegment
+    from pydub.silence import detect_leading_silence
+
+from .errors import EncoderError
+
+__all__ = [
+    "CHANNELS",
+    "SAMPLE_RATE_HZ",
+    "SAMPLE_WIDTH_BYTES",
+    "decode_to_pcm",
+    "ffmpeg_exe",
+    "ms_to_samples",
+    "samples_to_ms",
+    "speech_clip",
+]
+
+SAMPLE_RATE_HZ = 44_100
+SAMPLE_WIDTH_BYTES = 2
+CHANNELS = 1
+SILENCE_THRESHOLD_DBFS = -45.0  # quieter than this at either end of a clip is trimmed
+SPEECH_PEAK_DBFS = -1.5  # every clip is brought to this peak, whatever the engine's level
+
+
+@cache
+def ffmpeg_exe() -> str:
+    """The ffmpeg to run: one on PATH if present, else the one in the imageio-ffmpeg wheel.
+
+    Raises:
+        EncoderError: neither is there.
+    """
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError) as error:
+        raise EncoderError(
+            f"ffmpeg not found: install imageio-ffmpeg or put ffmpeg on PATH ({error})"
+        ) from None
+
+
+def ms_to_samples(duration_ms: int) -> int:
+    """Sample index of a time; computed from absolute times, so rounding never drifts."""
+    return duration_ms * SAMPLE_RATE_HZ // 1000
+
+
+def samples_to_ms(samples: int) -> int:
+    """The whole milliseconds that hold ``samples`` samples (rounded up)."""
+    return math.ceil(samples * 1000 / SAMPLE_RATE_HZ)
+
+
+def decode_to_pcm(audio: bytes) -> bytes:
+    """Decode any audio ffmpeg reads (MP3, WAV, ...) to our PCM format.
+
+    Raises:
+        EncoderError: ffmpeg could not run or could not decode the bytes.
+    """
+    command = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
+        "-i", "pipe:0",
+        "-f", "s16le", "-acodec", "pcm_s16le",
+        "-ar", str(SAMPLE_RATE_HZ), "-ac", str(CHANNELS),
+        "pipe:1",
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(command, input=audio, capture_output=True, check=False)
+    except OSError as error:
+        raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
+    if done.returncode != 0 or not done.stdout:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = detail[-1] if detail else f"exit status {done.returncode}"
+        raise EncoderError(f"ffmpeg could not decode speech audio: {reason}")
+    return done.stdout
+
+
+def speech_clip(audio: bytes) -> bytes:
+    """An engine's output as a clean clip: decoded, silence trimmed at both ends, peak-levelled."""
+    segment = AudioSegment(
+        data=decode_to_pcm(audio),
+        sample_width=SAMPLE_WIDTH_BYTES,
+        frame_rate=SAMPLE_RATE_HZ,
+        channels=CHANNELS,
+    )
+    start_ms = detect_leading_silence(segment, silence_threshold=SILENCE_THRESHOLD_DBFS)
+    end_ms = len(segment) - detect_leading_silence(
+        segment.reverse(), silence_threshold=SILENCE_THRESHOLD_DBFS
+    )
+    if end_ms <= start_ms:
+        raise EncoderError("the speech engine returned silence")
+    trimmed = segment[start_ms:end_ms]
+    levelled = trimmed.apply_gain(SPEECH_PEAK_DBFS - trimmed.max_dBFS)
+    faded = levelled.fade_in(5).fade_out(15)
+    return bytes(faded.raw_data)

@@ -1,0 +1,53 @@
+"""Every exception workout-audio raises on purpose.
+
+The CLI turns each of them into one line on stderr and an exit status;
+anything else escaping is a bug.
+"""
+
+from __future__ import annotations
+
+
+class WorkoutAudioError(Exception):
+    """Base class: a problem the user can act on, shown as one line."""
+
+    exit_code = 1
+
+
+class UsageError(WorkoutAudioError):
+    """Bad input from the user: a routine, an option or an output path."""
+
+    exit_code = 2
+
+
+class RoutineError(UsageError):
+    """A routine file is malformed or breaks a rule; names file, line and field."""
+
+    def __init__(self, path: str, line: int | None, field: str, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.message = message
+        where = f"{path}:{line}" if line is not None else path
+        prefix = f"{where}: {field}: " if field else f"{where}: "
+        super().__init__(prefix + message)
+
+
+class RoutineErrors(RoutineError):
+    """Several problems in one routine file; the first is the headline."""
+
+    def __init__(self, errors: list[RoutineError]) -> None:
+        first = errors[0]
+        super().__init__(first.path, first.line, first.field, first.message)
+        self.errors = errors
+
+
+class LengthError(UsageError):
+    """A target length this routine cannot be stretched or squeezed to."""
+
+
+class EngineError(WorkoutAudioError):
+    """A speech engine is unavailable or failed to synthesise a phrase."""
+
+
+class EncoderError(WorkoutAudioError):
+    """ffmpeg is missing, crashed, or could not write the output."""

@@ -1,0 +1,87 @@
+"""The whole flow in two calls: a routine to a timed script with its clips, and on to an MP3."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
+from .render import EncodeOptions, render
+from .routine import Routine
+from .script import Script, make_script, script_phrases
+from .speech import SpeechCache, choose_engine, synthesize_phrases
+from .tags import write_tags
+
+__all__ = ["Prepared", "build", "prepare"]
+
+Progress = Callable[[str, int, int], None]  # stage, done, total
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A scheduled script with the clips it needs, and the voice that made them."""
+
+    script: Script
+    clips: dict[str, bytes]
+    engine: str
+    notice: str | None  # said once to the user, e.g. "using the offline voice"
+
+
+def prepare(
+    routine: Routine,
+    *,
+    engine: str = "auto",
+    length_ms: int | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Prepared:
+    """Synthesise (or fetch from the cache) every phrase and schedule the track.
+
+    Raises:
+        WorkoutAudioError: an engine, length or audio problem, with a one-line message.
+    """
+    voice, notice = choose_engine(engine, routine.language)
+    phrases = script_phrases(routine, length_ms=length_ms)
+    clips = synthesize_phrases(
+        voice,
+        phrases,
+        SpeechCache(cache_dir),
+        progress=(lambda done, total: progress("speech", done, total)) if progress else None,
+    )
+    clip_ms = {text: samples_to_ms(len(pcm) // SAMPLE_WIDTH_BYTES) for text, pcm in clips.items()}
+    script = make_script(routine, clip_ms, length_ms=length_ms)
+    return Prepared(script=script, clips=clips, engine=voice.NAME, notice=notice)
+
+
+def build(
+    routine: Routine,
+    output: Path,
+    *,
+    engine: str = "auto",
+    length_ms: int | None = None,
+    cache_dir: Path | None = None,
+    options: EncodeOptions | None = None,
+    progress: Progress | None = None,
+) -> Prepared:
+    """Make the MP3 of ``routine`` at ``output``; nothing is written unless it all succeeds."""
+    prepared = prepare(
+        routine, engine=engine, length_ms=length_ms, cache_dir=cache_dir, progress=progress
+    )
+
+    def finish(path: Path) -> None:
+        write_tags(path, prepared.script, language=routine.language)
+        umask = os.umask(0)
+        os.umask(umask)
+        path.chmod(0o666 & ~umask)
+
+    render(
+        prepared.script,
+        prepared.clips,
+        output,
+        options=options,
+        finish=finish,
+        progress=(lambda done, total: progress("encode", done, total)) if progress else None,
+    )
+    return prepared

@@ -1,0 +1,164 @@
+"""Script + clips -> one PCM stream -> ffmpeg -> MP3, written whole or not at all.
+
+Events never overlap, so the track is streamed in time order: silence up to
+each event, then its samples. Memory holds the clips and one chunk of
+silence, never the whole track, and the work is linear in its length.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import IO
+
+from pydub import AudioSegment
+from pydub.generators import Sine
+
+from .audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe, ms_to_samples
+from .errors import EncoderError, UsageError
+from .script import TONE_MS, Script
+
+__all__ = ["EncodeOptions", "render", "tone_pcm"]
+
+SILENCE_CHUNK_SAMPLES = SAMPLE_RATE_HZ  # one second of zeros per write
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """How the MP3 is encoded."""
+
+    bitrate_kbps: int = 96
+
+
+# name -> (frequencies in Hz played one after another, level in dBFS)
+_TONE_SHAPES: dict[str, tuple[tuple[int, ...], float]] = {
+    "beep": ((880,), -8.0),
+    "start": ((1320,), -5.0),
+    "end": ((988, 659), -6.0),
+    "tick": ((1760,), -22.0),
+}
+
+
+@cache
+def tone_pcm(name: str) -> bytes:
+    """A tone of exactly ``TONE_MS[name]`` made with pydub's generators, in our PCM format."""
+    frequencies, level_dbfs = _TONE_SHAPES[name]
+    duration_ms = TONE_MS[name]
+    part_ms = duration_ms // len(frequencies)
+    tone = AudioSegment.empty()
+    for frequency in frequencies:
+        part = Sine(frequency, sample_rate=SAMPLE_RATE_HZ, bit_depth=8 * SAMPLE_WIDTH_BYTES)
+        tone += part.to_audio_segment(duration=part_ms, volume=level_dbfs).fade_in(4).fade_out(8)
+    pcm = tone.set_channels(CHANNELS).set_frame_rate(SAMPLE_RATE_HZ).raw_data
+    wanted_bytes = ms_to_samples(duration_ms) * SAMPLE_WIDTH_BYTES
+    return bytes(pcm[:wanted_bytes]).ljust(wanted_bytes, b"\0")
+
+
+def _write_silence(stream: IO[bytes], samples: int) -> None:
+    chunk = bytes(SILENCE_CHUNK_SAMPLES * SAMPLE_WIDTH_BYTES)
+    while samples > 0:
+        step = min(samples, SILENCE_CHUNK_SAMPLES)
+        stream.write(chunk[: step * SAMPLE_WIDTH_BYTES])
+        samples -= step
+
+
+def _stream_pcm(
+    script: Script, clips: Mapping[str, bytes], stream: IO[bytes], progress: Progress | None
+) -> None:
+    cursor = 0  # samples written so far
+    total = ms_to_samples(script.length_ms)
+    for index, event in enumerate(script.events):
+        start = ms_to_samples(event.start_ms)
+        if start < cursor:
+            raise AssertionError(f"events overlap at {event.start_ms} ms: {event}")
+        _write_silence(stream, start - cursor)
+        pcm = clips[event.text or ""] if event.kind == "speech" else tone_pcm(event.tone or "")
+        if len(pcm) // SAMPLE_WIDTH_BYTES > ms_to_samples(event.end_ms) - start + 1:
+            raise AssertionError(f"clip longer than its slot: {event}")
+        stream.write(pcm)
+        cursor = start + len(pcm) // SAMPLE_WIDTH_BYTES
+        if progress and index % 16 == 0:
+            progress(cursor, total)
+    if cursor > total:
+        raise AssertionError("events run past the end of the track")
+    _write_silence(stream, total - cursor)
+    if progress:
+        progress(total, total)
+
+
+def render(
+    script: Script,
+    clips: Mapping[str, bytes],
+    output: Path,
+    *,
+    options: EncodeOptions | None = None,
+    finish: Callable[[Path], None] | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Encode ``script`` to an MP3 at ``output``.
+
+    The MP3 is written to a temporary file beside ``output``, handed to
+    ``finish`` (to add tags), and renamed over ``output`` only when complete:
+    a failed or interrupted render leaves any earlier file untouched.
+
+    Raises:
+        UsageError: the output folder does not exist or is not writable.
+        EncoderError: ffmpeg failed.
+    """
+    options = options or EncodeOptions()
+    folder = output.parent
+    if not folder.is_dir():
+        raise UsageError(f"{output}: folder {str(folder)!r} does not exist")
+    try:
+        handle, name = tempfile.mkstemp(dir=folder, prefix=f".{output.stem}.", suffix=".part.mp3")
+    except OSError as error:
+        raise UsageError(f"{output}: cannot write in {str(folder)!r}: {error.strerror}") from None
+    os.close(handle)
+    temporary = Path(name)
+    command = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+        "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(CHANNELS), "-i", "pipe:0",
+        "-c:a", "libmp3lame", "-b:a", f"{options.bitrate_kbps}k",
+        "-f", "mp3", str(temporary),
+    ]  # fmt: skip
+    try:
+        try:
+            encoder = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+        except OSError as error:
+            raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
+        assert encoder.stdin is not None
+        assert encoder.stderr is not None
+        try:
+            _stream_pcm(script, clips, encoder.stdin, progress)
+            encoder.stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg died; its stderr says why
+        finally:
+            if encoder.poll() is None and not encoder.stdin.closed:
+                with suppress(OSError):
+                    encoder.stdin.close()
+        errors = encoder.stderr.read().decode("utf-8", "replace").strip()
+        status = encoder.wait()
+        if status != 0:
+            last = errors.splitlines()[-1] if errors else f"exit status {status}"
+            raise EncoderError(f"ffmpeg failed while encoding {output}: {last}")
+        if finish:
+            finish(temporary)
+        os.replace(temporary, output)
+    except BaseException:
+        with suppress(NameError, OSError):
+            if encoder.poll() is None:
+                encoder.kill()
+                encoder.wait()
+        temporary.unlink(missing_ok=True)
+        raise
+    return output

@@ -1,0 +1,551 @@
+"""Routine -> Script: every cue and tone with its exact start time, as a pure dry run.
+
+The track is a chain of intervals. Before each exercise occurrence comes a
+*transition* (the end tone, "Rest.", block and round announcements, the call
+"Next up: Hip Thrust, 10 reps.", silence, then the countdown beeps); then the
+*work* (start tone, per-rep ticks or timed-hold cues, a switch-sides pause for
+per-side moves). A transition lasts its rest, but never less than its spoken
+cues and countdown need: ``rest: 0s`` means "announce and go". Optional cues
+(tips, "Halfway.", "10 seconds left.", counted reps, "Get ready") are placed
+only where they fit whole; nothing is ever cut or overlapped.
+
+Speech durations are measured from the real clips (``clip_ms``), so the times
+here are the times in the MP3.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from .durations import format_clock
+from .errors import LengthError
+from .phrases import Phrases, phrases_for
+from .routine import Block, Exercise, Routine
+
+__all__ = [
+    "TONE_MS",
+    "Chapter",
+    "Event",
+    "Script",
+    "length_range_ms",
+    "make_script",
+    "script_phrases",
+]
+
+# How long each tone lasts; render.py makes tones of exactly these lengths.
+TONE_MS = {"beep": 150, "start": 450, "end": 600, "tick": 40}
+
+LEAD_IN_MS = 600  # silence before the first word of the track
+TAIL_MS = 1_500  # silence after the last word
+GAP_MS = 350  # between two spoken cues in a row
+GUARD_MS = 150  # the least silence between a cue and the next clip or tone
+GET_READY_MS = 10_000  # the intro transition lasts at least this long: time to get in place
+COUNTED_REPS = 3  # the last reps are counted aloud
+HALFWAY_MIN_MS = 40_000  # holds this long get a "Halfway." cue
+TIME_LEFT_MS = 10_000  # "10 seconds left." ...
+TIME_LEFT_MIN_MS = 25_000  # ... on holds at least this long
+GET_READY_LEAD_MS = 15_000  # rests with this much silence get a "Get ready" reminder
+REST_SCALE_MIN_PPM = 500_000  # a target length may shrink rests to half ...
+REST_SCALE_MAX_PPM = 2_000_000  # ... or stretch them to double
+PPM = 1_000_000
+
+
+@dataclass(frozen=True)
+class Event:
+    """One clip in the track: a spoken cue (``text``) or a tone (``tone``)."""
+
+    start_ms: int
+    duration_ms: int
+    kind: str  # "speech" or "tone"
+    text: str | None = None
+    tone: str | None = None
+    block: str | None = None
+    round: int | None = None
+    exercise: str | None = None
+    side: str | None = None
+
+    @property
+    def end_ms(self) -> int:
+        return self.start_ms + self.duration_ms
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One exercise occurrence, from its announcement to the next one's."""
+
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Script:
+    """The whole timed plan of a track: what is played, and when."""
+
+    routine_name: str
+    language: str
+    length_ms: int
+    events: tuple[Event, ...]
+    chapters: tuple[Chapter, ...]
+    rest_scale: float = 1.0
+
+    def speech(self) -> Iterator[Event]:
+        """The spoken cues in order."""
+        return (e for e in self.events if e.kind == "speech")
+
+
+@dataclass(frozen=True)
+class _Occurrence:
+    """One exercise as done in one round of its block."""
+
+    block: Block
+    round: int
+    exercise: Exercise
+    first_in_block: bool
+    first_in_round: bool
+
+
+@dataclass
+class _Transition:
+    """The time before an occurrence: cues said in order, then silence, then the countdown."""
+
+    cues: list[str]
+    rest_ms: int  # as written; 0 = no rest
+    countdown_beats: int
+    starts_after_tone: bool
+    get_ready: str | None = None
+
+    def min_ms(self, clip_ms: Mapping[str, int]) -> int:
+        speech_ms = sum(clip_ms[c] for c in self.cues) + GAP_MS * max(len(self.cues) - 1, 0)
+        lead_ms = TONE_MS["end"] + GUARD_MS if self.starts_after_tone else LEAD_IN_MS
+        return lead_ms + speech_ms + GUARD_MS + self.countdown_beats * 1000
+
+
+@dataclass
+class _Timeline:
+    """Events under construction, with the context stamped on each."""
+
+    events: list[Event] = field(default_factory=list)
+
+    def add(self, start_ms: int, duration_ms: int, kind: str, **context: object) -> None:
+        self.events.append(Event(start_ms, duration_ms, kind, **context))  # type: ignore[arg-type]
+
+
+def _normalise_spaces(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _occurrences(routine: Routine) -> list[_Occurrence]:
+    found = []
+    for block in routine.blocks:
+        for round_number in range(1, block.rounds + 1):
+            for index, exercise in enumerate(block.exercises):
+                found.append(
+                    _Occurrence(
+                        block=block,
+                        round=round_number,
+                        exercise=exercise,
+                        first_in_block=round_number == 1 and index == 0,
+                        first_in_round=index == 0,
+                    )
+                )
+    return found
+
+
+def _prescription(exercise: Exercise, say: Phrases) -> str:
+    amount = (
+        say.count("reps", exercise.reps)
+        if exercise.reps is not None
+        else say.duration(exercise.work_ms)
+    )
+    if not exercise.per_side:
+        return amount
+    side = say.say("side_left" if exercise.first_side == "left" else "side_right")
+    return say.say("per_side", amount=amount, side=side)
+
+
+def _block_cue(block: Block, say: Phrases) -> str:
+    moves = say.join([e.name for e in block.exercises])
+    if block.rounds == 1:
+        return say.say("block_one_round", block=block.name, moves=moves)
+    return say.say("block", block=block.name, rounds=say.count("rounds", block.rounds), moves=moves)
+
+
+def _round_cue(occurrence: _Occurrence, say: Phrases) -> str | None:
+    rounds = occurrence.block.rounds
+    if rounds == 1:
+        return None
+    if occurrence.round == rounds:
+        return say.say("last_round")
+    return say.say("round", number=occurrence.round, total=rounds)
+
+
+def _rest_before(occurrences: list[_Occurrence], index: int) -> int:
+    """The written rest between occurrence ``index - 1`` and ``index``."""
+    previous = occurrences[index - 1]
+    rest = previous.exercise.timing.rest
+    if occurrences[index].first_in_block:
+        return previous.block.timing.rest.block_ms
+    if occurrences[index].first_in_round:
+        return previous.block.timing.rest.round_ms
+    return rest.exercise_ms
+
+
+def _plan_transitions(routine: Routine, say: Phrases, target_ms: int | None) -> list[_Transition]:
+    occurrences = _occurrences(routine)
+    transitions = []
+    for index, occ in enumerate(occurrences):
+        cues: list[str] = []
+        exercise = occ.exercise
+        call = {"exercise": exercise.name, "prescription": _prescription(exercise, say)}
+        if index == 0:
+            if target_ms:
+                cues.append(say.say("intro", routine=routine.name, length=say.duration(target_ms)))
+            else:
+                cues.append(say.say("intro_plain", routine=routine.name))
+            if routine.equipment:
+                cues.append(say.say("equipment", items=say.join(list(routine.equipment))))
+            rest_ms = GET_READY_MS
+        else:
+            rest_ms = _rest_before(occurrences, index)
+            if rest_ms > 0:
+                cues.append(say.say("rest"))
+        if occ.first_in_block:
+            cues.append(_block_cue(occ.block, say))
+        round_cue = _round_cue(occ, say) if occ.first_in_round else None
+        if round_cue:
+            cues.append(round_cue)
+        if index == 0:
+            cues.append(say.say("first_up", **call))
+        elif rest_ms > 0:
+            cues.append(say.say("next_up", **call))
+        else:
+            cues.append(say.say("now", **call))
+        transitions.append(
+            _Transition(
+                cues=[_normalise_spaces(c) for c in cues],
+                rest_ms=rest_ms,
+                countdown_beats=exercise.timing.countdown_beats,
+                starts_after_tone=index > 0,
+                get_ready=say.say("get_ready", exercise=exercise.name) if rest_ms > 0 else None,
+            )
+        )
+    return transitions
+
+
+def _switch_transition(exercise: Exercise, say: Phrases) -> _Transition:
+    return _Transition(
+        cues=[say.say("switch_sides")],
+        rest_ms=exercise.timing.switch_sides_ms,
+        countdown_beats=exercise.timing.countdown_beats,
+        starts_after_tone=True,
+    )
+
+
+def _outro(say: Phrases) -> str:
+    return say.say("outro")
+
+
+def _work_cues(exercise: Exercise, say: Phrases) -> list[str]:
+    """Optional phrases said during the work interval."""
+    cues = [*exercise.tips]
+    if exercise.reps is not None:
+        count_from = max(2, exercise.reps - COUNTED_REPS + 1)
+        cues += [str(n) for n in range(count_from, exercise.reps + 1)]
+    else:
+        cues += [say.say("halfway"), say.say("time_left", time=say.duration(TIME_LEFT_MS))]
+    return cues
+
+
+def script_phrases(routine: Routine, *, length_ms: int | None = None) -> list[str]:
+    """Every distinct phrase a build of ``routine`` may say, in first-use order."""
+    say = phrases_for(routine.language)
+    phrases: list[str] = []
+    target_ms = length_ms if length_ms is not None else routine.length_ms
+    for transition in _plan_transitions(routine, say, target_ms):
+        phrases += transition.cues
+        if transition.get_ready:
+            phrases.append(transition.get_ready)
+    for block in routine.blocks:
+        for exercise in block.exercises:
+            if exercise.per_side:
+                phrases += _switch_transition(exercise, say).cues
+            phrases += _work_cues(exercise, say)
+    phrases.append(_outro(say))
+    return list(dict.fromkeys(_normalise_spaces(p) for p in phrases))
+
+
+def _fixed_and_flexible(
+    routine: Routine, clip_ms: Mapping[str, int], say: Phrases, target_ms: int | None
+) -> tuple[int, list[_Transition], list[int]]:
+    """The length of everything but rests, the flexible transitions and their minimum lengths."""
+    transitions = _plan_transitions(routine, say, target_ms)
+    fixed_ms = 0
+    for occ in _occurrences(routine):
+        exercise = occ.exercise
+        fixed_ms += exercise.work_ms
+        if exercise.per_side:
+            switch = _switch_transition(exercise, say)
+            fixed_ms += max(switch.rest_ms, switch.min_ms(clip_ms)) + exercise.work_ms
+    fixed_ms += TONE_MS["end"] + GUARD_MS + clip_ms[_outro(say)] + TAIL_MS
+    minimums = [t.min_ms(clip_ms) for t in transitions]
+    return fixed_ms, transitions, minimums
+
+
+def _rests_at(scale_ppm: int, transitions: list[_Transition], minimums: list[int]) -> list[int]:
+    return [
+        max(t.rest_ms * scale_ppm // PPM if t.starts_after_tone else t.rest_ms, m)
+        for t, m in zip(transitions, minimums, strict=True)
+    ]
+
+
+def length_range_ms(
+    routine: Routine, clip_ms: Mapping[str, int], *, length_ms: int | None = None
+) -> tuple[int, int]:
+    """The shortest and longest track this routine makes by flexing its rests.
+
+    ``length_ms`` is the target the intro announces; it changes what is said, not the range.
+    """
+    say = phrases_for(routine.language)
+    target_ms = length_ms if length_ms is not None else routine.length_ms
+    fixed_ms, transitions, minimums = _fixed_and_flexible(routine, clip_ms, say, target_ms)
+    shortest = fixed_ms + sum(_rests_at(REST_SCALE_MIN_PPM, transitions, minimums))
+    longest = fixed_ms + sum(_rests_at(REST_SCALE_MAX_PPM, transitions, minimums))
+    return shortest, longest
+
+
+def _fit_rests(
+    target_ms: int, fixed_ms: int, transitions: list[_Transition], minimums: list[int]
+) -> tuple[list[int], int]:
+    """Transition lengths that make the track exactly ``target_ms``, and the rest scale in ppm."""
+
+    def total(scale_ppm: int) -> int:
+        return fixed_ms + sum(_rests_at(scale_ppm, transitions, minimums))
+
+    low, high = REST_SCALE_MIN_PPM, REST_SCALE_MAX_PPM
+    if not total(low) <= target_ms <= total(high):
+        raise LengthError(
+            f"cannot make a {format_clock(target_ms)} track: with rests between half and "
+            f"double their written length this routine runs {format_clock(total(low))} "
+            f"to {format_clock(total(high))}"
+        )
+    while low < high:  # the largest scale whose total does not pass the target
+        middle = (low + high + 1) // 2
+        if total(middle) <= target_ms:
+            low = middle
+        else:
+            high = middle - 1
+    lengths = _rests_at(low, transitions, minimums)
+    deficit_ms = target_ms - fixed_ms - sum(lengths)
+    # Spread the last few milliseconds over the rests that can still grow, first ones first.
+    growable = [
+        i
+        for i, t in enumerate(transitions)
+        if t.starts_after_tone
+        and t.rest_ms > 0
+        and lengths[i] < max(t.rest_ms * REST_SCALE_MAX_PPM // PPM, minimums[i])
+    ]
+    while deficit_ms > 0 and growable:
+        for i in list(growable):
+            if deficit_ms == 0:
+                break
+            lengths[i] += 1
+            deficit_ms -= 1
+            ceiling = max(transitions[i].rest_ms * REST_SCALE_MAX_PPM // PPM, minimums[i])
+            if lengths[i] >= ceiling:
+                growable.remove(i)
+    if deficit_ms:  # pragma: no cover - the range check above makes this unreachable
+        raise LengthError(f"cannot make a {format_clock(target_ms)} track")
+    return lengths, low
+
+
+class _Placer:
+    """Free-time bookkeeping inside one interval: optional cues go only where they fit whole."""
+
+    def __init__(self, start_ms: int, end_ms: int) -> None:
+        self.start_ms = start_ms
+        self.end_ms = end_ms
+        self.taken: list[tuple[int, int]] = []
+
+    def take(self, start_ms: int, duration_ms: int) -> None:
+        self.taken.append((start_ms, start_ms + duration_ms))
+
+    def fits(self, start_ms: int, duration_ms: int) -> bool:
+        end_ms = start_ms + duration_ms
+        if start_ms < self.start_ms or end_ms + GUARD_MS > self.end_ms:
+            return False
+        return all(end_ms + GUARD_MS <= a or start_ms >= b + GUARD_MS for a, b in self.taken)
+
+    def first_fit(self, earliest_ms: int, duration_ms: int) -> int | None:
+        """The earliest start at or after ``earliest_ms`` where ``duration_ms`` fits."""
+        candidates = [earliest_ms] + [
+            b + GUARD_MS for _, b in self.taken if b + GUARD_MS > earliest_ms
+        ]
+        for start_ms in sorted(candidates):
+            if self.fits(start_ms, duration_ms):
+                return start_ms
+        return None
+
+
+def _render_transition(
+    timeline: _Timeline,
+    start_ms: int,
+    length_ms: int,
+    transition: _Transition,
+    clip_ms: Mapping[str, int],
+    context: dict[str, object],
+) -> None:
+    cursor_ms = start_ms
+    if transition.starts_after_tone:
+        timeline.add(cursor_ms, TONE_MS["end"], "tone", tone="end", **context)
+        cursor_ms += TONE_MS["end"] + GUARD_MS
+    else:
+        cursor_ms += LEAD_IN_MS
+    for index, cue in enumerate(transition.cues):
+        if index:
+            cursor_ms += GAP_MS
+        timeline.add(cursor_ms, clip_ms[cue], "speech", text=cue, **context)
+        cursor_ms += clip_ms[cue]
+    work_start_ms = start_ms + length_ms
+    countdown_start_ms = work_start_ms - transition.countdown_beats * 1000
+    if transition.get_ready:
+        duration_ms = clip_ms[transition.get_ready]
+        said_ms = countdown_start_ms - 1000 - duration_ms
+        if said_ms - cursor_ms >= GET_READY_LEAD_MS:
+            timeline.add(said_ms, duration_ms, "speech", text=transition.get_ready, **context)
+    for beat in range(transition.countdown_beats, 0, -1):
+        timeline.add(work_start_ms - beat * 1000, TONE_MS["beep"], "tone", tone="beep", **context)
+
+
+def _render_work(
+    timeline: _Timeline,
+    start_ms: int,
+    exercise: Exercise,
+    say: Phrases,
+    clip_ms: Mapping[str, int],
+    context: dict[str, object],
+) -> None:
+    work_ms = exercise.work_ms
+    placer = _Placer(start_ms, start_ms + work_ms)
+    timeline.add(start_ms, TONE_MS["start"], "tone", tone="start", **context)
+    placer.take(start_ms, TONE_MS["start"])
+    if exercise.reps is not None:
+        counted_from = exercise.reps - COUNTED_REPS + 1
+        for rep in range(2, exercise.reps + 1):
+            at_ms = start_ms + (rep - 1) * exercise.timing.rep_ms
+            spoken = str(rep)
+            if rep >= counted_from and placer.fits(at_ms, clip_ms[spoken]):
+                timeline.add(at_ms, clip_ms[spoken], "speech", text=spoken, **context)
+                placer.take(at_ms, clip_ms[spoken])
+            else:
+                timeline.add(at_ms, TONE_MS["tick"], "tone", tone="tick", **context)
+                placer.take(at_ms, TONE_MS["tick"])
+    else:
+        beats = exercise.timing.countdown_beats
+        if work_ms >= (beats + 2) * 1000:
+            for beat in range(beats, 0, -1):
+                at_ms = start_ms + work_ms - beat * 1000
+                timeline.add(at_ms, TONE_MS["beep"], "tone", tone="beep", **context)
+                placer.take(at_ms, TONE_MS["beep"])
+        timed_cues = []
+        if work_ms >= TIME_LEFT_MIN_MS:
+            timed_cues.append(
+                (work_ms - TIME_LEFT_MS, say.say("time_left", time=say.duration(TIME_LEFT_MS)))
+            )
+        if work_ms >= HALFWAY_MIN_MS:
+            timed_cues.append((work_ms // 2, say.say("halfway")))
+        for offset_ms, cue in timed_cues:
+            if placer.fits(start_ms + offset_ms, clip_ms[cue]):
+                timeline.add(start_ms + offset_ms, clip_ms[cue], "speech", text=cue, **context)
+                placer.take(start_ms + offset_ms, clip_ms[cue])
+    earliest_ms = start_ms + TONE_MS["start"] + 500
+    for tip in exercise.tips:
+        tip_start_ms = placer.first_fit(earliest_ms, clip_ms[tip])
+        if tip_start_ms is not None:
+            timeline.add(tip_start_ms, clip_ms[tip], "speech", text=tip, **context)
+            placer.take(tip_start_ms, clip_ms[tip])
+            earliest_ms = tip_start_ms + clip_ms[tip]
+
+
+def _chapter_title(occ: _Occurrence) -> str:
+    parts = [occ.block.name]
+    if occ.block.rounds > 1:
+        parts.append(f"Round {occ.round}/{occ.block.rounds}")
+    parts.append(occ.exercise.name)
+    return " · ".join(parts)
+
+
+def make_script(
+    routine: Routine, clip_ms: Mapping[str, int], *, length_ms: int | None = None
+) -> Script:
+    """Schedule every cue and tone of ``routine``.
+
+    Args:
+        routine: a validated routine.
+        clip_ms: the measured duration of every phrase from :func:`script_phrases`.
+        length_ms: the exact track length wanted; defaults to the routine's
+            ``length``; with neither, rests are as written.
+
+    Raises:
+        LengthError: the rests cannot absorb the difference to ``length_ms``.
+    """
+    say = phrases_for(routine.language)
+    target_ms = length_ms if length_ms is not None else routine.length_ms
+    fixed_ms, transitions, minimums = _fixed_and_flexible(routine, clip_ms, say, target_ms)
+    if target_ms is None:
+        lengths, scale_ppm = _rests_at(PPM, transitions, minimums), PPM
+    else:
+        try:
+            lengths, scale_ppm = _fit_rests(target_ms, fixed_ms, transitions, minimums)
+        except LengthError as error:
+            where = (
+                routine.path
+                if length_ms is not None or routine.length_line is None
+                else (f"{routine.path}:{routine.length_line}: length")
+            )
+            raise LengthError(f"{where}: {error}") from None
+
+    timeline = _Timeline()
+    chapters: list[tuple[str, int]] = []
+    cursor_ms = 0
+    for occ, transition, transition_ms in zip(
+        _occurrences(routine), transitions, lengths, strict=True
+    ):
+        exercise = occ.exercise
+        context: dict[str, object] = {
+            "block": occ.block.name,
+            "round": occ.round,
+            "exercise": exercise.name,
+        }
+        chapters.append((_chapter_title(occ), cursor_ms))
+        _render_transition(timeline, cursor_ms, transition_ms, transition, clip_ms, context)
+        cursor_ms += transition_ms
+        sides = [exercise.first_side, "right" if exercise.first_side == "left" else "left"]
+        for side_index, side in enumerate(sides if exercise.per_side else [None]):
+            side_context = {**context, "side": side}
+            if side_index:
+                switch = _switch_transition(exercise, say)
+                switch_ms = max(switch.rest_ms, switch.min_ms(clip_ms))
+                _render_transition(timeline, cursor_ms, switch_ms, switch, clip_ms, side_context)
+                cursor_ms += switch_ms
+            _render_work(timeline, cursor_ms, exercise, say, clip_ms, side_context)
+            cursor_ms += exercise.work_ms
+    timeline.add(cursor_ms, TONE_MS["end"], "tone", tone="end")
+    cursor_ms += TONE_MS["end"] + GUARD_MS
+    outro = _outro(say)
+    timeline.add(cursor_ms, clip_ms[outro], "speech", text=outro)
+    total_ms = cursor_ms + clip_ms[outro] + TAIL_MS
+    assert target_ms is None or total_ms == target_ms, (total_ms, target_ms)
+
+    events = tuple(sorted(timeline.events, key=lambda e: e.start_ms))
+    ends = [start for _, start in chapters[1:]] + [total_ms]
+    return Script(
+        routine_name=routine.name,
+        language=say.language,
+        length_ms=total_ms,
+        events=events,
+        chapters=tuple(Chapter(t, s, e) for (t, s), e in zip(chapters, ends, strict=True)),
+        rest_scale=scale_ppm / PPM,
+    )
