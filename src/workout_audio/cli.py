@@ -26,8 +26,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Turn a workout routine written in YAML into one voice-guided MP3.",
 )
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 T = TypeVar("T")
 
@@ -190,7 +190,7 @@ def script_command(
             )
         _notice(prepared)
         if format is Format.json:
-            out.print_json(json.dumps(script_as_json(prepared.script, prepared.engine)))
+            typer.echo(json.dumps(script_as_json(prepared.script, prepared.engine), indent=2))
         else:
             out.print(_script_table(prepared.script))
 

@@ -42,6 +42,9 @@ TAIL_MS = 1_500  # silence after the last word
 GAP_MS = 350  # between two spoken cues in a row
 GUARD_MS = 150  # the least silence between a cue and the next clip or tone
 GET_READY_MS = 10_000  # the intro transition lasts at least this long: time to get in place
+# The intro's "30 minutes in total." gets a slot of its own length, so the length said
+# never changes the timing (a clip longer than the slot is left out).
+LENGTH_CUE_MS = 3_000
 COUNTED_REPS = 3  # the last reps are counted aloud
 HALFWAY_MIN_MS = 40_000  # holds this long get a "Halfway." cue
 TIME_LEFT_MS = 10_000  # "10 seconds left." ...
@@ -116,9 +119,12 @@ class _Transition:
     countdown_beats: int
     starts_after_tone: bool
     get_ready: str | None = None
+    length_cue: str | None = None  # said after the first cue, in a slot of LENGTH_CUE_MS
 
     def min_ms(self, clip_ms: Mapping[str, int]) -> int:
         speech_ms = sum(clip_ms[c] for c in self.cues) + GAP_MS * max(len(self.cues) - 1, 0)
+        if self.length_cue:
+            speech_ms += LENGTH_CUE_MS + GAP_MS
         lead_ms = TONE_MS["end"] + GUARD_MS if self.starts_after_tone else LEAD_IN_MS
         return lead_ms + speech_ms + GUARD_MS + self.countdown_beats * 1000
 
@@ -200,11 +206,11 @@ def _plan_transitions(routine: Routine, say: Phrases, target_ms: int | None) -> 
         cues: list[str] = []
         exercise = occ.exercise
         call = {"exercise": exercise.name, "prescription": _prescription(exercise, say)}
+        length_cue = None
         if index == 0:
+            cues.append(say.say("intro", routine=routine.name))
             if target_ms:
-                cues.append(say.say("intro", routine=routine.name, length=say.duration(target_ms)))
-            else:
-                cues.append(say.say("intro_plain", routine=routine.name))
+                length_cue = say.say("total_length", length=say.duration(target_ms))
             if routine.equipment:
                 cues.append(say.say("equipment", items=say.join(list(routine.equipment))))
             rest_ms = GET_READY_MS
@@ -230,6 +236,7 @@ def _plan_transitions(routine: Routine, say: Phrases, target_ms: int | None) -> 
                 countdown_beats=exercise.timing.countdown_beats,
                 starts_after_tone=index > 0,
                 get_ready=say.say("get_ready", exercise=exercise.name) if rest_ms > 0 else None,
+                length_cue=length_cue,
             )
         )
     return transitions
@@ -250,7 +257,7 @@ def _outro(say: Phrases) -> str:
 
 def _work_cues(exercise: Exercise, say: Phrases) -> list[str]:
     """Optional phrases said during the work interval."""
-    cues = [*exercise.tips]
+    cues = [_normalise_spaces(tip) for tip in exercise.tips]
     if exercise.reps is not None:
         count_from = max(2, exercise.reps - COUNTED_REPS + 1)
         cues += [str(n) for n in range(count_from, exercise.reps + 1)]
@@ -266,8 +273,7 @@ def script_phrases(routine: Routine, *, length_ms: int | None = None) -> list[st
     target_ms = length_ms if length_ms is not None else routine.length_ms
     for transition in _plan_transitions(routine, say, target_ms):
         phrases += transition.cues
-        if transition.get_ready:
-            phrases.append(transition.get_ready)
+        phrases += filter(None, [transition.get_ready, transition.length_cue])
     for block in routine.blocks:
         for exercise in block.exercises:
             if exercise.per_side:
@@ -408,6 +414,14 @@ def _render_transition(
             cursor_ms += GAP_MS
         timeline.add(cursor_ms, clip_ms[cue], "speech", text=cue, **context)
         cursor_ms += clip_ms[cue]
+        if index == 0 and transition.length_cue:
+            cursor_ms += GAP_MS
+            if clip_ms[transition.length_cue] <= LENGTH_CUE_MS:
+                duration_ms = clip_ms[transition.length_cue]
+                timeline.add(
+                    cursor_ms, duration_ms, "speech", text=transition.length_cue, **context
+                )
+            cursor_ms += LENGTH_CUE_MS
     work_start_ms = start_ms + length_ms
     countdown_start_ms = work_start_ms - transition.countdown_beats * 1000
     if transition.get_ready:
@@ -461,7 +475,7 @@ def _render_work(
                 timeline.add(start_ms + offset_ms, clip_ms[cue], "speech", text=cue, **context)
                 placer.take(start_ms + offset_ms, clip_ms[cue])
     earliest_ms = start_ms + TONE_MS["start"] + 500
-    for tip in exercise.tips:
+    for tip in map(_normalise_spaces, exercise.tips):
         tip_start_ms = placer.first_fit(earliest_ms, clip_ms[tip])
         if tip_start_ms is not None:
             timeline.add(tip_start_ms, clip_ms[tip], "speech", text=tip, **context)

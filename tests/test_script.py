@@ -1,0 +1,270 @@
+"""Scheduling: nothing overlaps, nothing is cut, lengths are exact, cues say what they should."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from workout_audio.errors import LengthError
+from workout_audio.routine import Block, Exercise, Rests, Routine, Timing, load_routine
+from workout_audio.script import (
+    GUARD_MS,
+    Script,
+    length_range_ms,
+    make_script,
+    script_phrases,
+)
+
+
+def measured(routine: Routine, *, length_ms: int | None = None) -> dict[str, int]:
+    """Clip lengths like a real voice's: about 65 ms a character, never under 300 ms."""
+    return {p: max(300, 65 * len(p)) for p in script_phrases(routine, length_ms=length_ms)}
+
+
+def intervals_never_overlap(script: Script) -> None:
+    events = sorted(script.events, key=lambda e: e.start_ms)
+    for before, after in pairwise(events):
+        assert before.end_ms <= after.start_ms, (before, after)
+        if "speech" in (before.kind, after.kind):
+            assert before.end_ms + GUARD_MS <= after.start_ms, (before, after)
+    assert events[0].start_ms >= 0
+    assert events[-1].end_ms <= script.length_ms
+
+
+def work_windows(script: Script) -> list[tuple[int, int]]:
+    """(start, end) of every work interval: from each start tone to the next end tone."""
+    windows = []
+    start = None
+    for event in script.events:
+        if event.tone == "start":
+            start = event.start_ms
+        elif event.tone == "end" and start is not None:
+            windows.append((start, event.start_ms))
+            start = None
+    return windows
+
+
+def timing(**changes: object) -> Timing:
+    values: dict[str, object] = {
+        "rep_ms": 2000,
+        "switch_sides_ms": 5000,
+        "rest": Rests(0, 30_000, 45_000),
+        "countdown_beats": 3,
+    }
+    values.update(changes)
+    return Timing(**values)  # type: ignore[arg-type]
+
+
+def exercise(
+    name: str,
+    *,
+    time_ms: int | None = None,
+    reps: int | None = None,
+    per_side: bool = False,
+    tips: tuple[str, ...] = (),
+    rep_ms: int = 2000,
+) -> Exercise:
+    return Exercise(name, time_ms, reps, per_side, "left", tips, timing(rep_ms=rep_ms), 1)
+
+
+def routine(*blocks: Block, length_ms: int | None = None) -> Routine:
+    return Routine("Test", blocks, timing(), length_ms, "en", ("mat",), None, "test.yaml")
+
+
+def block(name: str, rounds: int, *exercises: Exercise) -> Block:
+    return Block(name, rounds, exercises, timing(), 1)
+
+
+SIMPLE = routine(
+    block(
+        "Core",
+        2,
+        exercise("Plank", time_ms=45_000, tips=("Breathe.",)),
+        exercise("Lunge", reps=8, per_side=True),
+    ),
+    block("Stretch", 1, exercise("Fold", time_ms=20_000)),
+)
+
+
+def test_no_cue_overlaps_another_or_runs_past_the_end() -> None:
+    script = make_script(SIMPLE, measured(SIMPLE))
+    intervals_never_overlap(script)
+
+
+def test_speech_never_runs_past_its_work_interval() -> None:
+    script = make_script(SIMPLE, measured(SIMPLE))
+    for start, end in work_windows(script):
+        for event in script.speech():
+            if start <= event.start_ms < end:
+                assert event.end_ms + GUARD_MS <= end, event
+
+
+def test_work_lasts_exactly_as_written() -> None:
+    script = make_script(SIMPLE, measured(SIMPLE))
+    lengths = [end - start for start, end in work_windows(script)]
+    # Core x2 rounds: plank 45 s, lunge 8 reps x 2 s per side; then the fold.
+    assert lengths == [45_000, 16_000, 16_000] * 2 + [20_000]
+
+
+def test_rep_moves_tick_each_rep_and_count_the_last_three_aloud() -> None:
+    script = make_script(SIMPLE, measured(SIMPLE))
+    start, end = work_windows(script)[1]
+    inside = [e for e in script.events if start <= e.start_ms < end]
+    assert [e.start_ms - start for e in inside if e.tone == "tick"] == [2000, 4000, 6000, 8000]
+    assert [(e.start_ms - start, e.text) for e in inside if e.kind == "speech"] == [
+        (10_000, "6"),
+        (12_000, "7"),
+        (14_000, "8"),
+    ]
+
+
+def test_timed_holds_get_halfway_time_left_and_last_three_beeps() -> None:
+    script = make_script(SIMPLE, measured(SIMPLE))
+    start, end = work_windows(script)[0]
+    inside = {
+        e.start_ms - start: (e.text or e.tone) for e in script.events if start <= e.start_ms < end
+    }
+    assert inside[22_500] == "Halfway."
+    assert inside[35_000] == "10 seconds left."
+    assert [inside[t] for t in (42_000, 43_000, 44_000)] == ["beep"] * 3
+    assert "Breathe." in inside.values()
+
+
+def test_per_side_moves_switch_sides_between_the_two_sides() -> None:
+    script = make_script(SIMPLE, measured(SIMPLE))
+    texts = [e.text for e in script.speech()]
+    assert "Switch sides." in texts
+    sides = [e.side for e in script.events if e.tone == "start" and e.exercise == "Lunge"]
+    assert sides == ["left", "right", "left", "right"]
+
+
+def test_rests_say_rest_then_next_up_then_count_down() -> None:
+    script = make_script(SIMPLE, measured(SIMPLE))
+    texts = [e.text for e in script.speech()]
+    rest_at = texts.index("Rest.")
+    assert texts[rest_at + 1 : rest_at + 3] == [
+        "Last round.",
+        "Next up: Plank, 45 seconds.",
+    ]
+    assert texts[-1] == "Workout complete. Great work!"
+
+
+def test_round_rest_is_as_written_between_end_and_start_tones() -> None:
+    script = make_script(SIMPLE, measured(SIMPLE))
+    windows = work_windows(script)
+    # After round 1 (plank, lunge left, lunge right) comes the 30 s round rest.
+    assert windows[3][0] - windows[2][1] == 30_000
+
+
+def test_a_cue_that_does_not_fit_is_left_out_not_cut() -> None:
+    tiny = routine(block("Fast", 1, exercise("Hop", time_ms=3000, tips=("A long tip " * 8,))))
+    script = make_script(tiny, measured(tiny))
+    assert all(e.text != "A long tip " * 8 for e in script.speech())
+    intervals_never_overlap(script)
+
+
+def test_length_is_exact_to_the_millisecond() -> None:
+    natural = make_script(SIMPLE, measured(SIMPLE)).length_ms
+    for target_ms in (natural - 20_001, natural + 1, natural + 33_333):
+        clips = measured(SIMPLE, length_ms=target_ms)
+        script = make_script(SIMPLE, clips, length_ms=target_ms)
+        assert script.length_ms == target_ms
+        intervals_never_overlap(script)
+
+
+def test_impossible_length_names_the_shortest_and_longest() -> None:
+    clips = measured(SIMPLE, length_ms=3_600_000)
+    shortest, longest = length_range_ms(SIMPLE, clips, length_ms=3_600_000)
+    with pytest.raises(LengthError, match="runs") as caught:
+        make_script(SIMPLE, clips, length_ms=3_600_000)
+    message = str(caught.value)
+    from workout_audio.durations import format_clock
+
+    assert format_clock(shortest) in message
+    assert format_clock(longest) in message
+    for bound_ms in (shortest, longest):
+        at_bound = make_script(SIMPLE, measured(SIMPLE, length_ms=bound_ms), length_ms=bound_ms)
+        assert at_bound.length_ms == bound_ms
+
+
+def test_chapters_cover_every_occurrence_in_order() -> None:
+    script = make_script(SIMPLE, measured(SIMPLE))
+    titles = [c.title for c in script.chapters]
+    assert titles == [
+        "Core · Round 1/2 · Plank",
+        "Core · Round 1/2 · Lunge",
+        "Core · Round 2/2 · Plank",
+        "Core · Round 2/2 · Lunge",
+        "Stretch · Fold",
+    ]
+    assert script.chapters[0].start_ms == 0
+    assert script.chapters[-1].end_ms == script.length_ms
+    for before, after in pairwise(script.chapters):
+        assert before.end_ms == after.start_ms
+
+
+def test_seed_routine_has_fourteen_exercises() -> None:
+    seed = load_routine(Path(__file__).parent.parent / "routines" / "runners-total-body.yaml")
+    names = [e.name for b in seed.blocks for e in b.exercises]
+    assert len(names) == 14
+    assert len(set(names)) == 14
+    assert [b.rounds for b in seed.blocks] == [1, 2, 3, 3, 3, 1]
+    assert seed.length_ms == 30 * 60_000
+
+
+@st.composite
+def routines(draw: st.DrawFn) -> Routine:
+    blocks = []
+    for b in range(draw(st.integers(1, 3))):
+        exercises = []
+        for i in range(draw(st.integers(1, 3))):
+            if draw(st.booleans()):
+                ex = exercise(
+                    f"Move {b}{i}",
+                    time_ms=draw(st.integers(1, 90)) * 1000,
+                    per_side=draw(st.booleans()),
+                    tips=tuple(
+                        draw(
+                            st.lists(
+                                st.sampled_from(["Tip one.", "Brace."]), max_size=2, unique=True
+                            )
+                        )
+                    ),
+                )
+            else:
+                ex = exercise(
+                    f"Move {b}{i}",
+                    reps=draw(st.integers(1, 15)),
+                    per_side=draw(st.booleans()),
+                    rep_ms=draw(st.sampled_from([800, 1500, 2000, 3000])),
+                )
+            exercises.append(ex)
+        blocks.append(block(f"Block {b}", draw(st.integers(1, 3)), *exercises))
+    return routine(*blocks)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(routines(), st.integers(-300_000, 300_000))
+def test_any_routine_at_any_target_is_exact_or_names_its_real_bounds(
+    subject: Routine, offset_ms: int
+) -> None:
+    natural = make_script(subject, measured(subject)).length_ms
+    target_ms = max(1, natural + offset_ms)
+    clips = measured(subject, length_ms=target_ms)
+    shortest, longest = length_range_ms(subject, clips, length_ms=target_ms)
+    if shortest <= target_ms <= longest:
+        script = make_script(subject, clips, length_ms=target_ms)
+        assert script.length_ms == target_ms
+        intervals_never_overlap(script)
+        occurrences = sum(b.rounds * len(b.exercises) for b in subject.blocks)
+        assert len(script.chapters) == occurrences
+    else:
+        with pytest.raises(LengthError):
+            make_script(subject, clips, length_ms=target_ms)
+        for bound_ms in (shortest, longest):
+            clips = measured(subject, length_ms=bound_ms)
+            assert make_script(subject, clips, length_ms=bound_ms).length_ms == bound_ms
