@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -235,9 +236,14 @@ def _script_table(script: Script) -> Table:
     for event in script.events:
         if event.kind == "tone" and event.tone in ("tick", "beep"):
             continue  # ticks and beeps would drown the table; the JSON has them all
-        cue = event.text if event.kind == "speech" else f"[{event.tone} tone]"
+        cue = event.text if event.kind == "speech" else f"♪ {event.tone} tone"
         side = f" ({event.side})" if event.side else ""
-        table.add_row(format_clock(event.start_ms), cue, f"{event.exercise or ''}{side}")
+        minutes, seconds = divmod(event.start_ms / 1000, 60)
+        table.add_row(
+            f"{int(minutes)}:{seconds:04.1f}",
+            escape(cue or ""),
+            escape(f"{event.exercise or ''}{side}"),
+        )
     return table
 
 

@@ -403,12 +403,9 @@ def _render_transition(
     clip_ms: Mapping[str, int],
     context: dict[str, object],
 ) -> None:
-    cursor_ms = start_ms
-    if transition.starts_after_tone:
-        timeline.add(cursor_ms, TONE_MS["end"], "tone", tone="end", **context)
-        cursor_ms += TONE_MS["end"] + GUARD_MS
-    else:
-        cursor_ms += LEAD_IN_MS
+    # After work, the first TONE_MS["end"] belong to the end tone that _render_work added.
+    lead_ms = TONE_MS["end"] + GUARD_MS if transition.starts_after_tone else LEAD_IN_MS
+    cursor_ms = start_ms + lead_ms
     for index, cue in enumerate(transition.cues):
         if index:
             cursor_ms += GAP_MS
@@ -444,6 +441,7 @@ def _render_work(
     work_ms = exercise.work_ms
     placer = _Placer(start_ms, start_ms + work_ms)
     timeline.add(start_ms, TONE_MS["start"], "tone", tone="start", **context)
+    timeline.add(start_ms + work_ms, TONE_MS["end"], "tone", tone="end", **context)
     placer.take(start_ms, TONE_MS["start"])
     if exercise.reps is not None:
         counted_from = exercise.reps - COUNTED_REPS + 1
@@ -546,8 +544,7 @@ def make_script(
                 cursor_ms += switch_ms
             _render_work(timeline, cursor_ms, exercise, say, clip_ms, side_context)
             cursor_ms += exercise.work_ms
-    timeline.add(cursor_ms, TONE_MS["end"], "tone", tone="end")
-    cursor_ms += TONE_MS["end"] + GUARD_MS
+    cursor_ms += TONE_MS["end"] + GUARD_MS  # the last end tone, added with the last work
     outro = _outro(say)
     timeline.add(cursor_ms, clip_ms[outro], "speech", text=outro)
     total_ms = cursor_ms + clip_ms[outro] + TAIL_MS
