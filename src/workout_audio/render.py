@@ -11,7 +11,6 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
-from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -93,6 +92,33 @@ def _stream_pcm(
         progress(total, total)
 
 
+def _encode(
+    command: list[str], script: Script, clips: Mapping[str, bytes], progress: Progress | None
+) -> None:
+    """Stream the track into ffmpeg; on any failure or interrupt, ffmpeg is stopped."""
+    with tempfile.TemporaryFile() as log:  # a file, not a pipe: ffmpeg never blocks on it
+        try:
+            encoder = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log
+            )
+        except OSError as error:
+            raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
+        with encoder:  # closes stdin and waits for ffmpeg on the way out
+            assert encoder.stdin is not None
+            try:
+                _stream_pcm(script, clips, encoder.stdin, progress)
+            except BrokenPipeError:
+                pass  # ffmpeg stopped reading; its log says why
+            except BaseException:
+                encoder.kill()
+                raise
+        if encoder.returncode != 0:
+            log.seek(0)
+            lines = log.read().decode("utf-8", "replace").strip().splitlines()
+            last = lines[-1] if lines else f"exit status {encoder.returncode}"
+            raise EncoderError(f"ffmpeg failed while encoding: {last}")
+
+
 def render(
     script: Script,
     clips: Mapping[str, bytes],
@@ -129,36 +155,11 @@ def render(
         "-f", "mp3", str(temporary),
     ]  # fmt: skip
     try:
-        try:
-            encoder = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-            )
-        except OSError as error:
-            raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
-        assert encoder.stdin is not None
-        assert encoder.stderr is not None
-        try:
-            _stream_pcm(script, clips, encoder.stdin, progress)
-            encoder.stdin.close()
-        except BrokenPipeError:
-            pass  # ffmpeg died; its stderr says why
-        finally:
-            if encoder.poll() is None and not encoder.stdin.closed:
-                with suppress(OSError):
-                    encoder.stdin.close()
-        errors = encoder.stderr.read().decode("utf-8", "replace").strip()
-        status = encoder.wait()
-        if status != 0:
-            last = errors.splitlines()[-1] if errors else f"exit status {status}"
-            raise EncoderError(f"ffmpeg failed while encoding {output}: {last}")
+        _encode(command, script, clips, progress)
         if finish:
             finish(temporary)
         os.replace(temporary, output)
     except BaseException:
-        with suppress(NameError, OSError):
-            if encoder.poll() is None:
-                encoder.kill()
-                encoder.wait()
         temporary.unlink(missing_ok=True)
         raise
     return output

@@ -17,7 +17,7 @@ __all__ = ["GttsEngine", "google_reachable"]
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = (5.0, 15.0)  # connect, read
-RETRIES = 4  # after the first try, for 429 and 5xx answers
+RETRIES = 4  # after the first try, for 429 and 5xx answers, timeouts and cut connections
 BACKOFF_S = 1.0  # first wait; doubles each retry, with jitter
 REQUEST_GAP_S = 0.2  # between requests: Google rate-limits bursts
 
@@ -87,9 +87,8 @@ class GttsEngine(Engine):
                 speaker.write_to_fp(buffer)
             except gTTSError as error:
                 status = error.rsp.status_code if error.rsp is not None else None
-                retryable = status == 429 or (status is not None and status >= 500)
-                if not retryable or attempt == RETRIES:
-                    raise fail(self.NAME, text, _cause(status, str(error))) from None
+                if not _retryable(status, error) or attempt == RETRIES:
+                    raise fail(self.NAME, text, _cause(status, error)) from None
                 delay_s = BACKOFF_S * 2**attempt * (0.5 + random.random())
                 log.info("gTTS answered %s; retrying in %.1f s", status, delay_s)
                 time.sleep(delay_s)
@@ -105,11 +104,28 @@ class GttsEngine(Engine):
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _cause(status: int | None, detail: str) -> str:
+def _retryable(status: int | None, error: Exception) -> bool:
+    """429, 5xx, a timeout or a cut connection may pass; no network or a 4xx will not."""
+    from requests.exceptions import ChunkedEncodingError, Timeout
+
+    if status is not None:
+        return status == 429 or status >= 500
+    return isinstance(error.__context__, (ChunkedEncodingError, Timeout))
+
+
+def _cause(status: int | None, error: Exception) -> str:
     if status is None:
-        return f"no answer from Google (no network?): {detail}"
+        from requests.exceptions import ChunkedEncodingError, Timeout
+
+        # gTTS reports every failed request as "Failed to connect"; the requests error
+        # it swallowed (the context) tells a connection cut mid-answer from no network.
+        if isinstance(error.__context__, Timeout):
+            return "Google did not answer in time; retry later or use --engine piper"
+        if isinstance(error.__context__, ChunkedEncodingError):
+            return "the connection to Google broke mid-answer; retry later or use --engine piper"
+        return f"no answer from Google (no network?): {error}"
     if status == 429:
         return "429 Too Many Requests from Google: rate-limited, retry later or use --engine piper"
     if status >= 500:
         return f"Google's service failed ({status}); retry later or use --engine piper"
-    return detail
+    return str(error)

@@ -1,0 +1,171 @@
+"""The Google voice end to end: the real gTTS over real HTTP to a local stand-in of Google."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SHORT_ROUTINE, decode
+from gtts_stub import GttsStub, make_mp3
+from workout_audio import cli, load_routine
+from workout_audio.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, decode_to_pcm
+from workout_audio.errors import EngineError
+from workout_audio.pipeline import build
+from workout_audio.speech import SpeechCache, choose_engine, synthesize_phrases
+from workout_audio.speech.gtts import RETRIES, GttsEngine
+from workout_audio.speech.piper import PiperEngine
+
+PHRASE = "Hip Thrust, 10 reps."
+BURSTS_MS = (400, 600, 900)  # the stub's clips: speech this long, 200 ms of silence each side
+PAD_MS = 200
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+@pytest.fixture(scope="session")
+def stub_clips() -> list[bytes]:
+    """Google-like MP3s, made once by our ffmpeg."""
+    return [make_mp3(burst_ms, pad_ms=PAD_MS) for burst_ms in BURSTS_MS]
+
+
+@pytest.fixture
+def gtts_stub(stub_clips: list[bytes], monkeypatch: pytest.MonkeyPatch) -> Iterator[GttsStub]:
+    """gTTS pointed at the stub, with our waits between retries cut to a few milliseconds."""
+    for name in PROXY_VARIABLES:  # gTTS passes the proxies on; loopback must stay direct
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setattr("workout_audio.speech.gtts.BACKOFF_S", 0.01)
+    monkeypatch.setattr("workout_audio.speech.gtts.REQUEST_GAP_S", 0.01)
+    with GttsStub(stub_clips) as stub:
+        monkeypatch.setattr("gtts.tts._translate_url", stub.url)
+        yield stub
+
+
+def cache_entries(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def clip_ms(pcm: bytes) -> float:
+    return len(pcm) / SAMPLE_WIDTH_BYTES / SAMPLE_RATE_HZ * 1000
+
+
+def test_a_clip_arrives_trimmed_and_cached(
+    gtts_stub: GttsStub, stub_clips: list[bytes], tmp_path: Path
+) -> None:
+    mp3 = GttsEngine("en").synthesize(PHRASE)
+    assert mp3 in stub_clips
+    assert [(r.text, r.language, r.slow) for r in gtts_stub.requests] == [(PHRASE, "en", False)]
+
+    cache = SpeechCache(tmp_path / "cache")
+    clips = synthesize_phrases(GttsEngine("en"), [PHRASE], cache)
+    burst_ms = BURSTS_MS[stub_clips.index(mp3)]
+    assert clip_ms(decode_to_pcm(mp3)) >= burst_ms + 2 * PAD_MS
+    assert abs(clip_ms(clips[PHRASE]) - burst_ms) <= 30, "silence trimmed from both ends"
+    assert [p.suffix for p in cache_entries(tmp_path / "cache")] == [".wav"]
+    assert gtts_stub.count == 2
+
+
+@pytest.mark.parametrize("failure", ["429", "500"])
+def test_a_passing_failure_is_retried(gtts_stub: GttsStub, failure: str) -> None:
+    gtts_stub.script(failure, "ok")
+    assert GttsEngine("en").synthesize(PHRASE) == gtts_stub.clip_for(PHRASE)
+    assert gtts_stub.count == 2
+
+
+def test_lasting_rate_limit_says_so(gtts_stub: GttsStub, tmp_path: Path) -> None:
+    gtts_stub.script(*["429"] * (RETRIES + 1))
+    with pytest.raises(EngineError, match="rate-limited") as raised:
+        synthesize_phrases(GttsEngine("en"), [PHRASE], SpeechCache(tmp_path))
+    assert "429" in str(raised.value)
+    assert "--engine piper" in str(raised.value)
+    assert gtts_stub.count == RETRIES + 1
+    assert cache_entries(tmp_path) == []
+
+
+def test_dropped_connection_fails_cleanly_and_caches_nothing(
+    gtts_stub: GttsStub, tmp_path: Path
+) -> None:
+    gtts_stub.script(*["drop"] * (RETRIES + 1))
+    with pytest.raises(EngineError) as raised:
+        synthesize_phrases(GttsEngine("en"), [PHRASE], SpeechCache(tmp_path))
+    message = str(raised.value)
+    assert PHRASE in message
+    assert "broke mid-answer" in message
+    for raw in ("Traceback", "IncompleteRead", "HTTPConnectionPool", "Error("):
+        assert raw not in message
+    assert cache_entries(tmp_path) == []
+
+
+def test_a_connection_cut_once_is_retried(gtts_stub: GttsStub, tmp_path: Path) -> None:
+    gtts_stub.script("drop", "ok")
+    clips = synthesize_phrases(GttsEngine("en"), [PHRASE], SpeechCache(tmp_path))
+    assert clips[PHRASE]
+    assert gtts_stub.count == 2
+    assert len(cache_entries(tmp_path)) == 1
+
+
+def test_an_answer_without_audio_fails_cleanly_and_caches_nothing(
+    gtts_stub: GttsStub, tmp_path: Path
+) -> None:
+    gtts_stub.script("garbled")
+    with pytest.raises(EngineError, match="without audio"):
+        synthesize_phrases(GttsEngine("en"), [PHRASE], SpeechCache(tmp_path))
+    assert cache_entries(tmp_path) == []
+
+
+def test_second_build_asks_google_nothing(
+    gtts_stub: GttsStub, write_routine, tmp_path: Path
+) -> None:
+    routine = load_routine(write_routine(SHORT_ROUTINE))
+    cache_dir = tmp_path / "cache"
+    build(routine, tmp_path / "first.mp3", engine="gtts", cache_dir=cache_dir)
+    asked = [r.text for r in gtts_stub.requests]
+    assert asked, "the first build synthesises through Google"
+    assert len(set(asked)) == len(asked), "each phrase is asked for once"
+    assert {r.language for r in gtts_stub.requests} == {"en"}
+
+    output = tmp_path / "second.mp3"
+    prepared = build(routine, output, engine="gtts", cache_dir=cache_dir)
+    assert gtts_stub.count == len(asked)
+    assert prepared.engine == "gtts"
+    assert abs(len(decode(output)) - prepared.script.length_ms) <= 100
+
+
+def test_auto_takes_google_when_it_answers(gtts_stub: GttsStub) -> None:
+    engine, notice = choose_engine("auto", "en")
+    assert isinstance(engine, GttsEngine)
+    assert notice is None
+
+
+def test_auto_falls_back_to_the_offline_voice_with_a_notice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as probe:  # a loopback port that nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(
+        "gtts.tts._translate_url", lambda tld="com", path="": f"http://127.0.0.1:{port}/{path}"
+    )
+    engine, notice = choose_engine("auto", "en")
+    assert isinstance(engine, PiperEngine)
+    assert notice is not None
+    assert "offline piper voice" in notice
+
+
+def test_cli_builds_with_the_google_voice(
+    gtts_stub: GttsStub, write_routine, tmp_path: Path
+) -> None:
+    routine = write_routine(SHORT_ROUTINE)
+    output = tmp_path / "short.mp3"
+    result = CliRunner().invoke(
+        cli.app,
+        ["build", str(routine), "-o", str(output), "--engine", "gtts",
+         "--cache-dir", str(tmp_path / "cache")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "voice: gtts" in result.output
+    assert gtts_stub.count > 0
+    assert len(decode(output)) > 0
