@@ -23,6 +23,7 @@ from pathlib import Path
 
 from workout_audio import load_routine, prepare, render
 from workout_audio.audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe
+from workout_audio.speech import VoiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +61,7 @@ def main() -> None:
     parser.add_argument("--engine", default="piper")
     args = parser.parse_args()
 
-    prepared = prepare(load_routine(args.routine), engine=args.engine)
+    prepared = prepare(load_routine(args.routine), voice=VoiceSettings(engine=args.engine))
     length_ms = prepared.script.length_ms
     encoder_s, render_s = [], []
     with tempfile.TemporaryDirectory() as folder:

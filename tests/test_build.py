@@ -14,6 +14,9 @@ from mutagen.id3 import ID3
 
 from conftest import SEED, SHORT_ROUTINE, decode, ffmpeg_chapter_titles
 from workout_audio import build, load_routine, prepare
+from workout_audio.speech import VoiceSettings
+
+PIPER = VoiceSettings(engine="piper")
 
 SPEECH_DBFS = -40.0  # a window with speech in it is louder than this
 SILENCE_DBFS = -70.0  # a gap between clips is quieter than this
@@ -101,7 +104,7 @@ def test_rebuild_synthesises_nothing(short_build, speech_cache: Path, tmp_path: 
     routine_path.write_text(SHORT_ROUTINE, encoding="utf-8")
     routine = load_routine(routine_path)
     calls: list[tuple[str, int, int]] = []
-    prepare(routine, engine="piper", cache_dir=speech_cache,
+    prepare(routine, voice=PIPER, cache_dir=speech_cache,
             progress=lambda *call: calls.append(call))  # fmt: skip
     assert [c for c in calls if c[0] == "speech"] == []
 
@@ -152,7 +155,7 @@ def test_encoder_crash_leaves_no_partial_file(
 
 @pytest.fixture(scope="module")
 def seed_prepared(speech_cache: Path):
-    return prepare(load_routine(SEED), engine="piper", cache_dir=speech_cache)
+    return prepare(load_routine(SEED), voice=PIPER, cache_dir=speech_cache)
 
 
 def test_seed_script_is_exactly_thirty_minutes_with_29_chapters(seed_prepared) -> None:
@@ -170,7 +173,7 @@ def test_seed_builds_to_a_playable_thirty_minute_mp3(
     seed_prepared, speech_cache: Path, tmp_path: Path
 ) -> None:
     output = tmp_path / "runners-total-body.mp3"
-    build(load_routine(SEED), output, engine="piper", cache_dir=speech_cache)
+    build(load_routine(SEED), output, voice=PIPER, cache_dir=speech_cache)
     assert abs(len(decode(output)) - 30 * 60 * 1000) <= 100
     titles = [title for _, title in ffmpeg_chapter_titles(output)]
     assert titles == [c.title for c in seed_prepared.script.chapters]

@@ -15,7 +15,7 @@ from workout_audio import cli, load_routine
 from workout_audio.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, decode_to_pcm
 from workout_audio.errors import EngineError
 from workout_audio.pipeline import build
-from workout_audio.speech import SpeechCache, choose_engine, synthesize_phrases
+from workout_audio.speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
 from workout_audio.speech.gtts import RETRIES, GttsEngine
 from workout_audio.speech.piper import PiperEngine
 
@@ -121,21 +121,21 @@ def test_second_build_asks_google_nothing(
 ) -> None:
     routine = load_routine(write_routine(SHORT_ROUTINE))
     cache_dir = tmp_path / "cache"
-    build(routine, tmp_path / "first.mp3", engine="gtts", cache_dir=cache_dir)
+    build(routine, tmp_path / "first.mp3", voice=VoiceSettings(engine="gtts"), cache_dir=cache_dir)
     asked = [r.text for r in gtts_stub.requests]
     assert asked, "the first build synthesises through Google"
     assert len(set(asked)) == len(asked), "each phrase is asked for once"
     assert {r.language for r in gtts_stub.requests} == {"en"}
 
     output = tmp_path / "second.mp3"
-    prepared = build(routine, output, engine="gtts", cache_dir=cache_dir)
+    prepared = build(routine, output, voice=VoiceSettings(engine="gtts"), cache_dir=cache_dir)
     assert gtts_stub.count == len(asked)
     assert prepared.engine == "gtts"
     assert abs(len(decode(output)) - prepared.script.length_ms) <= 100
 
 
 def test_auto_takes_google_when_it_answers(gtts_stub: GttsStub) -> None:
-    engine, notice = choose_engine("auto", "en")
+    engine, notice = choose_engine(VoiceSettings(), "en")
     assert isinstance(engine, GttsEngine)
     assert notice is None
 
@@ -149,7 +149,7 @@ def test_auto_falls_back_to_the_offline_voice_with_a_notice(
     monkeypatch.setattr(
         "gtts.tts._translate_url", lambda tld="com", path="": f"http://127.0.0.1:{port}/{path}"
     )
-    engine, notice = choose_engine("auto", "en")
+    engine, notice = choose_engine(VoiceSettings(), "en")
     assert isinstance(engine, PiperEngine)
     assert notice is not None
     assert "offline piper voice" in notice

@@ -21,6 +21,7 @@ from .errors import RoutineErrors, UsageError, WorkoutAudioError
 from .pipeline import Prepared, build, prepare
 from .routine import Routine, load_routine
 from .script import Script
+from .speech import VoiceSettings
 
 app = typer.Typer(
     add_completion=False,
@@ -147,7 +148,7 @@ def build_command(
             prepared = build(
                 routine,
                 output,
-                engine=engine.value,
+                voice=VoiceSettings(engine=engine.value),
                 length_ms=length_ms,
                 cache_dir=cache_dir,
                 options=EncodeOptions(bitrate_kbps=bitrate),
@@ -184,7 +185,7 @@ def script_command(
         with _progress_bar() as progress:
             prepared = prepare(
                 routine,
-                engine=engine.value,
+                voice=VoiceSettings(engine=engine.value),
                 length_ms=length_ms,
                 cache_dir=cache_dir,
                 progress=progress,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
 from .render import EncodeOptions, render
 from .routine import Routine
 from .script import Script, make_script, script_phrases
-from .speech import SpeechCache, choose_engine, synthesize_phrases
+from .speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
 from .tags import write_tags
 
 __all__ = ["Prepared", "build", "prepare"]
@@ -32,7 +33,7 @@ class Prepared:
 def prepare(
     routine: Routine,
     *,
-    engine: str = "auto",
+    voice: VoiceSettings | None = None,
     length_ms: int | None = None,
     cache_dir: Path | None = None,
     progress: Progress | None = None,
@@ -42,24 +43,27 @@ def prepare(
     Raises:
         WorkoutAudioError: an engine, length or audio problem, with a one-line message.
     """
-    voice, notice = choose_engine(engine, routine.language)
+    voice = voice or VoiceSettings()
+    if voice.language and voice.language != routine.language:
+        routine = dataclasses.replace(routine, language=voice.language)
+    engine, notice = choose_engine(voice, routine.language)
     phrases = script_phrases(routine, length_ms=length_ms)
     clips = synthesize_phrases(
-        voice,
+        engine,
         phrases,
         SpeechCache(cache_dir),
         progress=(lambda done, total: progress("speech", done, total)) if progress else None,
     )
     clip_ms = {text: samples_to_ms(len(pcm) // SAMPLE_WIDTH_BYTES) for text, pcm in clips.items()}
     script = make_script(routine, clip_ms, length_ms=length_ms)
-    return Prepared(script=script, clips=clips, engine=voice.NAME, notice=notice)
+    return Prepared(script=script, clips=clips, engine=engine.NAME, notice=notice)
 
 
 def build(
     routine: Routine,
     output: Path,
     *,
-    engine: str = "auto",
+    voice: VoiceSettings | None = None,
     length_ms: int | None = None,
     cache_dir: Path | None = None,
     options: EncodeOptions | None = None,
@@ -67,11 +71,11 @@ def build(
 ) -> Prepared:
     """Make the MP3 of ``routine`` at ``output``; nothing is written unless it all succeeds."""
     prepared = prepare(
-        routine, engine=engine, length_ms=length_ms, cache_dir=cache_dir, progress=progress
+        routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
     )
 
     def finish(path: Path) -> None:
-        write_tags(path, prepared.script, language=routine.language)
+        write_tags(path, prepared.script, language=prepared.script.language)
         umask = os.umask(0)
         os.umask(umask)
         path.chmod(0o666 & ~umask)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from dataclasses import dataclass
 
 from ..audio import speech_clip
 from ..errors import EngineError, UsageError
@@ -19,6 +19,7 @@ __all__ = [
     "ENGINES",
     "Engine",
     "SpeechCache",
+    "VoiceSettings",
     "choose_engine",
     "default_cache_dir",
     "synthesize_phrases",
@@ -29,7 +30,15 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 
 
-def choose_engine(name: str, language: str) -> tuple[Engine, str | None]:
+@dataclass(frozen=True)
+class VoiceSettings:
+    """What the user asked of the voice; ``language`` None means the routine's own."""
+
+    engine: str = "auto"
+    language: str | None = None
+
+
+def choose_engine(settings: VoiceSettings, language: str) -> tuple[Engine, str | None]:
     """The engine to use for a whole track, and a notice when ``auto`` fell back.
 
     ``auto`` takes gTTS when Google answers, else the offline piper voice:
@@ -39,6 +48,7 @@ def choose_engine(name: str, language: str) -> tuple[Engine, str | None]:
         UsageError: unknown engine name.
         EngineError: the named engine cannot run here.
     """
+    name = settings.engine
     if name == "auto":
         if GttsEngine.unavailable_reason() is None:
             return GttsEngine(language), None
@@ -85,8 +95,3 @@ def synthesize_phrases(
         if progress:
             progress(done, len(missing))
     return clips
-
-
-def cache_for(folder: Path | None) -> SpeechCache:
-    """The speech cache in ``folder``, or in the user's cache directory."""
-    return SpeechCache(folder)
