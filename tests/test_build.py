@@ -165,8 +165,10 @@ def test_seed_script_is_exactly_thirty_minutes_with_29_chapters(seed_prepared) -
     exercises = {e.exercise for e in script.events if e.exercise}
     assert len(exercises) == 14
     assert script.chapters[6].title == "Glute Activation · Round 2/2 · Lateral Tap Out"
-    # Rests stay real: every round and block rest keeps at least half its written length.
-    assert 0.5 <= script.rest_scale <= 2.0
+    # At its written length the seed only moves rests: every round and every hold is kept.
+    assert script.adjustments
+    assert all("rests x" in note for note in script.adjustments)
+    assert not any("rounds instead" in note or " s instead" in note for note in script.adjustments)
 
 
 def test_seed_builds_to_a_playable_thirty_minute_mp3(

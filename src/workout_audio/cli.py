@@ -160,11 +160,21 @@ def build_command(
             f"{len(prepared.script.chapters)} chapters, voice: {prepared.engine})",
             highlight=False,
         )
+        _report(prepared.script)
 
 
 def _notice(prepared: Prepared) -> None:
     if prepared.notice:
         err.print(f"note: {prepared.notice}", highlight=False)
+
+
+def _report(script: Script) -> None:
+    """What a target length changed, as a coach's notes."""
+    if script.target_ms is None or not script.adjustments:
+        return
+    out.print(f"fitted to {format_clock(script.target_ms)}:", highlight=False)
+    for change in script.adjustments:
+        out.print(f"  {change}", highlight=False, markup=False)
 
 
 @app.command("script")
@@ -204,7 +214,15 @@ def script_as_json(script: Script, engine: str) -> dict[str, object]:
         "language": script.language,
         "engine": engine,
         "length_s": script.length_ms / 1000,
-        "rest_scale": script.rest_scale,
+        "adjustments": (
+            None
+            if script.target_ms is None
+            else {
+                "target_s": script.target_ms / 1000,
+                "length_s": script.length_ms / 1000,
+                "changes": list(script.adjustments),
+            }
+        ),
         "events": [
             {
                 "start_s": e.start_ms / 1000,

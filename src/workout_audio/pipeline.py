@@ -9,15 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
+from .errors import LengthError
+from .fit import fit_length
 from .render import EncodeOptions, render
 from .routine import Routine
-from .script import Script, make_script, script_phrases
+from .script import Script, make_script, schedule, script_phrases
 from .speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
 from .tags import write_tags
 
 __all__ = ["Prepared", "build", "prepare"]
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
+_FIT_ATTEMPTS = 4  # fits on estimated then measured phrase lengths; 2 are almost always enough
 
 
 @dataclass(frozen=True)
@@ -47,16 +50,47 @@ def prepare(
     if voice.language and voice.language != routine.language:
         routine = dataclasses.replace(routine, language=voice.language)
     engine, notice = choose_engine(voice, routine.language)
-    phrases = script_phrases(routine, length_ms=length_ms)
-    clips = synthesize_phrases(
-        engine,
-        phrases,
-        SpeechCache(cache_dir),
-        progress=(lambda done, total: progress("speech", done, total)) if progress else None,
-    )
-    clip_ms = {text: samples_to_ms(len(pcm) // SAMPLE_WIDTH_BYTES) for text, pcm in clips.items()}
-    script = make_script(routine, clip_ms, length_ms=length_ms)
+
+    def synthesize(phrases: list[str]) -> dict[str, bytes]:
+        return synthesize_phrases(
+            engine,
+            phrases,
+            SpeechCache(cache_dir),
+            progress=(lambda done, total: progress("speech", done, total)) if progress else None,
+        )
+
+    clips = synthesize(script_phrases(routine, length_ms=length_ms))
+    script = _schedule(routine, clips, length_ms, synthesize)
     return Prepared(script=script, clips=clips, engine=engine.NAME, notice=notice)
+
+
+def _schedule(
+    routine: Routine,
+    clips: dict[str, bytes],
+    length_ms: int | None,
+    synthesize: Callable[[list[str]], dict[str, bytes]],
+) -> Script:
+    """The script, with the clips of every phrase the fitted plan says (added to ``clips``).
+
+    A plan fitted to a length may say things the routine as written does not
+    ("Round 2 of 2."): those are synthesised and the plan fitted again on their
+    real lengths, until every phrase it uses is measured.
+    """
+
+    def measured() -> dict[str, int]:
+        return {text: samples_to_ms(len(pcm) // SAMPLE_WIDTH_BYTES) for text, pcm in clips.items()}
+
+    target_ms = length_ms if length_ms is not None else routine.length_ms
+    if target_ms is None:
+        return make_script(routine, measured())
+    for _ in range(_FIT_ATTEMPTS):
+        fitted = fit_length(routine, target_ms, measured(), from_file=length_ms is None)
+        wanted = script_phrases(fitted.layout.routine, length_ms=target_ms)
+        missing = [text for text in wanted if text not in clips]
+        if not missing:
+            return schedule(fitted.layout, fitted.lengths_ms, measured(), adjustments=fitted.notes)
+        clips.update(synthesize(missing))
+    raise LengthError(f"{routine.path}: could not settle on a plan for this length; try another")
 
 
 def build(

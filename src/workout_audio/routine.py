@@ -22,11 +22,26 @@ __all__ = ["Block", "Exercise", "Rests", "Routine", "Timing", "load_routine", "r
 
 @dataclass(frozen=True)
 class Rests:
-    """Rest lengths: after an exercise, after a round, after a block. 0 means no rest."""
+    """Rest lengths: after an exercise, after a round, after a block. 0 means no rest.
+
+    Each may carry the range a target length may move it in (``30s..90s``);
+    without one it may move from half to double its length.
+    """
 
     exercise_ms: int
     round_ms: int
     block_ms: int
+    exercise_range_ms: tuple[int, int] | None = None
+    round_range_ms: tuple[int, int] | None = None
+    block_range_ms: tuple[int, int] | None = None
+
+    def range_ms(self, kind: str) -> tuple[int, int]:
+        """The shortest and longest a rest of ``kind`` (exercise, round, block) may become."""
+        written: tuple[int, int] | None = getattr(self, f"{kind}_range_ms")
+        if written is not None:
+            return written
+        nominal_ms: int = getattr(self, f"{kind}_ms")
+        return nominal_ms // 2, nominal_ms * 2
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,7 @@ class Exercise:
     tips: tuple[str, ...]
     timing: Timing
     line: int
+    flex: bool = True  # False pins its hold or tempo when a target length is solved
 
     @property
     def work_ms(self) -> int:
@@ -70,6 +86,13 @@ class Block:
     exercises: tuple[Exercise, ...]
     timing: Timing
     line: int
+    rounds_fixed: bool = False  # True: a target length never adds or drops rounds here
+    role: str = "main"  # "warmup" and "cooldown" are the last to lose rounds
+
+    @property
+    def repeatable(self) -> bool:
+        """Whether a target length may add or drop rounds of this block."""
+        return not self.rounds_fixed
 
 
 @dataclass(frozen=True)
@@ -100,6 +123,7 @@ _MAX_DURATION_MS = 6 * 3_600_000
 _MAX_NAME_CHARS = 200
 _MAX_MESSAGE_CHARS = 300
 _SIDES = ("left", "right")
+_ROLES = ("warmup", "main", "cooldown")
 _TAG = "tag:yaml.org,2002:"
 _CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
 
@@ -386,20 +410,29 @@ class _Builder:
     def block(self, raw: dict[str, object], where: _Where, base: Timing) -> Block:
         timing = self.timing(raw.get("timing"), (*where, "timing"), base)
         rounds = self.whole(raw["rounds"], (*where, "rounds"), 1, 100) if "rounds" in raw else 1
+        block_flex = raw.get("flex") is not False
         exercises = tuple(
-            self.exercise(item, (*where, "exercises", index), timing)
+            self.exercise(item, (*where, "exercises", index), timing, block_flex)
             for index, item in enumerate(_items(raw.get("exercises")))
             if isinstance(item, dict)
         )
+        name = self.name(raw.get("name"), (*where, "name"))
+        role = raw.get("role")
+        if not isinstance(role, str) or role not in _ROLES:
+            role = _role_from_name(name)
         return Block(
-            name=self.name(raw.get("name"), (*where, "name")),
+            name=name,
             rounds=rounds or 1,
             exercises=exercises,
             timing=timing,
             line=self.problems.line(where) or 0,
+            rounds_fixed=raw.get("rounds_fixed") is True,
+            role=role,
         )
 
-    def exercise(self, raw: dict[str, object], where: _Where, base: Timing) -> Exercise:
+    def exercise(
+        self, raw: dict[str, object], where: _Where, base: Timing, block_flex: bool = True
+    ) -> Exercise:
         has_time, has_reps = "time" in raw, "reps" in raw
         if has_time == has_reps:
             self.problems.add(where, "give exactly one of 'time' or 'reps'")
@@ -417,6 +450,7 @@ class _Builder:
             tips=self.texts(raw.get("tips"), (*where, "tips")),
             timing=self.timing(raw.get("timing"), (*where, "timing"), base),
             line=self.problems.line(where) or 0,
+            flex=block_flex and raw.get("flex") is not False,
         )
 
     def timing(self, raw: object, where: _Where, base: Timing) -> Timing:
@@ -427,10 +461,16 @@ class _Builder:
         rests = base.rest
         if isinstance(rest, dict):
             rest_where = (*where, "rest")
+            exercise = self.rest(rest, "exercise", rest_where, rests)
+            round_ = self.rest(rest, "round", rest_where, rests)
+            block = self.rest(rest, "block", rest_where, rests)
             rests = Rests(
-                exercise_ms=self.override(rest, "exercise", rest_where, rests.exercise_ms, True),
-                round_ms=self.override(rest, "round", rest_where, rests.round_ms, True),
-                block_ms=self.override(rest, "block", rest_where, rests.block_ms, True),
+                exercise_ms=exercise[0],
+                round_ms=round_[0],
+                block_ms=block[0],
+                exercise_range_ms=exercise[1],
+                round_range_ms=round_[1],
+                block_range_ms=block[1],
             )
         countdown = None
         if "countdown" in raw:
@@ -441,6 +481,32 @@ class _Builder:
             rest=rests,
             countdown_beats=base.countdown_beats if countdown is None else countdown,
         )
+
+    def rest(
+        self, raw: dict[str, object], kind: str, where: _Where, base: Rests
+    ) -> tuple[int, tuple[int, int] | None]:
+        """A rest as written: ``45s`` (its range is then the default) or ``30s..90s``."""
+        inherited: tuple[int, tuple[int, int] | None] = (
+            getattr(base, f"{kind}_ms"),
+            getattr(base, f"{kind}_range_ms"),
+        )
+        value = raw.get(kind)
+        if not (isinstance(value, str) and ".." in value):
+            return self.override(
+                raw, kind, where, inherited[0], True
+            ), None if kind in raw else inherited[1]
+        field = (*where, kind)
+        low_text, _, high_text = value.partition("..")
+        low_ms = self.duration(low_text, field, allow_zero=True)
+        high_ms = self.duration(high_text, field, allow_zero=True)
+        if low_ms is None or high_ms is None:
+            return inherited
+        if low_ms > high_ms:
+            self.problems.add(field, f"range {_show(value)} runs backwards")
+            return inherited
+        # Without a target length the rest sits mid-range, on a whole second.
+        middle_ms = round((low_ms + high_ms) / 2000) * 1000
+        return min(max(middle_ms, low_ms), high_ms), (low_ms, high_ms)
 
     def override(
         self, raw: dict[str, object], key: str, where: _Where, default_ms: int, allow_zero: bool
@@ -539,6 +605,11 @@ def _explain(error: Any) -> list[tuple[_Where, str]]:  # noqa: ANN401 - jsonsche
         return [(where, f"must be {' or '.join(map(_show, limit))}, got {_show(instance)}")]
     if kind == "oneOf":
         return []  # time-or-reps: the builder says it more clearly
+    if kind == "anyOf" and error.context:
+        # A rest is a duration (branch 0) or a range (branch 1): explain the branch meant.
+        meant = 1 if isinstance(instance, str) and ".." in instance else 0
+        branch = [e for e in error.context if e.relative_schema_path[0] == meant]
+        return _explain(branch[0]) if branch else [(where, str(error.message))]
     return [(where, str(error.message))]
 
 
@@ -612,3 +683,13 @@ def _schema_text() -> str:
 @functools.cache
 def _validator() -> Any:  # noqa: ANN401 - jsonschema is untyped
     return jsonschema.Draft202012Validator(routine_schema())
+
+
+def _role_from_name(name: str) -> str:
+    """A block called "Warmup" or "Cool-down" is one, unless its ``role`` says otherwise."""
+    folded = name.casefold().replace("-", "").replace(" ", "")
+    if "warmup" in folded:
+        return "warmup"
+    if "cooldown" in folded:
+        return "cooldown"
+    return "main"

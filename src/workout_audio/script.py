@@ -16,23 +16,27 @@ here are the times in the MP3.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from .durations import format_clock
-from .errors import LengthError
 from .phrases import Phrases, phrases_for
 from .routine import Block, Exercise, Routine
 
 __all__ = [
     "TONE_MS",
     "Chapter",
+    "ClipDurations",
     "Event",
+    "Layout",
     "Script",
-    "length_range_ms",
+    "layout",
     "make_script",
+    "schedule",
     "script_phrases",
 ]
+
+# A phrase's spoken length in ms: a mapping of measured clips, or a function.
+ClipDurations = Mapping[str, int] | Callable[[str], int]
 
 # How long each tone lasts; render.py makes tones of exactly these lengths.
 TONE_MS = {"beep": 150, "start": 450, "end": 600, "tick": 40}
@@ -41,7 +45,10 @@ LEAD_IN_MS = 600  # silence before the first word of the track
 TAIL_MS = 1_500  # silence after the last word
 GAP_MS = 350  # between two spoken cues in a row
 GUARD_MS = 150  # the least silence between a cue and the next clip or tone
-GET_READY_MS = 10_000  # the intro transition lasts at least this long: time to get in place
+# After the intro, silence to get into position before the first countdown; like a rest,
+# a target length may move it within its range.
+SETTLE_MS = 5_000
+SETTLE_RANGE_MS = (2_000, 20_000)
 # The intro's "30 minutes in total." gets a slot of its own length, so the length said
 # never changes the timing (a clip longer than the slot is left out).
 LENGTH_CUE_MS = 3_000
@@ -50,9 +57,7 @@ HALFWAY_MIN_MS = 40_000  # holds this long get a "Halfway." cue
 TIME_LEFT_MS = 10_000  # "10 seconds left." ...
 TIME_LEFT_MIN_MS = 25_000  # ... on holds at least this long
 GET_READY_LEAD_MS = 15_000  # rests with this much silence get a "Get ready" reminder
-REST_SCALE_MIN_PPM = 500_000  # a target length may shrink rests to half ...
-REST_SCALE_MAX_PPM = 2_000_000  # ... or stretch them to double
-PPM = 1_000_000
+PPM = 1_000_000  # rest positions run from -PPM (shortest) through 0 (as written) to PPM
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,8 @@ class Script:
     length_ms: int
     events: tuple[Event, ...]
     chapters: tuple[Chapter, ...]
-    rest_scale: float = 1.0
+    target_ms: int | None = None  # the length asked for, if any
+    adjustments: tuple[str, ...] = ()  # what a target length changed, as a coach would say it
 
     def speech(self) -> Iterator[Event]:
         """The spoken cues in order."""
@@ -112,21 +118,36 @@ class _Occurrence:
 
 @dataclass
 class _Transition:
-    """The time before an occurrence: cues said in order, then silence, then the countdown."""
+    """The time before an occurrence: cues said in order, then silence, then the countdown.
+
+    It lasts its rest (from end tone to start tone), never less than its cues need;
+    an ``additive`` one (the intro) lasts its cues plus its rest.
+    """
 
     cues: list[str]
     rest_ms: int  # as written; 0 = no rest
+    rest_range_ms: tuple[int, int]  # what a target length may move the rest to
     countdown_beats: int
     starts_after_tone: bool
     get_ready: str | None = None
     length_cue: str | None = None  # said after the first cue, in a slot of LENGTH_CUE_MS
+    additive: bool = False
 
-    def min_ms(self, clip_ms: Mapping[str, int]) -> int:
-        speech_ms = sum(clip_ms[c] for c in self.cues) + GAP_MS * max(len(self.cues) - 1, 0)
+    def min_ms(self, clip_ms: Callable[[str], int]) -> int:
+        speech_ms = sum(map(clip_ms, self.cues)) + GAP_MS * max(len(self.cues) - 1, 0)
         if self.length_cue:
             speech_ms += LENGTH_CUE_MS + GAP_MS
         lead_ms = TONE_MS["end"] + GUARD_MS if self.starts_after_tone else LEAD_IN_MS
         return lead_ms + speech_ms + GUARD_MS + self.countdown_beats * 1000
+
+    def rest_at(self, position_ppm: int) -> int:
+        """The rest at a position: -PPM its shortest, 0 as written, PPM its longest."""
+        low_ms, high_ms = self.rest_range_ms
+        span_ms = (high_ms - self.rest_ms) if position_ppm >= 0 else (self.rest_ms - low_ms)
+        return self.rest_ms + span_ms * position_ppm // PPM
+
+    def length_ms(self, rest_ms: int, min_ms: int) -> int:
+        return min_ms + rest_ms if self.additive else max(rest_ms, min_ms)
 
 
 @dataclass
@@ -188,15 +209,17 @@ def _round_cue(occurrence: _Occurrence, say: Phrases) -> str | None:
     return say.say("round", number=occurrence.round, total=rounds)
 
 
-def _rest_before(occurrences: list[_Occurrence], index: int) -> int:
-    """The written rest between occurrence ``index - 1`` and ``index``."""
+def _rest_before(occurrences: list[_Occurrence], index: int) -> tuple[int, tuple[int, int]]:
+    """The written rest between occurrence ``index - 1`` and ``index``, and its range."""
     previous = occurrences[index - 1]
-    rest = previous.exercise.timing.rest
     if occurrences[index].first_in_block:
-        return previous.block.timing.rest.block_ms
-    if occurrences[index].first_in_round:
-        return previous.block.timing.rest.round_ms
-    return rest.exercise_ms
+        rests, kind = previous.block.timing.rest, "block"
+    elif occurrences[index].first_in_round:
+        rests, kind = previous.block.timing.rest, "round"
+    else:
+        rests, kind = previous.exercise.timing.rest, "exercise"
+    nominal_ms: int = getattr(rests, f"{kind}_ms")
+    return nominal_ms, rests.range_ms(kind)
 
 
 def _plan_transitions(routine: Routine, say: Phrases, target_ms: int | None) -> list[_Transition]:
@@ -213,9 +236,9 @@ def _plan_transitions(routine: Routine, say: Phrases, target_ms: int | None) -> 
                 length_cue = say.say("total_length", length=say.duration(target_ms))
             if routine.equipment:
                 cues.append(say.say("equipment", items=say.join(list(routine.equipment))))
-            rest_ms = GET_READY_MS
+            rest_ms, rest_range_ms = SETTLE_MS, SETTLE_RANGE_MS
         else:
-            rest_ms = _rest_before(occurrences, index)
+            rest_ms, rest_range_ms = _rest_before(occurrences, index)
             if rest_ms > 0:
                 cues.append(say.say("rest"))
         if occ.first_in_block:
@@ -233,10 +256,16 @@ def _plan_transitions(routine: Routine, say: Phrases, target_ms: int | None) -> 
             _Transition(
                 cues=[_normalise_spaces(c) for c in cues],
                 rest_ms=rest_ms,
+                rest_range_ms=rest_range_ms,
                 countdown_beats=exercise.timing.countdown_beats,
                 starts_after_tone=index > 0,
-                get_ready=say.say("get_ready", exercise=exercise.name) if rest_ms > 0 else None,
+                get_ready=(
+                    say.say("get_ready", exercise=exercise.name)
+                    if rest_ms > 0 and index > 0
+                    else None
+                ),
                 length_cue=length_cue,
+                additive=index == 0,
             )
         )
     return transitions
@@ -246,6 +275,7 @@ def _switch_transition(exercise: Exercise, say: Phrases) -> _Transition:
     return _Transition(
         cues=[say.say("switch_sides")],
         rest_ms=exercise.timing.switch_sides_ms,
+        rest_range_ms=(exercise.timing.switch_sides_ms, exercise.timing.switch_sides_ms),
         countdown_beats=exercise.timing.countdown_beats,
         starts_after_tone=True,
     )
@@ -283,10 +313,48 @@ def script_phrases(routine: Routine, *, length_ms: int | None = None) -> list[st
     return list(dict.fromkeys(_normalise_spaces(p) for p in phrases))
 
 
-def _fixed_and_flexible(
-    routine: Routine, clip_ms: Mapping[str, int], say: Phrases, target_ms: int | None
-) -> tuple[int, list[_Transition], list[int]]:
-    """The length of everything but rests, the flexible transitions and their minimum lengths."""
+def _measure(clip_ms: ClipDurations) -> Callable[[str], int]:
+    if isinstance(clip_ms, Mapping):
+        return clip_ms.__getitem__
+    return clip_ms
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Everything about a routine's timing except its rests: what a length solver moves."""
+
+    routine: Routine
+    target_ms: int | None
+    fixed_ms: int  # work, switch pauses, the outro
+    transitions: tuple[_Transition, ...]
+    minimums_ms: tuple[int, ...]  # what each transition's cues need
+
+    def lengths_at(self, position_ppm: int) -> list[int]:
+        """Every transition's length with all rests at one position (see _Transition.rest_at)."""
+        return [
+            t.length_ms(t.rest_at(position_ppm), m)
+            for t, m in zip(self.transitions, self.minimums_ms, strict=True)
+        ]
+
+    def caps_ms(self) -> list[int]:
+        """The longest each transition may become."""
+        return [
+            t.length_ms(t.rest_range_ms[1], m)
+            for t, m in zip(self.transitions, self.minimums_ms, strict=True)
+        ]
+
+    def total_ms(self, lengths: list[int]) -> int:
+        """The track's length with these transition lengths."""
+        return self.fixed_ms + sum(lengths)
+
+
+def layout(routine: Routine, clip_ms: ClipDurations, *, target_ms: int | None = None) -> Layout:
+    """Measure everything in ``routine`` that rests do not change.
+
+    ``target_ms`` is only what the intro announces.
+    """
+    measure = _measure(clip_ms)
+    say = phrases_for(routine.language)
     transitions = _plan_transitions(routine, say, target_ms)
     fixed_ms = 0
     for occ in _occurrences(routine):
@@ -294,77 +362,15 @@ def _fixed_and_flexible(
         fixed_ms += exercise.work_ms
         if exercise.per_side:
             switch = _switch_transition(exercise, say)
-            fixed_ms += max(switch.rest_ms, switch.min_ms(clip_ms)) + exercise.work_ms
-    fixed_ms += TONE_MS["end"] + GUARD_MS + clip_ms[_outro(say)] + TAIL_MS
-    minimums = [t.min_ms(clip_ms) for t in transitions]
-    return fixed_ms, transitions, minimums
-
-
-def _rests_at(scale_ppm: int, transitions: list[_Transition], minimums: list[int]) -> list[int]:
-    return [
-        max(t.rest_ms * scale_ppm // PPM if t.starts_after_tone else t.rest_ms, m)
-        for t, m in zip(transitions, minimums, strict=True)
-    ]
-
-
-def length_range_ms(
-    routine: Routine, clip_ms: Mapping[str, int], *, length_ms: int | None = None
-) -> tuple[int, int]:
-    """The shortest and longest track this routine makes by flexing its rests.
-
-    ``length_ms`` is the target the intro announces; it changes what is said, not the range.
-    """
-    say = phrases_for(routine.language)
-    target_ms = length_ms if length_ms is not None else routine.length_ms
-    fixed_ms, transitions, minimums = _fixed_and_flexible(routine, clip_ms, say, target_ms)
-    shortest = fixed_ms + sum(_rests_at(REST_SCALE_MIN_PPM, transitions, minimums))
-    longest = fixed_ms + sum(_rests_at(REST_SCALE_MAX_PPM, transitions, minimums))
-    return shortest, longest
-
-
-def _fit_rests(
-    target_ms: int, fixed_ms: int, transitions: list[_Transition], minimums: list[int]
-) -> tuple[list[int], int]:
-    """Transition lengths that make the track exactly ``target_ms``, and the rest scale in ppm."""
-
-    def total(scale_ppm: int) -> int:
-        return fixed_ms + sum(_rests_at(scale_ppm, transitions, minimums))
-
-    low, high = REST_SCALE_MIN_PPM, REST_SCALE_MAX_PPM
-    if not total(low) <= target_ms <= total(high):
-        raise LengthError(
-            f"cannot make a {format_clock(target_ms)} track: with rests between half and "
-            f"double their written length this routine runs {format_clock(total(low))} "
-            f"to {format_clock(total(high))}"
-        )
-    while low < high:  # the largest scale whose total does not pass the target
-        middle = (low + high + 1) // 2
-        if total(middle) <= target_ms:
-            low = middle
-        else:
-            high = middle - 1
-    lengths = _rests_at(low, transitions, minimums)
-    deficit_ms = target_ms - fixed_ms - sum(lengths)
-    # Spread the last few milliseconds over the rests that can still grow, first ones first.
-    growable = [
-        i
-        for i, t in enumerate(transitions)
-        if t.starts_after_tone
-        and t.rest_ms > 0
-        and lengths[i] < max(t.rest_ms * REST_SCALE_MAX_PPM // PPM, minimums[i])
-    ]
-    while deficit_ms > 0 and growable:
-        for i in list(growable):
-            if deficit_ms == 0:
-                break
-            lengths[i] += 1
-            deficit_ms -= 1
-            ceiling = max(transitions[i].rest_ms * REST_SCALE_MAX_PPM // PPM, minimums[i])
-            if lengths[i] >= ceiling:
-                growable.remove(i)
-    if deficit_ms:  # pragma: no cover - the range check above makes this unreachable
-        raise LengthError(f"cannot make a {format_clock(target_ms)} track")
-    return lengths, low
+            fixed_ms += max(switch.rest_ms, switch.min_ms(measure)) + exercise.work_ms
+    fixed_ms += TONE_MS["end"] + GUARD_MS + measure(_outro(say)) + TAIL_MS
+    return Layout(
+        routine=routine,
+        target_ms=target_ms,
+        fixed_ms=fixed_ms,
+        transitions=tuple(transitions),
+        minimums_ms=tuple(t.min_ms(measure) for t in transitions),
+    )
 
 
 class _Placer:
@@ -400,7 +406,7 @@ def _render_transition(
     start_ms: int,
     length_ms: int,
     transition: _Transition,
-    clip_ms: Mapping[str, int],
+    clip_ms: Callable[[str], int],
     context: dict[str, object],
 ) -> None:
     # After work, the first TONE_MS["end"] belong to the end tone that _render_work added.
@@ -409,12 +415,12 @@ def _render_transition(
     for index, cue in enumerate(transition.cues):
         if index:
             cursor_ms += GAP_MS
-        timeline.add(cursor_ms, clip_ms[cue], "speech", text=cue, **context)
-        cursor_ms += clip_ms[cue]
+        timeline.add(cursor_ms, clip_ms(cue), "speech", text=cue, **context)
+        cursor_ms += clip_ms(cue)
         if index == 0 and transition.length_cue:
             cursor_ms += GAP_MS
-            if clip_ms[transition.length_cue] <= LENGTH_CUE_MS:
-                duration_ms = clip_ms[transition.length_cue]
+            if clip_ms(transition.length_cue) <= LENGTH_CUE_MS:
+                duration_ms = clip_ms(transition.length_cue)
                 timeline.add(
                     cursor_ms, duration_ms, "speech", text=transition.length_cue, **context
                 )
@@ -422,7 +428,7 @@ def _render_transition(
     work_start_ms = start_ms + length_ms
     countdown_start_ms = work_start_ms - transition.countdown_beats * 1000
     if transition.get_ready:
-        duration_ms = clip_ms[transition.get_ready]
+        duration_ms = clip_ms(transition.get_ready)
         said_ms = countdown_start_ms - 1000 - duration_ms
         if said_ms - cursor_ms >= GET_READY_LEAD_MS:
             timeline.add(said_ms, duration_ms, "speech", text=transition.get_ready, **context)
@@ -435,7 +441,7 @@ def _render_work(
     start_ms: int,
     exercise: Exercise,
     say: Phrases,
-    clip_ms: Mapping[str, int],
+    clip_ms: Callable[[str], int],
     context: dict[str, object],
 ) -> None:
     work_ms = exercise.work_ms
@@ -448,9 +454,9 @@ def _render_work(
         for rep in range(2, exercise.reps + 1):
             at_ms = start_ms + (rep - 1) * exercise.timing.rep_ms
             spoken = str(rep)
-            if rep >= counted_from and placer.fits(at_ms, clip_ms[spoken]):
-                timeline.add(at_ms, clip_ms[spoken], "speech", text=spoken, **context)
-                placer.take(at_ms, clip_ms[spoken])
+            if rep >= counted_from and placer.fits(at_ms, clip_ms(spoken)):
+                timeline.add(at_ms, clip_ms(spoken), "speech", text=spoken, **context)
+                placer.take(at_ms, clip_ms(spoken))
             else:
                 timeline.add(at_ms, TONE_MS["tick"], "tone", tone="tick", **context)
                 placer.take(at_ms, TONE_MS["tick"])
@@ -469,16 +475,16 @@ def _render_work(
         if work_ms >= HALFWAY_MIN_MS:
             timed_cues.append((work_ms // 2, say.say("halfway")))
         for offset_ms, cue in timed_cues:
-            if placer.fits(start_ms + offset_ms, clip_ms[cue]):
-                timeline.add(start_ms + offset_ms, clip_ms[cue], "speech", text=cue, **context)
-                placer.take(start_ms + offset_ms, clip_ms[cue])
+            if placer.fits(start_ms + offset_ms, clip_ms(cue)):
+                timeline.add(start_ms + offset_ms, clip_ms(cue), "speech", text=cue, **context)
+                placer.take(start_ms + offset_ms, clip_ms(cue))
     earliest_ms = start_ms + TONE_MS["start"] + 500
     for tip in map(_normalise_spaces, exercise.tips):
-        tip_start_ms = placer.first_fit(earliest_ms, clip_ms[tip])
+        tip_start_ms = placer.first_fit(earliest_ms, clip_ms(tip))
         if tip_start_ms is not None:
-            timeline.add(tip_start_ms, clip_ms[tip], "speech", text=tip, **context)
-            placer.take(tip_start_ms, clip_ms[tip])
-            earliest_ms = tip_start_ms + clip_ms[tip]
+            timeline.add(tip_start_ms, clip_ms(tip), "speech", text=tip, **context)
+            placer.take(tip_start_ms, clip_ms(tip))
+            earliest_ms = tip_start_ms + clip_ms(tip)
 
 
 def _chapter_title(occ: _Occurrence) -> str:
@@ -490,40 +496,46 @@ def _chapter_title(occ: _Occurrence) -> str:
 
 
 def make_script(
-    routine: Routine, clip_ms: Mapping[str, int], *, length_ms: int | None = None
+    routine: Routine, clip_ms: ClipDurations, *, length_ms: int | None = None
 ) -> Script:
     """Schedule every cue and tone of ``routine``.
 
     Args:
         routine: a validated routine.
-        clip_ms: the measured duration of every phrase from :func:`script_phrases`.
+        clip_ms: the spoken length of every phrase (see :func:`script_phrases`): a
+            mapping of measured clips, or a function.
         length_ms: the exact track length wanted; defaults to the routine's
-            ``length``; with neither, rests are as written.
+            ``length``; with neither, the routine is played as written.
 
     Raises:
-        LengthError: the rests cannot absorb the difference to ``length_ms``.
+        LengthError: the routine cannot be made that long (see :mod:`workout_audio.fit`).
     """
-    say = phrases_for(routine.language)
-    target_ms = length_ms if length_ms is not None else routine.length_ms
-    fixed_ms, transitions, minimums = _fixed_and_flexible(routine, clip_ms, say, target_ms)
-    if target_ms is None:
-        lengths, scale_ppm = _rests_at(PPM, transitions, minimums), PPM
-    else:
-        try:
-            lengths, scale_ppm = _fit_rests(target_ms, fixed_ms, transitions, minimums)
-        except LengthError as error:
-            where = (
-                routine.path
-                if length_ms is not None or routine.length_line is None
-                else (f"{routine.path}:{routine.length_line}: length")
-            )
-            raise LengthError(f"{where}: {error}") from None
+    from .fit import fit_length
 
+    target_ms = length_ms if length_ms is not None else routine.length_ms
+    if target_ms is None:
+        written = layout(routine, clip_ms)
+        return schedule(written, written.lengths_at(0), clip_ms)
+    fitted = fit_length(routine, target_ms, clip_ms, from_file=length_ms is None)
+    return schedule(fitted.layout, fitted.lengths_ms, clip_ms, adjustments=fitted.notes)
+
+
+def schedule(
+    planned: Layout,
+    lengths_ms: list[int],
+    clip_ms: ClipDurations,
+    *,
+    adjustments: tuple[str, ...] = (),
+) -> Script:
+    """Place every cue and tone of a laid-out routine, with these transition lengths."""
+    measure = _measure(clip_ms)
+    routine = planned.routine
+    say = phrases_for(routine.language)
     timeline = _Timeline()
     chapters: list[tuple[str, int]] = []
     cursor_ms = 0
     for occ, transition, transition_ms in zip(
-        _occurrences(routine), transitions, lengths, strict=True
+        _occurrences(routine), planned.transitions, lengths_ms, strict=True
     ):
         exercise = occ.exercise
         context: dict[str, object] = {
@@ -532,23 +544,23 @@ def make_script(
             "exercise": exercise.name,
         }
         chapters.append((_chapter_title(occ), cursor_ms))
-        _render_transition(timeline, cursor_ms, transition_ms, transition, clip_ms, context)
+        _render_transition(timeline, cursor_ms, transition_ms, transition, measure, context)
         cursor_ms += transition_ms
         sides = [exercise.first_side, "right" if exercise.first_side == "left" else "left"]
         for side_index, side in enumerate(sides if exercise.per_side else [None]):
             side_context = {**context, "side": side}
             if side_index:
                 switch = _switch_transition(exercise, say)
-                switch_ms = max(switch.rest_ms, switch.min_ms(clip_ms))
-                _render_transition(timeline, cursor_ms, switch_ms, switch, clip_ms, side_context)
+                switch_ms = max(switch.rest_ms, switch.min_ms(measure))
+                _render_transition(timeline, cursor_ms, switch_ms, switch, measure, side_context)
                 cursor_ms += switch_ms
-            _render_work(timeline, cursor_ms, exercise, say, clip_ms, side_context)
+            _render_work(timeline, cursor_ms, exercise, say, measure, side_context)
             cursor_ms += exercise.work_ms
     cursor_ms += TONE_MS["end"] + GUARD_MS  # the last end tone, added with the last work
     outro = _outro(say)
-    timeline.add(cursor_ms, clip_ms[outro], "speech", text=outro)
-    total_ms = cursor_ms + clip_ms[outro] + TAIL_MS
-    assert target_ms is None or total_ms == target_ms, (total_ms, target_ms)
+    timeline.add(cursor_ms, measure(outro), "speech", text=outro)
+    total_ms = cursor_ms + measure(outro) + TAIL_MS
+    assert total_ms == planned.total_ms(lengths_ms), (total_ms, planned.total_ms(lengths_ms))
 
     events = tuple(sorted(timeline.events, key=lambda e: e.start_ms))
     ends = [start for _, start in chapters[1:]] + [total_ms]
@@ -558,5 +570,6 @@ def make_script(
         length_ms=total_ms,
         events=events,
         chapters=tuple(Chapter(t, s, e) for (t, s), e in zip(chapters, ends, strict=True)),
-        rest_scale=scale_ppm / PPM,
+        target_ms=planned.target_ms,
+        adjustments=adjustments,
     )
