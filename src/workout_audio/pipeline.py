@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from .script import Script, make_script, schedule, script_phrases
 from .speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
 from .tags import write_tags
 
-__all__ = ["Prepared", "build", "prepare"]
+__all__ = ["Prepared", "build", "build_variants", "length_label", "prepare"]
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
 _FIT_ATTEMPTS = 4  # fits on estimated then measured phrase lengths; 2 are almost always enough
@@ -49,17 +50,20 @@ def prepare(
     voice = voice or VoiceSettings()
     if voice.language and voice.language != routine.language:
         routine = dataclasses.replace(routine, language=voice.language)
-    engine, notice = choose_engine(voice, routine.language)
+    # The wording, then the voice, are checked for the language before anything is synthesised.
+    phrases = script_phrases(routine, length_ms=length_ms)
+    cache = SpeechCache(cache_dir)
+    engine, notice = choose_engine(voice, routine.language, phrases=phrases, cache=cache)
 
     def synthesize(phrases: list[str]) -> dict[str, bytes]:
         return synthesize_phrases(
             engine,
             phrases,
-            SpeechCache(cache_dir),
+            cache,
             progress=(lambda done, total: progress("speech", done, total)) if progress else None,
         )
 
-    clips = synthesize(script_phrases(routine, length_ms=length_ms))
+    clips = synthesize(phrases)
     script = _schedule(routine, clips, length_ms, synthesize)
     return Prepared(script=script, clips=clips, engine=engine.NAME, notice=notice)
 
@@ -107,7 +111,13 @@ def build(
     prepared = prepare(
         routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
     )
+    _write(prepared, output, options, progress)
+    return prepared
 
+
+def _write(
+    prepared: Prepared, output: Path, options: EncodeOptions | None, progress: Progress | None
+) -> None:
     def finish(path: Path) -> None:
         write_tags(path, prepared.script, language=prepared.script.language)
         umask = os.umask(0)
@@ -122,4 +132,47 @@ def build(
         finish=finish,
         progress=(lambda done, total: progress("encode", done, total)) if progress else None,
     )
-    return prepared
+
+
+def length_label(length_ms: int) -> str:
+    """A length as it goes in a file name: ``20m``, ``1h30m``, ``90s``, ``1500ms``."""
+    if length_ms % 1000:
+        return f"{length_ms}ms"
+    hours, rest_s = divmod(length_ms // 1000, 3600)
+    minutes, seconds = divmod(rest_s, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
+    parts.append(f"{seconds}s" if seconds else "")
+    return "".join(parts)
+
+
+def build_variants(
+    routine: Routine,
+    lengths_ms: list[int],
+    folder: Path,
+    *,
+    stem: str,
+    voice: VoiceSettings | None = None,
+    cache_dir: Path | None = None,
+    options: EncodeOptions | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> list[tuple[Path, Prepared]]:
+    """One MP3 a length, ``folder/STEM-20m.mp3``; every distinct phrase synthesised once.
+
+    Every plan is made (and checked) before any file is written, so a length that
+    cannot be made leaves nothing behind; then the tracks are encoded in parallel.
+    """
+    planned = [
+        (
+            folder / f"{stem}-{length_label(length_ms)}.mp3",
+            prepare(
+                routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
+            ),
+        )
+        for length_ms in dict.fromkeys(lengths_ms)
+    ]
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        # Each encode is its own ffmpeg process; the threads only feed it PCM.
+        for done in [pool.submit(_write, p, path, options, None) for path, p in planned]:
+            done.result()
+    return planned
