@@ -50,10 +50,9 @@ def prepare(
     voice = voice or VoiceSettings()
     if voice.language and voice.language != routine.language:
         routine = dataclasses.replace(routine, language=voice.language)
-    # The wording, then the voice, are checked for the language before anything is synthesised.
     phrases = script_phrases(routine, length_ms=length_ms)
     cache = SpeechCache(cache_dir)
-    engine, notice = choose_engine(voice, routine.language, phrases=phrases, cache=cache)
+    engine, notice = choose_engine(voice, routine.language)
 
     def synthesize(phrases: list[str]) -> dict[str, bytes]:
         return synthesize_phrases(
