@@ -3,6 +3,8 @@
 It answers gTTS's batchexecute POST in Google's own response format with real MP3 bytes,
 records what was asked, and can be scripted to misbehave (429, 500, a dropped connection,
 an answer without audio). It listens on loopback only and stops when its ``with`` block ends.
+
+``serve`` points the real gTTS at a stub, for a test module's fixture.
 """
 
 from __future__ import annotations
@@ -12,11 +14,16 @@ import json
 import socket
 import subprocess
 import threading
+import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs
+
+import pytest
 
 from workout_audio.audio import ffmpeg_exe
 
@@ -25,6 +32,9 @@ BEHAVIOURS = ("ok", "429", "500", "drop", "garbled")
 JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 SAMPLE_RATE_HZ = 24_000  # what Google sends: 24 kHz mono MP3 at 32 kbit/s
+BURSTS_MS = (400, 600, 900)  # the stub's clips: speech this long, PAD_MS of silence each side
+PAD_MS = 200
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
 def make_mp3(burst_ms: int, pad_ms: int = 200) -> bytes:
@@ -72,6 +82,7 @@ class SpeechRequest:
     text: str
     language: str
     slow: bool
+    at_s: float = 0.0  # when it arrived (time.monotonic)
 
 
 class GttsStub:
@@ -80,10 +91,13 @@ class GttsStub:
     Args:
         clips: MP3s to answer with; a phrase's clip is picked by its length, so a
             longer phrase gets a longer clip, the same phrase always the same one.
+        delay_s: how long each answer takes, like a real server's.
     """
 
-    def __init__(self, clips: list[bytes]) -> None:
+    def __init__(self, clips: list[bytes], delay_s: float = 0.0) -> None:
         self.clips = clips
+        self.delay_s = delay_s
+        self.tlds: list[str] = []  # the accents gTTS asked for (each tld is its own host)
         self._lock = threading.Lock()
         self._plan: deque[str] = deque()
         self._requests: list[SpeechRequest] = []
@@ -111,6 +125,8 @@ class GttsStub:
 
     def url(self, tld: str = "com", path: str = "") -> str:
         """Drop-in for ``gtts.tts._translate_url``: every tld leads here."""
+        with self._lock:
+            self.tlds.append(tld)
         return f"http://127.0.0.1:{self.port}/{path}"
 
     def script(self, *behaviours: str) -> None:
@@ -155,7 +171,10 @@ class _Handler(BaseHTTPRequestHandler):
         form = parse_qs(self.rfile.read(length).decode("utf-8"))
         rpc = json.loads(form["f.req"][0])
         text, language, speed, _ = json.loads(rpc[0][0][1])
-        behaviour = stub._take(SpeechRequest(text=text, language=language, slow=bool(speed)))
+        arrived_s = time.monotonic()
+        behaviour = stub._take(SpeechRequest(text, language, bool(speed), arrived_s))
+        if stub.delay_s:
+            time.sleep(stub.delay_s)
         if behaviour == "429":
             self._send(429, b"<html><title>Error 429 (Too Many Requests)</title></html>", HTML)
         elif behaviour == "500":
@@ -181,3 +200,32 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes, kind: str = JSON) -> None:
         self._send_headers(status, len(body), kind)
         self.wfile.write(body)
+
+
+@cache
+def google_like_clips() -> list[bytes]:
+    """Google-like MP3s, made once per test run by our ffmpeg."""
+    return [make_mp3(burst_ms, pad_ms=PAD_MS) for burst_ms in BURSTS_MS]
+
+
+def serve(monkeypatch: pytest.MonkeyPatch, delay_s: float = 0.0) -> Iterator[GttsStub]:
+    """Body of a test module's ``gtts_stub`` fixture: the real gTTS pointed at a fresh stub,
+    with our waits between requests and retries cut to a few milliseconds."""
+    for name in PROXY_VARIABLES:  # gTTS passes the proxies on; loopback must stay direct
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setattr("workout_audio.speech.gtts.BACKOFF_S", 0.01)
+    monkeypatch.setattr("workout_audio.speech.gtts.REQUEST_GAP_S", 0.01)
+    with GttsStub(google_like_clips(), delay_s=delay_s) as stub:
+        monkeypatch.setattr("gtts.tts._translate_url", stub.url)
+        yield stub
+
+
+def closed_port_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point gTTS at a loopback port nothing listens on: Google "unreachable", at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(
+        "gtts.tts._translate_url", lambda tld="com", path="": f"http://127.0.0.1:{port}/{path}"
+    )

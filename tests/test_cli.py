@@ -121,9 +121,11 @@ def test_script_table_lists_the_spoken_cues(write_routine, speech_cache: Path) -
     assert "Workout complete. Great work!" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["build", "script", "validate"])
+@pytest.mark.parametrize(
+    "command", ["build", "script", "validate", "voices", "cache info", "cache clear"]
+)
 def test_every_command_has_an_example_in_its_help(command: str) -> None:
-    result = invoke(command, "--help")
+    result = invoke(*command.split(), "--help")
     assert result.exit_code == 0
     assert "Example: workout-audio " + command in result.output
 

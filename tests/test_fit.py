@@ -287,3 +287,13 @@ def test_variants_share_one_speech_cache(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.glob("*.mp3")) == [
         "tiny-2m30s.mp3", "tiny-3m30s.mp3", "tiny-4m30s.mp3",
     ]  # fmt: skip
+
+
+def test_a_length_far_out_of_reach_is_refused_before_any_speech_is_made(tmp_path: Path) -> None:
+    from workout_audio import prepare
+
+    cache_dir = tmp_path / "cache"
+    with pytest.raises(LengthError, match=r"runners-total-body.yaml: cannot make a 5:00 track"):
+        prepare(load_routine(SEED), voice=VoiceSettings(engine="piper"), length_ms=300_000,
+                cache_dir=cache_dir)  # fmt: skip
+    assert not cache_dir.exists() or not any(cache_dir.rglob("*.wav"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,38 +9,26 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SHORT_ROUTINE, decode
-from gtts_stub import GttsStub, make_mp3
+from gtts_stub import BURSTS_MS, PAD_MS, GttsStub, closed_port_url, google_like_clips, serve
 from workout_audio import cli, load_routine
 from workout_audio.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, decode_to_pcm
-from workout_audio.errors import EngineError
+from workout_audio.errors import EngineError, UsageError
 from workout_audio.pipeline import build
 from workout_audio.speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
 from workout_audio.speech.gtts import RETRIES, GttsEngine
 from workout_audio.speech.piper import PiperEngine
 
 PHRASE = "Hip Thrust, 10 reps."
-BURSTS_MS = (400, 600, 900)  # the stub's clips: speech this long, 200 ms of silence each side
-PAD_MS = 200
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-
-
-@pytest.fixture(scope="session")
-def stub_clips() -> list[bytes]:
-    """Google-like MP3s, made once by our ffmpeg."""
-    return [make_mp3(burst_ms, pad_ms=PAD_MS) for burst_ms in BURSTS_MS]
 
 
 @pytest.fixture
-def gtts_stub(stub_clips: list[bytes], monkeypatch: pytest.MonkeyPatch) -> Iterator[GttsStub]:
-    """gTTS pointed at the stub, with our waits between retries cut to a few milliseconds."""
-    for name in PROXY_VARIABLES:  # gTTS passes the proxies on; loopback must stay direct
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setattr("workout_audio.speech.gtts.BACKOFF_S", 0.01)
-    monkeypatch.setattr("workout_audio.speech.gtts.REQUEST_GAP_S", 0.01)
-    with GttsStub(stub_clips) as stub:
-        monkeypatch.setattr("gtts.tts._translate_url", stub.url)
-        yield stub
+def stub_clips() -> list[bytes]:
+    return google_like_clips()
+
+
+@pytest.fixture
+def gtts_stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[GttsStub]:
+    yield from serve(monkeypatch)
 
 
 def cache_entries(folder: Path) -> list[Path]:
@@ -143,12 +130,7 @@ def test_auto_takes_google_when_it_answers(gtts_stub: GttsStub) -> None:
 def test_auto_falls_back_to_the_offline_voice_with_a_notice(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with socket.socket() as probe:  # a loopback port that nothing listens on once closed
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setattr(
-        "gtts.tts._translate_url", lambda tld="com", path="": f"http://127.0.0.1:{port}/{path}"
-    )
+    closed_port_url(monkeypatch)
     engine, notice = choose_engine(VoiceSettings(), "en")
     assert isinstance(engine, PiperEngine)
     assert notice is not None
@@ -169,3 +151,47 @@ def test_cli_builds_with_the_google_voice(
     assert "voice: gtts" in result.output
     assert gtts_stub.count > 0
     assert len(decode(output)) > 0
+
+
+def test_build_in_spanish_asks_google_for_spanish_cues(
+    gtts_stub: GttsStub, write_routine, tmp_path: Path
+) -> None:
+    routine = write_routine(SHORT_ROUTINE)
+    output = tmp_path / "es.mp3"
+    result = CliRunner().invoke(
+        cli.app,
+        ["build", str(routine), "-o", str(output), "--engine", "gtts", "--lang", "es",
+         "--cache-dir", str(tmp_path / "cache")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    asked = gtts_stub.requests
+    assert {r.language for r in asked} == {"es"}
+    texts = {r.text.rstrip(".") for r in asked}  # gTTS drops some final full stops
+    assert "Empezamos con: Plank, 26 segundos" in texts
+    assert "Side Lunge, 4 repeticiones por lado, primero el lado izquierdo" in texts
+    assert "Cambia de lado" in texts
+    assert "Descansa" in texts
+    assert not texts & {"Rest", "Switch sides", "Halfway"}, "no English cue"
+    assert len(decode(output)) > 0
+
+
+def test_accent_and_slow_speech_reach_google(gtts_stub: GttsStub, tmp_path: Path) -> None:
+    engine, _ = choose_engine(VoiceSettings(engine="gtts", tld="com.au", slow=True), "en")
+    synthesize_phrases(engine, [PHRASE], SpeechCache(tmp_path))
+    assert gtts_stub.requests[0].slow
+    assert "com.au" in gtts_stub.tlds
+
+
+def test_a_regional_language_picks_its_accent(gtts_stub: GttsStub, tmp_path: Path) -> None:
+    engine, _ = choose_engine(VoiceSettings(engine="gtts"), "en-GB")
+    synthesize_phrases(engine, [PHRASE], SpeechCache(tmp_path))
+    assert [(r.language, r.text) for r in gtts_stub.requests] == [("en", PHRASE)]
+    assert "co.uk" in gtts_stub.tlds
+
+
+def test_a_language_google_does_not_speak_is_refused_before_any_request(
+    gtts_stub: GttsStub,
+) -> None:
+    with pytest.raises(UsageError, match="Google's voice does not speak 'tlh'"):
+        choose_engine(VoiceSettings(engine="gtts"), "tlh")
+    assert gtts_stub.count == 0

@@ -2,4 +2,6 @@
 
 from .cli import main
 
-main()
+# Guarded: the speech worker processes (spawned) import this module again as __mp_main__.
+if __name__ == "__main__":
+    main()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -17,8 +20,9 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 from rich.table import Table
 
 from .durations import format_clock, parse_duration_ms
-from .errors import RoutineErrors, UsageError, WorkoutAudioError
+from .errors import RoutineErrors, StorageError, Terminated, UsageError, WorkoutAudioError
 from .pipeline import Prepared, build, prepare
+from .render import MAX_TRACK_MS, check_output
 from .routine import Routine, load_routine
 from .script import Script
 from .speech import VoiceSettings
@@ -34,12 +38,6 @@ out = Console(soft_wrap=True)
 T = TypeVar("T")
 
 
-class Engine(str, Enum):
-    auto = "auto"
-    gtts = "gtts"
-    piper = "piper"
-
-
 class Format(str, Enum):
     table = "table"
     json = "json"
@@ -49,9 +47,34 @@ RoutineArg = Annotated[
     Path, typer.Argument(help="The routine file (YAML).", show_default=False, dir_okay=False)
 ]
 EngineOpt = Annotated[
-    Engine,
+    str,
     typer.Option(
-        "--engine", help="Voice: gtts when Google is reachable, else the offline piper voice."
+        "--engine",
+        help="Voice: auto (Google's when it answers, else an offline voice), gtts, piper, "
+        "espeak, or an installed plugin's; `workout-audio voices` lists them.",
+    ),
+]
+LangOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lang", help="Cue language: en, es, fr, de, ... (default: the routine's language:)."
+    ),
+]
+TldOpt = Annotated[
+    str | None,
+    typer.Option("--tld", help="Google's accent by domain: com.au, co.uk, co.in, ca (gtts)."),
+]
+SlowOpt = Annotated[bool, typer.Option("--slow", help="Google's slow reading (gtts).")]
+VoiceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--voice", help="A piper voice file, FILE.onnx with FILE.onnx.json beside it (piper)."
+    ),
+]
+RateOpt = Annotated[
+    float,
+    typer.Option(
+        "--rate", help="Speaking speed, 0.5 to 2.0: 0.9 slower, 1.2 faster (piper, espeak)."
     ),
 ]
 LengthOpt = Annotated[
@@ -67,7 +90,8 @@ CacheOpt = Annotated[
 
 
 def _fail(error: WorkoutAudioError) -> NoReturn:
-    err.print(f"[red]error:[/red] {error}", markup=True, highlight=False, soft_wrap=True)
+    # escaped: a routine's text or a path may hold [brackets] that rich would read as markup
+    err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
     raise typer.Exit(error.exit_code)
 
 
@@ -77,6 +101,11 @@ def _user_errors() -> Iterator[None]:
         yield
     except WorkoutAudioError as error:
         _fail(error)
+    except OSError as error:  # a disk or folder problem our code did not foresee: still one line
+        _fail(StorageError.from_os_error(error))
+    except Terminated:
+        err.print("terminated: nothing was written", highlight=False)
+        raise typer.Exit(143) from None
     except KeyboardInterrupt:
         err.print("interrupted: nothing was written", highlight=False)
         raise typer.Exit(130) from None
@@ -91,6 +120,8 @@ def _parse_length(value: str | None) -> int | None:
         raise UsageError(f"--length: {error}") from None
     if length_ms <= 0:
         raise UsageError("--length: must be more than zero")
+    if length_ms > MAX_TRACK_MS:
+        raise UsageError(f"--length: {value!r} is absurdly long (over 6 hours)")
     return length_ms
 
 
@@ -120,6 +151,36 @@ def _load(path: Path) -> Routine:
     return load_routine(path)
 
 
+def _voice(
+    engine: str, lang: str | None, tld: str | None, slow: bool, voice: Path | None, rate: float
+) -> VoiceSettings:
+    return VoiceSettings(
+        engine=engine, language=lang, tld=tld, slow=slow, voice_path=voice, rate=rate
+    )
+
+
+def _output_path(output: Path | None, routine_path: Path) -> Path:
+    """Where the track goes, checked before minutes of synthesis are spent on it."""
+    if output is None:
+        output = Path("build") / f"{routine_path.stem}.mp3"
+        try:
+            output.parent.mkdir(exist_ok=True)
+        except OSError as error:
+            raise UsageError(
+                f"cannot make the folder {str(output.parent)!r} for the track "
+                f"({error.strerror}); choose another place with -o"
+            ) from None
+    if output.exists() and routine_path.exists() and output.samefile(routine_path):
+        raise UsageError(f"{output}: that is the routine itself; write the MP3 elsewhere")
+    check_output(output)
+    return output
+
+
+def _check_cache_dir(cache_dir: Path | None) -> None:
+    if cache_dir is not None and cache_dir.exists() and not cache_dir.is_dir():
+        raise UsageError(f"--cache-dir: {str(cache_dir)!r} is a file, not a folder")
+
+
 @app.command("build")
 def build_command(
     routine_path: RoutineArg,
@@ -127,10 +188,15 @@ def build_command(
         Path | None,
         typer.Option("-o", "--output", help="Where to write the MP3 (default build/NAME.mp3)."),
     ] = None,
-    engine: EngineOpt = Engine.auto,
+    engine: EngineOpt = "auto",
     length: LengthOpt = None,
     cache_dir: CacheOpt = None,
     bitrate: Annotated[int, typer.Option(help="MP3 bitrate in kbit/s.", min=32, max=320)] = 96,
+    lang: LangOpt = None,
+    tld: TldOpt = None,
+    slow: SlowOpt = False,
+    voice: VoiceOpt = None,
+    rate: RateOpt = 1.0,
 ) -> None:
     """Build the voice-guided MP3 of a routine.
 
@@ -141,14 +207,13 @@ def build_command(
     with _user_errors():
         routine = _load(routine_path)
         length_ms = _parse_length(length)
-        if output is None:
-            output = Path("build") / f"{routine_path.stem}.mp3"
-            output.parent.mkdir(parents=True, exist_ok=True)
+        output = _output_path(output, routine_path)
+        _check_cache_dir(cache_dir)
         with _progress_bar() as progress:
             prepared = build(
                 routine,
                 output,
-                voice=VoiceSettings(engine=engine.value),
+                voice=_voice(engine, lang, tld, slow, voice, rate),
                 length_ms=length_ms,
                 cache_dir=cache_dir,
                 options=EncodeOptions(bitrate_kbps=bitrate),
@@ -159,13 +224,14 @@ def build_command(
             f"wrote {output} ({format_clock(prepared.script.length_ms)}, "
             f"{len(prepared.script.chapters)} chapters, voice: {prepared.engine})",
             highlight=False,
+            markup=False,
         )
         _report(prepared.script)
 
 
 def _notice(prepared: Prepared) -> None:
     if prepared.notice:
-        err.print(f"note: {prepared.notice}", highlight=False)
+        err.print(f"note: {prepared.notice}", highlight=False, markup=False)
 
 
 def _report(script: Script) -> None:
@@ -181,9 +247,14 @@ def _report(script: Script) -> None:
 def script_command(
     routine_path: RoutineArg,
     format: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
-    engine: EngineOpt = Engine.auto,
+    engine: EngineOpt = "auto",
     length: LengthOpt = None,
     cache_dir: CacheOpt = None,
+    lang: LangOpt = None,
+    tld: TldOpt = None,
+    slow: SlowOpt = False,
+    voice: VoiceOpt = None,
+    rate: RateOpt = 1.0,
 ) -> None:
     """Print the exact timed script a build would render (same times as the MP3).
 
@@ -192,10 +263,11 @@ def script_command(
     with _user_errors():
         routine = _load(routine_path)
         length_ms = _parse_length(length)
+        _check_cache_dir(cache_dir)
         with _progress_bar() as progress:
             prepared = prepare(
                 routine,
-                voice=VoiceSettings(engine=engine.value),
+                voice=_voice(engine, lang, tld, slow, voice, rate),
                 length_ms=length_ms,
                 cache_dir=cache_dir,
                 progress=progress,
@@ -222,9 +294,14 @@ def variants_command(
             "-o", "--output-dir", help="Folder for the MP3s (default build/).", file_okay=False
         ),
     ] = None,
-    engine: EngineOpt = Engine.auto,
+    engine: EngineOpt = "auto",
     cache_dir: CacheOpt = None,
     bitrate: Annotated[int, typer.Option(help="MP3 bitrate in kbit/s.", min=32, max=320)] = 96,
+    lang: LangOpt = None,
+    tld: TldOpt = None,
+    slow: SlowOpt = False,
+    voice: VoiceOpt = None,
+    rate: RateOpt = 1.0,
 ) -> None:
     """Build one MP3 per length from one speech cache: NAME-20m.mp3, NAME-45m.mp3, ...
 
@@ -241,13 +318,15 @@ def variants_command(
         folder = output_dir or Path("build")
         if output_dir is None:
             folder.mkdir(parents=True, exist_ok=True)
+        elif not output_dir.is_dir():
+            raise UsageError(f"-o: folder {str(output_dir)!r} does not exist")
         with _progress_bar() as progress:
             built = build_variants(
                 routine,
                 [length_ms for length_ms in wanted if length_ms is not None],
                 folder,
                 stem=routine_path.stem,
-                voice=VoiceSettings(engine=engine.value),
+                voice=_voice(engine, lang, tld, slow, voice, rate),
                 cache_dir=cache_dir,
                 options=EncodeOptions(bitrate_kbps=bitrate),
                 progress=progress,
@@ -257,6 +336,7 @@ def variants_command(
                 f"wrote {path} ({format_clock(prepared.script.length_ms)}, "
                 f"{len(prepared.script.chapters)} chapters, voice: {prepared.engine})",
                 highlight=False,
+                markup=False,
             )
             _report(prepared.script)
 
@@ -343,15 +423,143 @@ def validate_command(
             failed = True
             err.print(str(error), highlight=False, markup=False, soft_wrap=True)
             continue
-        out.print(f"{path}: ok", highlight=False)
+        out.print(f"{path}: ok", highlight=False, markup=False)
     if failed:
         raise typer.Exit(2)
+
+
+@app.command("voices")
+def voices_command() -> None:
+    """List each voice engine: whether it runs here (and why not), its languages and voices.
+
+    Example: workout-audio voices
+    """
+    import textwrap
+
+    from .phrases import available_languages
+    from .speech import engine_reports
+
+    with _user_errors():
+        for report in engine_reports():
+            status = report.unavailable_reason or "available"
+            if report.unavailable_reason:
+                status = f"not available: {report.unavailable_reason}"
+            out.print(f"{report.name}: {report.description}", highlight=False, markup=False)
+            out.print(f"  {status}", highlight=False, markup=False)
+            if report.languages:
+                listed = f"languages ({len(report.languages)}): {', '.join(report.languages)}"
+                out.print(
+                    textwrap.fill(listed, 96, initial_indent="  ", subsequent_indent="    "),
+                    highlight=False,
+                    markup=False,
+                )
+            for line in report.voices:
+                out.print(f"  voice: {line}", highlight=False, markup=False)
+        out.print(
+            f"cue wording (--lang or the routine's language:): {', '.join(available_languages())}",
+            highlight=False,
+            markup=False,
+        )
+
+
+cache_app = typer.Typer(help="The speech cache: what it holds, and emptying it.")
+app.add_typer(cache_app, name="cache")
+
+
+def _size(size_bytes: int) -> str:
+    size = float(size_bytes)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@cache_app.command("info")
+def cache_info_command(cache_dir: CacheOpt = None) -> None:
+    """Show the speech cache's folder, how many clips it holds and their size.
+
+    Example: workout-audio cache info
+    """
+    from .speech import SpeechCache
+
+    with _user_errors():
+        _check_cache_dir(cache_dir)
+        info = SpeechCache(cache_dir).info()
+        out.print(f"folder: {info.folder}", highlight=False, markup=False)
+        out.print(f"entries: {info.entries} ({_size(info.size_bytes)})", highlight=False)
+        if info.by_engine:
+            engines = ", ".join(f"{name} {count}" for name, count in info.by_engine.items())
+            out.print(f"by engine: {engines}", highlight=False, markup=False)
+        if info.partial_files:
+            out.print(
+                f"unfinished writes: {info.partial_files} (of a build running now, or stopped "
+                "hard; cleared after an hour)",
+                highlight=False,
+            )
+
+
+@cache_app.command("clear")
+def cache_clear_command(cache_dir: CacheOpt = None) -> None:
+    """Delete every clip in the speech cache; the next build synthesises them again.
+
+    Example: workout-audio cache clear
+    """
+    from .speech import SpeechCache
+
+    with _user_errors():
+        _check_cache_dir(cache_dir)
+        cache = SpeechCache(cache_dir)
+        size_bytes = cache.info().size_bytes
+        removed = cache.clear()
+        out.print(
+            f"removed {removed} entries ({_size(size_bytes)}) from {cache.folder}",
+            highlight=False,
+            markup=False,
+        )
 
 
 def main() -> None:
     """Entry point of the console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    app(prog_name="workout-audio")
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    sys.exit(_run())
+
+
+def _stop(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM: unwind, so the cleanup that removes partial files runs.
+
+    Python's default SIGTERM ends the process on the spot, leaving partial files; a
+    second signal is ignored so it cannot cut the cleanup short.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+
+def _run() -> int:
+    """Run the app; click's own usage errors (bad option, missing argument) are one line too."""
+    try:
+        code = app(prog_name="workout-audio", standalone_mode=False)
+    except _PARSE_ERRORS as error:
+        if type(error).__name__ == "NoArgsIsHelpError":
+            error.show()  # the bare command prints its help
+            return int(error.exit_code)
+        context = getattr(error, "ctx", None)
+        hint = f" (see: {context.command_path} --help)" if context else ""
+        err.print(f"[red]error:[/red] {escape(error.format_message())}{hint}", highlight=False)
+        return int(error.exit_code)
+    except typer.Abort:
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+# Errors in the command line itself; typer vendors click from 0.2x on, older typers use click.
+_PARSE_ERRORS = (
+    getattr(typer.exceptions, "TyperException", click.ClickException),
+    click.ClickException,
+)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,6 +24,18 @@ def parse_duration_ms(value: object) -> int:
     Raises:
         ValueError: the value is not a duration, or is negative, NaN or infinite.
     """
+    try:
+        return _parse_ms(value)
+    except OverflowError:  # a number too big for a float, e.g. a 400-digit "1000...0h"
+        raise ValueError(f"{_shorten(value)} is too long to be a duration") from None
+
+
+def _shorten(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:36] + "..."
+
+
+def _parse_ms(value: object) -> int:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
     if isinstance(value, (int, float)):
@@ -51,6 +63,8 @@ def parse_duration_ms(value: object) -> int:
             + float(seconds or 0) * _UNIT_MS["s"]
             + int(millis or 0)
         )
+        if math.isinf(total_ms):
+            raise OverflowError(value)
         return round(total_ms)
     raise ValueError(f"{value!r} is not a duration (try 30s, 1m30s, 90 or 1:30)")
 

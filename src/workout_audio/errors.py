@@ -6,6 +6,8 @@ anything else escaping is a bug.
 
 from __future__ import annotations
 
+import errno
+
 
 class WorkoutAudioError(Exception):
     """Base class: a problem the user can act on, shown as one line."""
@@ -51,3 +53,30 @@ class EngineError(WorkoutAudioError):
 
 class EncoderError(WorkoutAudioError):
     """ffmpeg is missing, crashed, or could not write the output."""
+
+
+class StorageError(WorkoutAudioError):
+    """A file or folder could not be read or written: disk full, read-only, no permission."""
+
+    @classmethod
+    def from_os_error(cls, error: OSError, path: object = None) -> StorageError:
+        """One line: ``path`` (or the error's file), what the system said, the likely cause."""
+        path = path or error.filename
+        where = f"{path}: " if path else ""
+        reason = error.strerror or str(error)
+        hint = _OS_ERROR_HINTS.get(error.errno or 0, "")
+        return cls(f"{where}{reason}{hint}")
+
+
+_OS_ERROR_HINTS = {
+    errno.ENOSPC: " (the disk is full: free some space and build again)",
+    errno.EDQUOT: " (your disk quota is used up)",
+    errno.EFBIG: " (the file grew past the size limit)",
+    errno.EROFS: " (the disk is mounted read-only)",
+    errno.EACCES: " (no permission)",
+    errno.EPERM: " (not permitted: is the file or folder locked?)",
+}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: unwinds like Ctrl-C so every cleanup runs, then exits with 143."""

@@ -24,11 +24,12 @@ from .errors import LengthError
 from .routine import Exercise, Routine
 from .script import PPM, ClipDurations, Layout, layout
 
-__all__ = ["WORK_FLEX_PPM", "Fitted", "fit_length", "length_range_ms"]
+__all__ = ["WORK_FLEX_PPM", "Fitted", "check_roughly", "fit_length", "length_range_ms"]
 
 WORK_FLEX_PPM = 250_000  # holds and tempo move at most 25% either way
 ROUNDS_GROWTH = 2  # a block may grow to at most double its rounds (a 1-round block to 2)
 _FALLBACK_MS_PER_CHAR = 70  # speech rate guessed before any clip is measured
+ROUGH_MARGIN_PPM = 100_000  # check_roughly refuses only targets 10% beyond the guessed range
 
 Rounds = tuple[int, ...]
 
@@ -71,6 +72,29 @@ def length_range_ms(routine: Routine, clip_ms: ClipDurations) -> tuple[int, int]
     # Any target gives the same range: the intro's spoken length has a slot of fixed size.
     solver = _Solver(routine, routine.length_ms or 1, _estimating(clip_ms))
     return solver.shortest_ms(), solver.longest_ms()
+
+
+def check_roughly(routine: Routine, target_ms: int, *, from_file: bool = False) -> None:
+    """Refuse, before any speech is made, a target far outside what ``routine`` can make.
+
+    Speech is guessed at a typical speaking rate; only targets more than
+    ``ROUGH_MARGIN_PPM`` beyond the guessed range are refused, so a target the
+    real voice could reach is never turned away here.
+
+    Raises:
+        LengthError: the target is clearly out of reach; names the rough range.
+    """
+    shortest, longest = length_range_ms(routine, lambda text: len(text) * _FALLBACK_MS_PER_CHAR)
+    margin = PPM + ROUGH_MARGIN_PPM
+    if target_ms * margin // PPM >= shortest and target_ms <= longest * margin // PPM:
+        return
+    where = routine.path
+    if from_file and routine.length_line is not None:
+        where = f"{routine.path}:{routine.length_line}: length"
+    raise LengthError(
+        f"{where}: cannot make a {format_clock(target_ms)} track: this routine can run from "
+        f"about {_clock_up(shortest)} to {_clock_down(longest)}"
+    )
 
 
 def _estimating(clip_ms: ClipDurations) -> Callable[[str], int]:

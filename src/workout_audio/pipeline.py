@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
 from .errors import LengthError
-from .fit import fit_length
+from .fit import check_roughly, fit_length
 from .render import EncodeOptions, render
 from .routine import Routine
 from .script import Script, make_script, schedule, script_phrases
@@ -50,9 +50,13 @@ def prepare(
     voice = voice or VoiceSettings()
     if voice.language and voice.language != routine.language:
         routine = dataclasses.replace(routine, language=voice.language)
+    target_ms = length_ms if length_ms is not None else routine.length_ms
+    if target_ms is not None:  # a length far out of reach is refused before any speech is made
+        check_roughly(routine, target_ms, from_file=length_ms is None)
+    # The wording, then the voice, are checked for the language before anything is synthesised.
     phrases = script_phrases(routine, length_ms=length_ms)
     cache = SpeechCache(cache_dir)
-    engine, notice = choose_engine(voice, routine.language)
+    engine, notice = choose_engine(voice, routine.language, phrases=phrases, cache=cache)
 
     def synthesize(phrases: list[str]) -> dict[str, bytes]:
         return synthesize_phrases(

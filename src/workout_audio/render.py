@@ -7,7 +7,10 @@ silence, never the whole track, and the work is linear in its length.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
@@ -20,12 +23,14 @@ from pydub import AudioSegment
 from pydub.generators import Sine
 
 from .audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe, ms_to_samples
-from .errors import EncoderError, UsageError
+from .durations import format_clock
+from .errors import EncoderError, StorageError, UsageError
 from .script import TONE_MS, Script
 
-__all__ = ["EncodeOptions", "render", "tone_pcm"]
+__all__ = ["EncodeOptions", "check_output", "render", "tone_pcm"]
 
 SILENCE_CHUNK_SAMPLES = SAMPLE_RATE_HZ  # one second of zeros per write
+MAX_TRACK_MS = 6 * 3_600_000  # longer is a mistake (100 rounds of a 6 h hold), not a workout
 Progress = Callable[[int, int], None]
 
 
@@ -102,7 +107,10 @@ def _encode(
                 command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log
             )
         except OSError as error:
-            raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
+            raise EncoderError(
+                f"could not run ffmpeg ({command[0]}): {error.strerror or error}; "
+                "reinstall imageio-ffmpeg or put a working ffmpeg on PATH"
+            ) from None
         with encoder:  # closes stdin and waits for ffmpeg on the way out
             assert encoder.stdin is not None
             try:
@@ -111,12 +119,62 @@ def _encode(
                 pass  # ffmpeg stopped reading; its log says why
             except BaseException:
                 encoder.kill()
+                # Closed here, so a flush into the dead pipe cannot replace what is unwinding.
+                with contextlib.suppress(OSError):
+                    encoder.stdin.close()
                 raise
         if encoder.returncode != 0:
             log.seek(0)
             lines = log.read().decode("utf-8", "replace").strip().splitlines()
-            last = lines[-1] if lines else f"exit status {encoder.returncode}"
-            raise EncoderError(f"ffmpeg failed while encoding: {last}")
+            raise EncoderError(_encoder_failure(command[0], encoder.returncode, lines))
+
+
+# What a killed encoder most likely ran into.
+_SIGNAL_CAUSES = {
+    "SIGKILL": " (out of memory, or stopped by another program?)",
+    "SIGXFSZ": " (the file grew past the size limit)",
+}
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a write failed for lack of room
+
+
+def _encoder_failure(exe: str, returncode: int, log_lines: list[str]) -> str:
+    """One line on why ffmpeg stopped: its last words, a signal, or a full disk."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"ffmpeg ({exe}) was killed by {name} while encoding{_SIGNAL_CAUSES.get(name, '')}"
+    last = log_lines[-1].strip() if log_lines else f"exit status {returncode}"
+    for code in _NO_ROOM:
+        words = os.strerror(code)  # ffmpeg reports the system's own words
+        if any(words in line for line in log_lines):
+            cause = StorageError.from_os_error(OSError(code, words))
+            return f"ffmpeg could not write the track: {cause}"
+    return f"ffmpeg ({exe}) failed while encoding: {last}"
+
+
+def check_output(output: Path) -> None:
+    """Refuse, before any work, an output path the track could not be written to.
+
+    Raises:
+        UsageError: the folder is missing or not writable, the path is a folder, or an
+            earlier file there is read-only.
+    """
+    folder = output.parent
+    if output.is_dir():
+        raise UsageError(f"{output}: is a folder; give a file name, like {output / 'track.mp3'}")
+    if not folder.exists():
+        raise UsageError(f"{output}: folder {str(folder)!r} does not exist")
+    if not folder.is_dir():
+        raise UsageError(f"{output}: {str(folder)!r} is a file, not a folder")
+    if output.exists() and not os.access(output, os.W_OK):
+        raise UsageError(f"{output}: the file there is read-only or locked; not replacing it")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UsageError(f"{output}: cannot write in {str(folder)!r}: {error.strerror}") from None
 
 
 def render(
@@ -135,13 +193,19 @@ def render(
     a failed or interrupted render leaves any earlier file untouched.
 
     Raises:
-        UsageError: the output folder does not exist or is not writable.
+        UsageError: the output folder does not exist or is not writable, or the track
+            would be absurdly long (over ``MAX_TRACK_MS``).
         EncoderError: ffmpeg failed.
+        StorageError: the finished track could not be written (disk full, ...).
     """
     options = options or EncodeOptions()
     folder = output.parent
-    if not folder.is_dir():
-        raise UsageError(f"{output}: folder {str(folder)!r} does not exist")
+    check_output(output)
+    if script.length_ms > MAX_TRACK_MS:
+        raise UsageError(
+            f"{output}: the track would run {format_clock(script.length_ms)}, over 6 hours: "
+            "shorten the routine or give it a length"
+        )
     try:
         handle, name = tempfile.mkstemp(dir=folder, prefix=f".{output.stem}.", suffix=".part.mp3")
     except OSError as error:
@@ -156,10 +220,25 @@ def render(
     ]  # fmt: skip
     try:
         _encode(command, script, clips, progress)
-        if finish:
-            finish(temporary)
-        os.replace(temporary, output)
+        try:
+            if finish:
+                finish(temporary)
+            os.replace(temporary, output)
+        except Exception as error:
+            fault = _os_error_behind(error)
+            if fault is None:
+                raise
+            raise StorageError.from_os_error(fault, output) from error
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     return output
+
+
+def _os_error_behind(error: BaseException | None) -> OSError | None:
+    """The OSError that ``error`` is or wraps (mutagen wraps them in its own errors)."""
+    for _ in range(8):  # chains are short; the bound keeps a cycle from hanging us
+        if error is None or isinstance(error, OSError):
+            return error
+        error = error.__cause__ or error.__context__
+    return None

@@ -227,6 +227,9 @@ def _parse_yaml(text: str, problems: _Problems) -> dict[str, object]:
         detail = exc.problem or exc.context or "unreadable"
         if exc.context and detail.startswith("but "):
             detail = f"{exc.context} {detail}"
+        if detail == "found unexpected end of stream" and exc.context_mark:
+            mark = exc.context_mark  # the end of the file says nothing: point at the quote
+            detail = "a quote opened on this line is never closed"
         problems.fail((), f"not valid YAML: {detail}", mark.line + 1 if mark else None)
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
@@ -659,11 +662,19 @@ def _tag_refusal(tag: str) -> str:
 
 
 def _field(where: _Where) -> str:
-    """``("blocks", 2, "time")`` -> ``"blocks[2].time"``."""
+    """``("blocks", 2, "time")`` -> ``"blocks[2].time"``; an odd key is quoted: ``['a\\nb']``."""
     field = ""
     for part in where:
-        field += f"[{part}]" if isinstance(part, int) else f".{part}" if field else part
+        if isinstance(part, str) and not _plain(part):
+            field += f"[{_show(part)}]"  # a newline or escape code must not reach the terminal
+        else:
+            field += f"[{part}]" if isinstance(part, int) else f".{part}" if field else part
     return field
+
+
+def _plain(key: str) -> bool:
+    """Whether a key reads unambiguously unquoted in a field path."""
+    return key.isprintable() and key.strip() == key != "" and "." not in key
 
 
 def _line(node: yaml.Node) -> int:

@@ -260,11 +260,11 @@ def _plan_transitions(routine: Routine, say: Phrases, target_ms: int | None) -> 
                 countdown_beats=exercise.timing.countdown_beats,
                 starts_after_tone=index > 0,
                 get_ready=(
-                    say.say("get_ready", exercise=exercise.name)
+                    _normalise_spaces(say.say("get_ready", exercise=exercise.name))
                     if rest_ms > 0 and index > 0
                     else None
                 ),
-                length_cue=length_cue,
+                length_cue=_normalise_spaces(length_cue) if length_cue else None,
                 additive=index == 0,
             )
         )

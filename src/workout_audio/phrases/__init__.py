@@ -1,7 +1,13 @@
-"""Cue wording, one YAML file per language, so wording never lives in code."""
+"""Cue wording, one YAML file per language, so wording never lives in code.
+
+A counted noun is a mapping of forms, chosen as ICU MessageFormat chooses them:
+an exact number (``"=1": una repetición``) first, then the language's plural
+category of the number (``one``, ``other``; CLDR rules), then ``other``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
@@ -9,7 +15,21 @@ import yaml
 
 from ..errors import UsageError
 
-__all__ = ["Phrases", "available_languages", "phrases_for"]
+__all__ = ["PLURAL_CATEGORIES", "Phrases", "available_languages", "phrases_for"]
+
+PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
+
+
+def _one_is_1(n: int) -> str:
+    return "one" if n == 1 else "other"
+
+
+def _one_is_0_or_1(n: int) -> str:
+    return "one" if n in (0, 1) else "other"
+
+
+# CLDR cardinal rules for whole numbers, by language; most languages are "one is 1".
+PLURAL_RULES: dict[str, Callable[[int], str]] = {"fr": _one_is_0_or_1, "pt": _one_is_0_or_1}
 
 
 class Phrases:
@@ -25,11 +45,15 @@ class Phrases:
         assert isinstance(template, str), key
         return template.format(**values)
 
+    def plural_category(self, n: int) -> str:
+        """The CLDR plural category of ``n`` in this language: ``one``, ``other``, ..."""
+        return PLURAL_RULES.get(self.language, _one_is_1)(n)
+
     def count(self, key: str, n: int) -> str:
-        """A counted noun: ``count("reps", 1)`` -> ``"1 rep"``."""
+        """A counted noun: ``count("reps", 1)`` -> ``"1 rep"``; 10 -> ``"10 reps"``."""
         forms = self._table[key]
         assert isinstance(forms, dict), key
-        form = forms["one"] if n == 1 else forms["other"]
+        form = forms.get(f"={n}", forms.get(self.plural_category(n), forms["other"]))
         return str(form).format(n=n)
 
     def duration(self, duration_ms: int) -> str:
@@ -40,7 +64,7 @@ class Phrases:
             parts.append(self.count("minutes", minutes))
         if seconds or not minutes:
             parts.append(self.count("seconds", seconds))
-        return " ".join(parts)
+        return str(self._table.get("duration_join", " ")).join(parts)
 
     def join(self, items: list[str]) -> str:
         """``a, b and c`` in this language."""
@@ -57,13 +81,14 @@ def available_languages() -> list[str]:
 
 @cache
 def phrases_for(language: str) -> Phrases:
-    """The phrases of ``language`` (``pt-BR`` falls back to ``pt``).
+    """The phrases of ``language`` (``es-MX`` and ``es_MX`` fall back to ``es``).
 
     Raises:
         UsageError: no phrase file for that language.
     """
     known = available_languages()
-    for code in (language, language.split("-")[0].lower()):
+    folded = language.replace("_", "-")
+    for code in (folded, folded.split("-")[0].lower()):
         if code in known:
             text = resources.files(__package__).joinpath(f"{code}.yaml").read_text("utf-8")
             return Phrases(code, yaml.safe_load(text))

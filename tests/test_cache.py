@@ -1,0 +1,276 @@
+"""The speech cache: whole entries or none, healed when broken, shared by builds at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SHORT_ROUTINE, decode
+from gtts_stub import GttsStub, serve
+from workout_audio import load_routine, script_phrases
+from workout_audio.audio import SAMPLE_RATE_HZ
+from workout_audio.cli import app
+from workout_audio.pipeline import prepare
+from workout_audio.speech import SpeechCache, VoiceSettings, synthesize_phrases
+from workout_audio.speech.cache import STALE_PART_S, decode_entry
+from workout_audio.speech.gtts import GttsEngine
+from workout_audio.speech.piper import PiperEngine
+
+PHRASE = "Plank, 30 seconds."
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+
+@pytest.fixture
+def gtts_stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[GttsStub]:
+    yield from serve(monkeypatch)
+
+
+def entries(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.wav")) if folder.exists() else []
+
+
+def partials(folder: Path) -> list[Path]:
+    return sorted(folder.rglob(".*.part")) if folder.exists() else []
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a child Python that imports workout_audio from this checkout."""
+    path = os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def test_an_entry_is_a_plain_wav_with_its_text_and_a_checksum(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    pcm = bytes(range(256)) * 441  # 0.64 s of (loud) noise
+    key = cache.key({"engine": "test"}, PHRASE)
+    assert cache.put(key, pcm, {"engine": "test", "text": PHRASE})
+    [path] = entries(tmp_path)
+    with wave.open(str(path), "rb") as wav:  # any WAV reader skips our extra chunk
+        assert wav.getframerate() == SAMPLE_RATE_HZ
+        assert (wav.getnchannels(), wav.getsampwidth()) == (1, 2)
+        assert wav.readframes(wav.getnframes()) == pcm
+    assert len(decode(path).raw_data) == len(pcm), "ffmpeg reads it whole"
+    samples, meta = decode_entry(path.read_bytes())
+    assert samples == pcm
+    assert meta["text"] == PHRASE
+    assert cache.get(key) == pcm
+
+
+def test_settings_that_change_the_sound_change_the_key(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    voices = [
+        GttsEngine("en"),
+        GttsEngine("es"),
+        GttsEngine("en", tld="com.au"),
+        GttsEngine("en", slow=True),
+        PiperEngine("en"),
+        PiperEngine("en", rate=1.2),
+    ]
+    keys = {cache.key(engine.identity(), PHRASE) for engine in voices}
+    assert len(keys) == len(voices)
+    assert cache.key(GttsEngine("en").identity(), PHRASE) == cache.key(
+        GttsEngine("en").identity(), PHRASE
+    ), "the same phrase and voice always land on the same entry"
+    assert "engine_version" in GttsEngine("en").identity()
+
+
+def _flip_a_sample(blob: bytes) -> bytes:
+    middle = len(blob) - 1000
+    return blob[:middle] + bytes([blob[middle] ^ 0xFF]) + blob[middle + 1 :]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda blob: blob[: len(blob) // 2], id="truncated"),
+        pytest.param(lambda blob: b"", id="empty"),
+        pytest.param(_flip_a_sample, id="flipped-sample"),
+        pytest.param(lambda blob: b"\0" * len(blob), id="zeroed"),
+        pytest.param(lambda blob: blob + b"junk", id="trailing-junk"),
+    ],
+)
+def test_a_broken_entry_is_discarded_and_made_again(
+    gtts_stub: GttsStub, tmp_path: Path, damage
+) -> None:
+    cache = SpeechCache(tmp_path)
+    first = synthesize_phrases(GttsEngine("en"), [PHRASE], cache)[PHRASE]
+    [path] = entries(tmp_path)
+    path.write_bytes(damage(path.read_bytes()))
+
+    again = synthesize_phrases(GttsEngine("en"), [PHRASE], cache)[PHRASE]
+    assert gtts_stub.count == 2, "the broken entry was not used: the phrase was asked again"
+    assert abs(len(again) - len(first)) < 0.01 * len(first)
+    assert decode_entry(path.read_bytes())[0] == again, "the entry is whole again"
+    synthesize_phrases(GttsEngine("en"), [PHRASE], cache)
+    assert gtts_stub.count == 2
+
+
+def test_a_partial_write_is_never_an_entry_and_is_swept_when_stale(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    key = cache.key({"engine": "test"}, PHRASE)
+    whole = bytes(2000)
+    cache.put(key, b"\1\2" * 1000)
+    blob = cache.path(key).read_bytes()
+    cache.path(key).unlink()
+    # What a writer killed mid-write leaves: a hidden temporary file, half written.
+    part = cache.path(key).parent / ".tmpk1ll3d.part"
+    part.write_bytes(blob[: len(blob) // 2])
+
+    assert cache.get(key) is None
+    info = cache.info()
+    assert (info.entries, info.partial_files) == (0, 1)
+
+    other = key[:2] + "0" * 62  # another entry in the same folder
+    cache.put(other, whole)
+    assert part.exists(), "a fresh temporary file may be another build's write in progress"
+    old = time.time() - STALE_PART_S - 60
+    os.utime(part, (old, old))
+    cache.put(other, whole)
+    assert not part.exists(), "a stale one is a killed writer's: swept"
+    assert cache.get(other) == whole
+
+
+CHILD_WRITER = """
+import sys
+from pathlib import Path
+from workout_audio.speech.cache import SpeechCache
+
+cache = SpeechCache(Path(sys.argv[1]))
+pcm = bytes(range(256)) * 40_000  # 10 MB: each write takes a while
+n = 0
+while True:
+    cache.put(f"{n:064x}", pcm[n % 256:] + pcm[: n % 256])
+    n += 1
+    if n == 1:
+        print("writing", flush=True)
+"""
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_a_writer_stopped_mid_write_leaves_no_half_entry(tmp_path: Path, how: int) -> None:
+    folder = tmp_path / "cache"
+    script = tmp_path / "writer.py"
+    script.write_text(CHILD_WRITER, encoding="utf-8")
+    writer = subprocess.Popen(
+        [sys.executable, str(script), str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=child_env(),
+    )
+    assert writer.stdout is not None
+    assert writer.stdout.readline() == b"writing\n", writer.stderr.read() if writer.stderr else ""
+    time.sleep(0.4)
+    writer.send_signal(how)
+    writer.wait(timeout=30)
+    assert writer.returncode != 0
+
+    cache = SpeechCache(folder)
+    written = entries(folder)
+    assert written
+    for path in written:
+        assert cache.get(path.stem) is not None, f"{path.name} is a half entry"
+    assert len(entries(folder)) == len(written), "no entry had to be discarded"
+    if how == signal.SIGINT:
+        assert partials(folder) == [], "Ctrl-C cleans its temporary file up"
+    else:  # SIGKILL cannot be cleaned up after: at most one temporary file, never an entry
+        assert len(partials(folder)) <= 1
+        assert cache.info().entries == len(written)
+
+
+CHILD_BUILD = """
+import sys
+from gtts import tts
+
+url = sys.argv[1]
+tts._translate_url = lambda tld="com", path="": url + path
+from workout_audio.cli import main
+
+sys.argv = ["workout-audio", *sys.argv[2:]]
+main()
+"""
+
+
+def test_two_builds_at_once_share_the_cache_safely(
+    monkeypatch: pytest.MonkeyPatch, write_routine, tmp_path: Path
+) -> None:
+    routine_path = write_routine(SHORT_ROUTINE)
+    phrases = script_phrases(load_routine(routine_path))
+    folder = tmp_path / "cache"
+    script = tmp_path / "build.py"
+    script.write_text(textwrap.dedent(CHILD_BUILD), encoding="utf-8")
+    stub_fixture = serve(monkeypatch, delay_s=0.03)  # answers take a while: the builds overlap
+    stub = next(stub_fixture)
+    try:
+        command = [sys.executable, str(script), stub.url(), "build", str(routine_path),
+                   "--engine", "gtts", "--cache-dir", str(folder)]  # fmt: skip
+        builds = [
+            subprocess.Popen(
+                [*command, "-o", str(tmp_path / f"{n}.mp3")],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=child_env(),
+            )
+            for n in (1, 2)
+        ]
+        results = [build.communicate(timeout=120) for build in builds]
+        for build, (_, stderr) in zip(builds, results, strict=True):
+            assert build.returncode == 0, stderr.decode()
+        asked = [r.text for r in stub.requests]
+        # (gTTS drops a sentence's final full stop when it cuts a phrase into requests)
+        assert {text.rstrip(".") for text in asked} == {text.rstrip(".") for text in phrases}
+        assert len(asked) <= 2 * len(phrases), "each build asks each phrase at most once"
+
+        lengths = [len(decode(tmp_path / f"{n}.mp3")) for n in (1, 2)]
+        assert abs(lengths[0] - lengths[1]) <= 50
+        cache = SpeechCache(folder)
+        assert len(entries(folder)) == len(phrases)
+        assert all(cache.get(path.stem) is not None for path in entries(folder))
+        assert partials(folder) == []
+
+        before = stub.count
+        prepare(load_routine(routine_path), voice=VoiceSettings(engine="gtts"), cache_dir=folder)
+        assert stub.count == before, "a third build finds everything in the shared cache"
+    finally:
+        stub_fixture.close()
+
+
+def test_cache_info_and_clear_from_the_command_line(
+    gtts_stub: GttsStub, write_routine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "cache"
+    routine = load_routine(write_routine(SHORT_ROUTINE))
+    prepare(routine, voice=VoiceSettings(engine="gtts"), cache_dir=folder)
+    count = len(script_phrases(routine))
+    keep = [folder / "notes.txt", folder / "ab" / "mine.wav"]
+    keep[1].parent.mkdir(parents=True, exist_ok=True)
+    for path in keep:
+        path.write_text("not the cache's", encoding="utf-8")
+
+    runner = CliRunner()
+    info = runner.invoke(app, ["cache", "info", "--cache-dir", str(folder)])
+    assert info.exit_code == 0, info.output
+    assert f"folder: {folder}" in info.output
+    assert f"entries: {count} (" in info.output
+    assert " MB)" in info.output or " kB)" in info.output
+    assert f"by engine: gtts {count}" in info.output
+
+    cleared = runner.invoke(app, ["cache", "clear", "--cache-dir", str(folder)])
+    assert cleared.exit_code == 0, cleared.output
+    assert f"removed {count} entries" in cleared.output
+    assert entries(folder) == [keep[1]], "only the cache's own files are removed"
+    assert all(path.read_text(encoding="utf-8") == "not the cache's" for path in keep)
+    info = runner.invoke(app, ["cache", "info", "--cache-dir", str(folder)])
+    assert "entries: 0 (0 B)" in info.output
+
+    prepare(routine, voice=VoiceSettings(engine="gtts"), cache_dir=folder)
+    assert gtts_stub.count == 2 * count, "after a clear, the next build synthesises again"
