@@ -297,3 +297,27 @@ def test_a_length_far_out_of_reach_is_refused_before_any_speech_is_made(tmp_path
         prepare(load_routine(SEED), voice=VoiceSettings(engine="piper"), length_ms=300_000,
                 cache_dir=cache_dir)  # fmt: skip
     assert not cache_dir.exists() or not any(cache_dir.rglob("*.wav"))
+
+
+def test_the_lengths_a_refusal_names_can_be_made_with_the_real_voice(
+    tmp_path: Path, speech_cache: Path
+) -> None:
+    from workout_audio import prepare
+
+    routine_path = tmp_path / "tiny.yaml"
+    routine_path.write_text(
+        "name: Tiny\nblocks:\n  - name: Core\n    rounds: 2\n"
+        "    exercises: [{name: Plank, time: 20s}, {name: Squat, reps: 5}]\n",
+        encoding="utf-8",
+    )
+    tiny = load_routine(routine_path)
+    rough_shortest, _ = length_range_ms(tiny, lambda text: 70 * len(text))
+    piper = VoiceSettings(engine="piper")
+    with pytest.raises(LengthError) as refused:
+        prepare(tiny, voice=piper, length_ms=rough_shortest * 95 // 100, cache_dir=speech_cache)
+    named = re.findall(CLOCK, str(refused.value))[1:]
+    assert len(named) == 2
+    for text in named:
+        bound_ms = parse_duration_ms(text)
+        made = prepare(tiny, voice=piper, length_ms=bound_ms, cache_dir=speech_cache)
+        assert made.script.length_ms == bound_ms

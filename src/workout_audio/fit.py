@@ -24,7 +24,14 @@ from .errors import LengthError
 from .routine import Exercise, Routine
 from .script import PPM, ClipDurations, Layout, layout
 
-__all__ = ["WORK_FLEX_PPM", "Fitted", "check_roughly", "fit_length", "length_range_ms"]
+__all__ = [
+    "WORK_FLEX_PPM",
+    "Fitted",
+    "UnreachableLength",
+    "check_roughly",
+    "fit_length",
+    "length_range_ms",
+]
 
 WORK_FLEX_PPM = 250_000  # holds and tempo move at most 25% either way
 ROUNDS_GROWTH = 2  # a block may grow to at most double its rounds (a 1-round block to 2)
@@ -59,12 +66,24 @@ def fit_length(
     solver = _Solver(routine, target_ms, _estimating(clip_ms))
     try:
         layout_, lengths = solver.solve()
-    except LengthError as error:
+    except UnreachableLength as error:
         where = routine.path
         if from_file and routine.length_line is not None:
             where = f"{routine.path}:{routine.length_line}: length"
-        raise LengthError(f"{where}: {error}") from None
+        raise UnreachableLength(f"{where}: {error}", error.plans) from None
     return Fitted(layout_, lengths, _notes(routine, layout_, lengths))
+
+
+class UnreachableLength(LengthError):
+    """No plan reaches the target; ``plans`` are the routines whose lengths the message names.
+
+    Their phrases may have been estimated: measure them and fit again, and the
+    lengths named become exact.
+    """
+
+    def __init__(self, message: str, plans: list[Routine]) -> None:
+        super().__init__(message)
+        self.plans = plans
 
 
 def length_range_ms(routine: Routine, clip_ms: ClipDurations) -> tuple[int, int]:
@@ -184,16 +203,20 @@ class _Solver:
                     return found
             elif (target_ms > high_ms) if shorter else (target_ms < low_ms):
                 # One round too many, one too few: the target falls between the two.
-                below = high_ms if shorter else self.full_range(previous)[1]
-                above = self.full_range(previous)[0] if shorter else low_ms
-                raise LengthError(
+                fewer, more = (rounds, previous) if shorter else (previous, rounds)
+                raise UnreachableLength(
                     f"cannot make a {format_clock(target_ms)} track: the nearest lengths "
-                    f"this routine can make are {_clock_down(below)} and {_clock_up(above)}"
+                    f"this routine can make are {_clock_down(self.full_range(fewer)[1])} "
+                    f"and {_clock_up(self.full_range(more)[0])}",
+                    [self.layout(fewer, PPM).routine, self.layout(more, -PPM).routine],
                 )
             previous = rounds
-        raise LengthError(
+        fewest = _last(_round_steps(self.routine, shorter=True), self.written)
+        most = _last(_round_steps(self.routine, shorter=False), self.written)
+        raise UnreachableLength(
             f"cannot make a {format_clock(target_ms)} track: this routine can run from "
-            f"{_clock_up(self.shortest_ms())} to {_clock_down(self.longest_ms())}"
+            f"{_clock_up(self.shortest_ms())} to {_clock_down(self.longest_ms())}",
+            [self.layout(fewest, -PPM).routine, self.layout(most, PPM).routine],
         )
 
     def within(self, rounds: Rounds) -> tuple[Layout, list[int]] | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
 from .errors import LengthError
-from .fit import check_roughly, fit_length
+from .fit import UnreachableLength, check_roughly, fit_length
 from .render import EncodeOptions, render
 from .routine import Routine
 from .script import Script, make_script, schedule, script_phrases
@@ -91,7 +91,18 @@ def _schedule(
     if target_ms is None:
         return make_script(routine, measured())
     for _ in range(_FIT_ATTEMPTS):
-        fitted = fit_length(routine, target_ms, measured(), from_file=length_ms is None)
+        try:
+            fitted = fit_length(routine, target_ms, measured(), from_file=length_ms is None)
+        except UnreachableLength as error:
+            # Measure what the plans it names would say, so the lengths it names are exact.
+            named = [
+                text for plan in error.plans for text in script_phrases(plan, length_ms=target_ms)
+            ]
+            missing = [text for text in dict.fromkeys(named) if text not in clips]
+            if not missing:
+                raise
+            clips.update(synthesize(missing))
+            continue
         wanted = script_phrases(fitted.layout.routine, length_ms=target_ms)
         missing = [text for text in wanted if text not in clips]
         if not missing:
