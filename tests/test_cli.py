@@ -138,3 +138,25 @@ def test_readme_shows_exactly_the_two_fresh_machine_commands() -> None:
     assert "routines/runners-total-body.yaml" in build_command
     assert "pytest" in dict(blocks)["test"]
     assert "<!-- test-command -->" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_a_language_without_cue_wording_points_at_the_routine_line(
+    write_routine, tmp_path: Path
+) -> None:
+    path = write_routine(
+        "name: X\nlanguage: it\nblocks:\n  - name: A\n    exercises: [{name: Y, time: 5s}]\n"
+    )
+    output = tmp_path / "out.mp3"
+    result = invoke("build", str(path), "-o", str(output), "--engine", "piper")
+    assert result.exit_code == 2
+    assert f"{path}:2: language: no cue wording for language 'it'" in result.output
+    assert not output.exists()
+
+
+def test_variants_refuse_a_missing_folder_before_any_work(write_routine, tmp_path: Path) -> None:
+    path = write_routine(SHORT_ROUTINE)
+    missing = tmp_path / "nowhere"
+    result = invoke("variants", str(path), "--lengths", "3m,4m", "-o", str(missing))
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+    assert not missing.exists()

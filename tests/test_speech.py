@@ -41,7 +41,7 @@ def test_each_distinct_phrase_is_asked_once_with_progress(
 def test_google_is_asked_in_parallel_but_still_spaced(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    gap_s, answer_s = 0.05, 0.3
+    gap_s, answer_s = 0.1, 0.5  # wide enough that a loaded machine's jitter cannot blur them
     stub_fixture = serve(monkeypatch, delay_s=answer_s)
     stub = next(stub_fixture)
     try:
@@ -51,9 +51,10 @@ def test_google_is_asked_in_parallel_but_still_spaced(
     finally:
         stub_fixture.close()
     assert len(starts) == len(WORDS)
-    assert all(b - a >= gap_s * 0.9 for a, b in pairwise(starts)), "the throttle holds"
+    # Arrival times carry the server's scheduling jitter: allow half the gap.
+    assert all(b - a >= gap_s * 0.5 for a, b in pairwise(starts)), "the throttle holds"
     # One at a time would take len(WORDS) answers back to back; threads overlap them.
-    assert starts[-1] - starts[0] < (len(WORDS) - 1) * answer_s * 0.6
+    assert starts[-1] - starts[0] < (len(WORDS) - 1) * answer_s * 0.8
 
 
 def test_a_failure_stops_the_rest_and_keeps_what_was_made(

@@ -80,7 +80,9 @@ RateOpt = Annotated[
 LengthOpt = Annotated[
     str | None,
     typer.Option(
-        "--length", help="Exact track length (30m, 1h, 45:00, 1500s); rests absorb the difference."
+        "--length",
+        help="Exact track length (30m, 1h, 45:00, 1500s): rests, then holds and tempo, "
+        "then rounds adjust.",
     ),
 ]
 CacheOpt = Annotated[
@@ -220,18 +222,23 @@ def build_command(
                 progress=progress,
             )
         _notice(prepared)
-        out.print(
-            f"wrote {output} ({format_clock(prepared.script.length_ms)}, "
-            f"{len(prepared.script.chapters)} chapters, voice: {prepared.engine})",
-            highlight=False,
-            markup=False,
-        )
-        _report(prepared.script)
+        _wrote(output, prepared)
 
 
 def _notice(prepared: Prepared) -> None:
     if prepared.notice:
         err.print(f"note: {prepared.notice}", highlight=False, markup=False)
+
+
+def _wrote(path: Path, prepared: Prepared) -> None:
+    """Where the track went, how long it is, and what a target length changed."""
+    out.print(
+        f"wrote {path} ({format_clock(prepared.script.length_ms)}, "
+        f"{len(prepared.script.chapters)} chapters, voice: {prepared.engine})",
+        highlight=False,
+        markup=False,
+    )
+    _report(prepared.script)
 
 
 def _report(script: Script) -> None:
@@ -307,19 +314,24 @@ def variants_command(
 
     Example: workout-audio variants routines/runners-total-body.yaml --lengths 15m,20m,30m,45m
     """
-    from .pipeline import build_variants
-    from .render import EncodeOptions
+    from .pipeline import build_variants, length_label
+    from .render import EncodeOptions, check_output
 
     with _user_errors():
         routine = _load(routine_path)
         wanted = [_parse_length(text.strip()) for text in lengths.split(",") if text.strip()]
         if not wanted:
             raise UsageError("--lengths: give at least one length, e.g. 20m,45m")
-        folder = output_dir or Path("build")
-        if output_dir is None:
-            folder.mkdir(parents=True, exist_ok=True)
-        elif not output_dir.is_dir():
+        _check_cache_dir(cache_dir)
+        if output_dir is not None and not output_dir.is_dir():
             raise UsageError(f"-o: folder {str(output_dir)!r} does not exist")
+        # Every file is checked before minutes of synthesis are spent on any of them.
+        folder = _output_path(
+            None if output_dir is None else output_dir / f"{routine_path.stem}.mp3", routine_path
+        ).parent
+        for length_ms in wanted:
+            if length_ms is not None:
+                check_output(folder / f"{routine_path.stem}-{length_label(length_ms)}.mp3")
         with _progress_bar() as progress:
             built = build_variants(
                 routine,
@@ -331,14 +343,10 @@ def variants_command(
                 options=EncodeOptions(bitrate_kbps=bitrate),
                 progress=progress,
             )
+        if built:
+            _notice(built[0][1])
         for path, prepared in built:
-            out.print(
-                f"wrote {path} ({format_clock(prepared.script.length_ms)}, "
-                f"{len(prepared.script.chapters)} chapters, voice: {prepared.engine})",
-                highlight=False,
-                markup=False,
-            )
-            _report(prepared.script)
+            _wrote(path, prepared)
 
 
 def script_as_json(script: Script, engine: str) -> dict[str, object]:

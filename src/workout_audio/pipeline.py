@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
-from .errors import LengthError
+from .errors import LengthError, UsageError
 from .fit import UnreachableLength, check_roughly, fit_length
+from .phrases import phrases_for
 from .render import EncodeOptions, render
 from .routine import Routine
 from .script import Script, make_script, schedule, script_phrases
@@ -50,6 +51,11 @@ def prepare(
     voice = voice or VoiceSettings()
     if voice.language and voice.language != routine.language:
         routine = dataclasses.replace(routine, language=voice.language)
+    elif routine.language_line is not None:  # the file chose the language: point at it
+        try:
+            phrases_for(routine.language)
+        except UsageError as error:
+            raise UsageError(f"{routine.path}:{routine.language_line}: language: {error}") from None
     target_ms = length_ms if length_ms is not None else routine.length_ms
     if target_ms is not None:  # a length far out of reach is refused before any speech is made
         check_roughly(routine, target_ms, from_file=length_ms is None)

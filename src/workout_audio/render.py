@@ -119,10 +119,12 @@ def _encode(
                 pass  # ffmpeg stopped reading; its log says why
             except BaseException:
                 encoder.kill()
-                # Closed here, so a flush into the dead pipe cannot replace what is unwinding.
+                raise
+            finally:
+                # Closed here: a flush into a dead pipe must neither hide ffmpeg's own error
+                # (its log, read below) nor replace an interrupt that is unwinding.
                 with contextlib.suppress(OSError):
                     encoder.stdin.close()
-                raise
         if encoder.returncode != 0:
             log.seek(0)
             lines = log.read().decode("utf-8", "replace").strip().splitlines()

@@ -108,6 +108,7 @@ class Routine:
     source: str | None
     path: str
     length_line: int | None = None
+    language_line: int | None = None
 
 
 _DEFAULT_TIMING = Timing(
@@ -408,6 +409,7 @@ class _Builder:
             source=source or None,
             path=self.problems.path,
             length_line=self.problems.lines.get(("length",)) if "length" in raw else None,
+            language_line=self.problems.lines.get(("language",)) if "language" in raw else None,
         )
 
     def block(self, raw: dict[str, object], where: _Where, base: Timing) -> Block:
