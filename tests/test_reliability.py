@@ -15,7 +15,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from mutagen.id3 import ID3
 from typer.testing import CliRunner
 
 from conftest import SHORT_ROUTINE, decode
+from gtts_stub import closed_port_url
 from workout_audio import load_routine, prepare
 from workout_audio.cli import app
 from workout_audio.speech import VoiceSettings
@@ -747,12 +747,7 @@ def test_two_builds_writing_the_same_track_at_once_leave_one_whole_track(
 @pytest.fixture
 def google_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
     """gTTS pointed at a loopback port nobody listens on: the network is down."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setattr(
-        "gtts.tts._translate_url", lambda tld="com", path="": f"http://127.0.0.1:{port}/{path}"
-    )
+    closed_port_url(monkeypatch)
 
 
 def test_auto_without_network_builds_offline_with_a_one_line_notice(

@@ -476,3 +476,19 @@ def test_schema_duration_pattern_accepts_what_the_parser_accepts(text):
     pattern = load_schema()["$defs"]["duration"]["pattern"]
     assert re.search(pattern, text)
     assert parse_duration_ms(text) > 0
+
+
+def test_odd_spaces_in_names_and_tips_are_folded_once_at_load(tmp_path) -> None:
+    path = tmp_path / "spaces.yaml"
+    path.write_text(
+        "name: '  Leg\u00a0 Day '\nblocks:\n  - name: A\n    exercises:\n"
+        "      - {name: 'Hip\u00a0\u00a0Thrust', reps: 5, tips: ['Squeeze   hard.']}\n",
+        encoding="utf-8",
+    )
+    routine = load_routine(path)
+    exercise = routine.blocks[0].exercises[0]
+    assert (routine.name, exercise.name, exercise.tips) == (
+        "Leg Day",
+        "Hip Thrust",
+        ("Squeeze hard.",),
+    )

@@ -565,16 +565,18 @@ class _Builder:
         return tuple(text for text in texts if text)
 
     def text(self, raw: object, where: _Where) -> str:
-        """Stripped text; a control character (tab, newline, bell...) is an error."""
+        """Text with its spaces folded to single ones; a control character is an error.
+
+        Folding here, once, means every cue, chapter and cache key sees the same text.
+        """
         if not isinstance(raw, str):
             return ""
-        text = raw.strip()
         if not self.problems.flagged(where):
-            for char in text:
+            for char in raw.strip():
                 if unicodedata.category(char) in _CONTROL_CATEGORIES:
                     self.problems.add(where, f"contains a control character (U+{ord(char):04X})")
                     break
-        return text
+        return " ".join(raw.split())
 
 
 def _explain(error: Any) -> list[tuple[_Where, str]]:  # noqa: ANN401 - jsonschema is untyped

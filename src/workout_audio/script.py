@@ -15,7 +15,6 @@ here are the times in the MP3.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -160,10 +159,6 @@ class _Timeline:
         self.events.append(Event(start_ms, duration_ms, kind, **context))  # type: ignore[arg-type]
 
 
-def _normalise_spaces(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def _occurrences(routine: Routine) -> list[_Occurrence]:
     found = []
     for block in routine.blocks:
@@ -254,17 +249,17 @@ def _plan_transitions(routine: Routine, say: Phrases, target_ms: int | None) -> 
             cues.append(say.say("now", **call))
         transitions.append(
             _Transition(
-                cues=[_normalise_spaces(c) for c in cues],
+                cues=cues,
                 rest_ms=rest_ms,
                 rest_range_ms=rest_range_ms,
                 countdown_beats=exercise.timing.countdown_beats,
                 starts_after_tone=index > 0,
                 get_ready=(
-                    _normalise_spaces(say.say("get_ready", exercise=exercise.name))
+                    say.say("get_ready", exercise=exercise.name)
                     if rest_ms > 0 and index > 0
                     else None
                 ),
-                length_cue=_normalise_spaces(length_cue) if length_cue else None,
+                length_cue=length_cue,
                 additive=index == 0,
             )
         )
@@ -287,7 +282,7 @@ def _outro(say: Phrases) -> str:
 
 def _work_cues(exercise: Exercise, say: Phrases) -> list[str]:
     """Optional phrases said during the work interval."""
-    cues = [_normalise_spaces(tip) for tip in exercise.tips]
+    cues = list(exercise.tips)
     if exercise.reps is not None:
         count_from = max(2, exercise.reps - COUNTED_REPS + 1)
         cues += [str(n) for n in range(count_from, exercise.reps + 1)]
@@ -310,7 +305,7 @@ def script_phrases(routine: Routine, *, length_ms: int | None = None) -> list[st
                 phrases += _switch_transition(exercise, say).cues
             phrases += _work_cues(exercise, say)
     phrases.append(_outro(say))
-    return list(dict.fromkeys(_normalise_spaces(p) for p in phrases))
+    return list(dict.fromkeys(phrases))
 
 
 def _measure(clip_ms: ClipDurations) -> Callable[[str], int]:
@@ -479,7 +474,7 @@ def _render_work(
                 timeline.add(start_ms + offset_ms, clip_ms(cue), "speech", text=cue, **context)
                 placer.take(start_ms + offset_ms, clip_ms(cue))
     earliest_ms = start_ms + TONE_MS["start"] + 500
-    for tip in map(_normalise_spaces, exercise.tips):
+    for tip in exercise.tips:
         tip_start_ms = placer.first_fit(earliest_ms, clip_ms(tip))
         if tip_start_ms is not None:
             timeline.add(tip_start_ms, clip_ms(tip), "speech", text=tip, **context)
