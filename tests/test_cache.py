@@ -9,7 +9,7 @@ import sys
 import textwrap
 import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -141,23 +141,45 @@ def test_a_partial_write_is_never_an_entry_and_is_swept_when_stale(tmp_path: Pat
 
 
 CHILD_WRITER = """
+import signal
 import sys
+import time
 from pathlib import Path
 from workout_audio.speech.cache import SpeechCache
 
+# Ctrl-C raises KeyboardInterrupt whatever this process inherited: a shell job may start
+# it with SIGINT ignored, and then nothing would stop it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 cache = SpeechCache(Path(sys.argv[1]))
 pcm = bytes(range(256)) * 40_000  # 10 MB: each write takes a while
-n = 0
-while True:
-    cache.put(f"{n:064x}", pcm[n % 256:] + pcm[: n % 256])
-    n += 1
-    if n == 1:
+deadline_s = time.monotonic() + 60
+for n in range(400):  # bounded in writes, time and disk (8 keys rewritten in turn)
+    cache.put(f"{n % 8:064x}", pcm[n % 256:] + pcm[: n % 256])
+    if n == 0:
         print("writing", flush=True)
+    if time.monotonic() > deadline_s:
+        break
+sys.exit("never stopped")
 """
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
-def test_a_writer_stopped_mid_write_leaves_no_half_entry(tmp_path: Path, how: int) -> None:
+def ignoring_sigint() -> None:
+    """In the child before exec: SIGINT ignored, as a shell's background job starts."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("how", "inherited"),
+    [
+        (signal.SIGKILL, None),
+        (signal.SIGINT, None),
+        (signal.SIGINT, ignoring_sigint),
+    ],
+    ids=["killed", "ctrl-c", "ctrl-c-started-ignoring-it"],
+)
+def test_a_writer_stopped_mid_write_leaves_no_half_entry(
+    tmp_path: Path, how: int, inherited: Callable[[], None] | None
+) -> None:
     folder = tmp_path / "cache"
     script = tmp_path / "writer.py"
     script.write_text(CHILD_WRITER, encoding="utf-8")
@@ -166,13 +188,24 @@ def test_a_writer_stopped_mid_write_leaves_no_half_entry(tmp_path: Path, how: in
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=child_env(),
+        preexec_fn=inherited,
     )
-    assert writer.stdout is not None
-    assert writer.stdout.readline() == b"writing\n", writer.stderr.read() if writer.stderr else ""
-    time.sleep(0.4)
-    writer.send_signal(how)
-    writer.wait(timeout=30)
-    assert writer.returncode != 0
+    try:
+        assert writer.stdout is not None
+        started = writer.stdout.readline()
+        assert started == b"writing\n", writer.stderr.read() if writer.stderr else ""
+        time.sleep(0.4)
+        writer.send_signal(how)
+        writer.wait(timeout=30)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait(timeout=30)
+        for pipe in (writer.stdout, writer.stderr):
+            if pipe is not None:
+                pipe.close()
+    # Python ends on an unhandled KeyboardInterrupt by SIGINT itself; "never stopped" is 1.
+    assert writer.returncode == -how, writer.stderr
 
     cache = SpeechCache(folder)
     written = entries(folder)
@@ -222,7 +255,13 @@ def test_two_builds_at_once_share_the_cache_safely(
             )
             for n in (1, 2)
         ]
-        results = [build.communicate(timeout=120) for build in builds]
+        try:
+            results = [build.communicate(timeout=120) for build in builds]
+        finally:
+            for build in builds:
+                if build.poll() is None:
+                    build.kill()
+                    build.communicate(timeout=30)
         for build, (_, stderr) in zip(builds, results, strict=True):
             assert build.returncode == 0, stderr.decode()
         asked = [r.text for r in stub.requests]
