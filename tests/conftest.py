@@ -35,6 +35,16 @@ blocks:
 """
 
 
+@pytest.fixture(autouse=True)
+def voices_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """An empty user data folder: the voices this machine's user downloaded stay out of tests."""
+    data = tmp_path_factory.mktemp("user-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    return data / "workout-audio" / "voices"
+
+
 @pytest.fixture(scope="session")
 def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One speech cache for the whole run: each phrase is synthesised once."""

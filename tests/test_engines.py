@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
@@ -14,14 +15,18 @@ from conftest import SHORT_ROUTINE, decode
 from gtts_stub import closed_port_url
 from workout_audio.cli import app
 from workout_audio.errors import EngineError
-from workout_audio.speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
-from workout_audio.speech import base as speech_base
+from workout_audio.speech import (
+    SpeechCache,
+    VoiceSettings,
+    choose_engine,
+    registry,
+    synthesize_phrases,
+)
 from workout_audio.speech.espeak import EspeakEngine
 from workout_audio.speech.piper import PiperEngine
 
 runner = CliRunner()
-HAS_ESPEAK = shutil.which("espeak-ng") is not None
-needs_espeak = pytest.mark.skipif(not HAS_ESPEAK, reason="espeak-ng is not installed here")
+HAS_SYSTEM_ESPEAK = shutil.which("espeak-ng") is not None
 PHRASE = "Seven, eight, nine, ten: keep going."
 
 
@@ -51,9 +56,25 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def no_espeak(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A machine without espeak-ng: nothing on PATH."""
-    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+def wheel_espeak(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine without a system espeak-ng: the wheel's library speaks."""
+    monkeypatch.setattr("workout_audio.speech.espeak.PROGRAM", "espeak-ng-not-installed")
+
+
+@pytest.fixture(params=["wheel", "system"])
+def espeak_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each way espeak-ng is reached: the wheel's library, and the system program if any."""
+    if request.param == "wheel":
+        monkeypatch.setattr("workout_audio.speech.espeak.PROGRAM", "espeak-ng-not-installed")
+    elif not HAS_SYSTEM_ESPEAK:
+        pytest.skip("no system espeak-ng here")
+    return str(request.param)
+
+
+@pytest.fixture
+def no_espeak(wheel_espeak: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine with neither the program nor the espeakng-loader wheel."""
+    monkeypatch.setitem(sys.modules, "espeakng_loader", None)  # import fails as if absent
 
 
 def test_an_unknown_engine_lists_the_valid_ones(routine: Path) -> None:
@@ -173,13 +194,12 @@ def test_without_espeak_the_error_names_the_package_to_install(
 ) -> None:
     result = invoke("script", str(routine), "--engine", "espeak", "--lang", "es")
     assert result.exit_code != 0
-    assert "espeak-ng is not installed" in result.output
+    assert "espeak-ng is not installed: pip install espeakng-loader" in result.output
     assert "apt install espeak-ng" in result.output
     assert len(lines(result.output)) == 1
 
 
-@needs_espeak
-def test_espeak_builds_spanish_cues(routine: Path, tmp_path: Path) -> None:
+def test_espeak_builds_spanish_cues(routine: Path, tmp_path: Path, espeak_backend: str) -> None:
     output, cache = tmp_path / "es.mp3", str(tmp_path / "cache")
     built = invoke("build", str(routine), "-o", str(output), "--engine", "espeak",
                    "--lang", "es", "--cache-dir", cache)  # fmt: skip
@@ -196,8 +216,7 @@ def test_espeak_builds_spanish_cues(routine: Path, tmp_path: Path) -> None:
     assert abs(len(decode(output)) - data["length_s"] * 1000) <= 100
 
 
-@needs_espeak
-def test_espeak_rate_is_words_per_minute(tmp_path: Path) -> None:
+def test_espeak_rate_is_words_per_minute(tmp_path: Path, espeak_backend: str) -> None:
     slow = EspeakEngine.from_settings(VoiceSettings(engine="espeak", rate=0.8), "de")
     fast = EspeakEngine.from_settings(VoiceSettings(engine="espeak", rate=1.6), "de")
     assert (slow.words_per_minute, fast.words_per_minute) == (140, 280)
@@ -206,12 +225,13 @@ def test_espeak_rate_is_words_per_minute(tmp_path: Path) -> None:
     assert len(clips[1]) < 0.7 * len(clips[0])
 
 
-@needs_espeak
 def test_auto_offline_in_spanish_takes_espeak_with_a_notice(offline: None) -> None:
     engine, notice = choose_engine(VoiceSettings(), "es")
     assert isinstance(engine, EspeakEngine)
-    assert (
-        notice == "Google is not reachable: using the offline espeak voice (es, 175 words a minute)"
+    assert notice == (
+        "Google is not reachable: using the offline espeak voice (es, 175 words a minute); "
+        "it sounds robotic: `workout-audio voices download es_ES-davefx-medium` brings a "
+        "natural one"
     )
 
 
@@ -280,7 +300,7 @@ def plugins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     )
     monkeypatch.syspath_prepend(str(site))
     # Plugins loaded here stay out of the other tests' registry.
-    monkeypatch.setattr(speech_base, "ENGINES", dict(speech_base.ENGINES))
+    monkeypatch.setattr(registry, "ENGINES", dict(registry.ENGINES))
 
 
 def test_a_plugin_engine_is_found_by_its_entry_point(
@@ -308,7 +328,7 @@ def test_a_broken_plugin_is_a_one_line_error(plugins: None, routine: Path) -> No
 
 
 def test_voices_lists_every_engine_whether_it_runs_and_its_languages(
-    plugins: None, offline: None
+    plugins: None, offline: None, wheel_espeak: None
 ) -> None:
     result = invoke("voices")
     assert result.exit_code == 0, result.output
@@ -322,9 +342,6 @@ def test_voices_lists_every_engine_whether_it_runs_and_its_languages(
     assert "en_US-joe-medium (en_US, bundled)" in text
     assert "tonevoice: beeps instead of words\n  available\n  languages (2): en, es" in text
     assert "broken: plugin\n  not available: the 'broken' engine plugin" in text
-    if HAS_ESPEAK:
-        assert "espeak: " in text
-        assert "de, el, en" in text.replace("\n    ", " ")
-    else:
-        assert "not available: espeak-ng is not installed" in text
+    assert "espeak: espeak-ng, offline and robotic" in text
+    assert "de, el, en" in text.replace("\n    ", " ")
     assert lines(text)[-1].endswith(": de, en, es, fr")

@@ -10,11 +10,12 @@ from typer.testing import CliRunner
 
 from conftest import SHORT_ROUTINE, decode
 from gtts_stub import BURSTS_MS, PAD_MS, GttsStub, closed_port_url, google_like_clips, serve
-from workout_audio import cli, load_routine
+from workout_audio import cli, load_routine, script_phrases
 from workout_audio.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, decode_to_pcm
 from workout_audio.errors import EngineError, UsageError
-from workout_audio.pipeline import build
+from workout_audio.pipeline import build, prepare
 from workout_audio.speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
+from workout_audio.speech.espeak import EspeakEngine
 from workout_audio.speech.gtts import RETRIES, GttsEngine
 from workout_audio.speech.piper import PiperEngine
 
@@ -195,3 +196,25 @@ def test_a_language_google_does_not_speak_is_refused_before_any_request(
     with pytest.raises(UsageError, match="Google's voice does not speak 'tlh'"):
         choose_engine(VoiceSettings(engine="gtts"), "tlh")
     assert gtts_stub.count == 0
+
+
+def test_auto_with_a_fitted_length_and_google_gone_makes_the_whole_track_offline(
+    gtts_stub: GttsStub, monkeypatch: pytest.MonkeyPatch, write_routine, tmp_path: Path
+) -> None:
+    routine = load_routine(write_routine("language: es\n" + SHORT_ROUTINE))
+    cache = SpeechCache(tmp_path / "cache")
+    length_ms = 300_000  # one round more than written: "Ronda 1 de 3." is new
+    # An earlier build cached Google's clips for what the routine says before fitting.
+    synthesize_phrases(GttsEngine("es"), script_phrases(routine, length_ms=length_ms), cache)
+    closed_port_url(monkeypatch)
+
+    prepared = prepare(routine, length_ms=length_ms, cache_dir=cache.folder)
+    assert prepared.engine == "espeak"
+    assert prepared.notice is not None
+    assert prepared.notice.startswith("Google is not reachable: using the offline espeak voice")
+    said = {e.text for e in prepared.script.events if e.kind == "speech" and e.text}
+    assert "Ronda 1 de 3." in said
+    espeak = EspeakEngine("es").identity()
+    for text in said:  # one voice for the whole track: every clip is espeak's
+        assert prepared.clips[text] == cache.get(cache.key(espeak, text)), text
+    assert prepared.script.length_ms == length_ms

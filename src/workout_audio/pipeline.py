@@ -10,13 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
-from .errors import LengthError, UsageError
+from .errors import EngineError, LengthError, UsageError
 from .fit import UnreachableLength, check_roughly, fit_length
 from .phrases import phrases_for
 from .render import EncodeOptions, render
 from .routine import Routine
 from .script import Script, make_script, schedule, script_phrases
-from .speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
+from .speech import (
+    Engine,
+    SpeechCache,
+    VoiceSettings,
+    choose_engine,
+    fallback_engine,
+    synthesize_phrases,
+)
 from .tags import write_tags
 
 __all__ = ["Prepared", "build", "build_variants", "length_label", "prepare"]
@@ -64,16 +71,30 @@ def prepare(
     cache = SpeechCache(cache_dir)
     engine, notice = choose_engine(voice, routine.language, phrases=phrases, cache=cache)
 
-    def synthesize(phrases: list[str]) -> dict[str, bytes]:
-        return synthesize_phrases(
-            engine,
-            phrases,
-            cache,
-            progress=(lambda done, total: progress("speech", done, total)) if progress else None,
-        )
+    def speak(engine: Engine) -> tuple[dict[str, bytes], Script]:
+        def synthesize(phrases: list[str]) -> dict[str, bytes]:
+            return synthesize_phrases(
+                engine,
+                phrases,
+                cache,
+                progress=(lambda done, total: progress("speech", done, total))
+                if progress
+                else None,
+            )
 
-    clips = synthesize(phrases)
-    script = _schedule(routine, clips, length_ms, synthesize)
+        clips = synthesize(phrases)
+        return clips, _schedule(routine, clips, length_ms, synthesize)
+
+    try:
+        clips, script = speak(engine)
+    except EngineError:
+        # auto took Google's voice on cached phrases alone, and a fitted plan needs more:
+        # the whole track is made again in the offline voice, never a mix of voices.
+        fallback = fallback_engine(voice, routine.language, engine)
+        if fallback is None:
+            raise
+        engine, notice = fallback
+        clips, script = speak(engine)
     return Prepared(script=script, clips=clips, engine=engine.NAME, notice=notice)
 
 

@@ -1,39 +1,28 @@
-"""The speech engine interface, the user's voice settings, and the registry of engines by name.
+"""The speech engine interface and the user's voice settings.
 
-Built-in engines register with :func:`register`; a third-party package adds one by
-declaring an entry point in the ``workout_audio.engines`` group whose name is the
-engine's name and whose object is an :class:`Engine` subclass. Entry points are
-loaded only when their engine is asked for (or listed by ``workout-audio voices``).
+An engine is a small class: ``NAME``, whether it runs here, the languages it speaks,
+what identifies its sound (the cache key), and ``synthesize``. The built-in ones are
+listed in :mod:`.registry`; third parties add theirs through an entry point.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import ClassVar, Literal
 
 from ..errors import EngineError, UsageError
 
 __all__ = [
-    "ENGINES",
-    "ENTRY_POINT_GROUP",
     "Engine",
     "VoiceSettings",
     "base_language",
-    "engine_class",
-    "engine_names",
+    "fail",
     "match_language",
-    "prepare_text",
-    "register",
 ]
 
-log = logging.getLogger(__name__)
-
-ENTRY_POINT_GROUP = "workout_audio.engines"
 RATE_RANGE = (0.5, 2.0)  # slower than half or faster than double is no longer a coach
 
 
@@ -89,10 +78,12 @@ class Engine(ABC):
     def from_settings(cls, settings: VoiceSettings, language: str) -> Engine:
         """The engine for ``language`` as ``settings`` ask; checks everything before synthesis.
 
+        Settings the engine does not take are refused before this is called
+        (:func:`.registry.make_engine`).
+
         Raises:
-            UsageError: a setting this engine does not take, or a language it does not speak.
+            UsageError: a language it does not speak, or a setting it cannot honour.
         """
-        refuse_options(cls, settings)
         return cls(language)
 
     @classmethod
@@ -132,29 +123,9 @@ class Engine(ABC):
         """The voice and its settings in a few words: ``en_US-joe-medium, rate 1.2``."""
         return ""
 
-
-_OPTION_FLAGS = {"tld": "--tld", "slow": "--slow", "voice_path": "--voice", "rate": "--rate"}
-
-
-def refuse_options(engine: type[Engine], settings: VoiceSettings) -> None:
-    """Refuse voice settings ``engine`` would silently ignore.
-
-    Raises:
-        UsageError: names the option and the engines that take it.
-    """
-    given = {
-        "tld": settings.tld is not None,
-        "slow": settings.slow,
-        "voice_path": settings.voice_path is not None,
-        "rate": settings.rate != 1.0,
-    }
-    for option, flag in _OPTION_FLAGS.items():
-        if given[option] and option not in engine.OPTIONS:
-            takers = sorted(name for name, e in ENGINES.items() if option in e.OPTIONS)
-            raise UsageError(
-                f"{flag} does not apply to the {engine.NAME} engine"
-                + (f" (it is for: {', '.join(takers)})" if takers else "")
-            )
+    def advice(self) -> str:
+        """A word to the user when auto falls back to this voice (how to get a better one)."""
+        return ""
 
 
 def base_language(language: str) -> str:
@@ -170,89 +141,6 @@ def match_language(language: str, known: list[str]) -> str | None:
         if candidate in by_folded:
             return by_folded[candidate]
     return None
-
-
-ENGINES: dict[str, type[Engine]] = {}
-
-
-def register(engine: type[Engine]) -> type[Engine]:
-    """Class decorator: make an engine reachable by its NAME."""
-    ENGINES[engine.NAME] = engine
-    return engine
-
-
-def _plugin_entry_points() -> dict[str, metadata.EntryPoint]:
-    found = {}
-    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if entry_point.name in ENGINES or entry_point.name == "auto":
-            log.warning("ignoring plugin engine %r: the name is taken", entry_point.name)
-            continue
-        found[entry_point.name] = entry_point
-    return found
-
-
-def engine_names() -> list[str]:
-    """Every engine name a user may give, built-in and plugins, without loading plugins."""
-    return sorted({*ENGINES, *_plugin_entry_points()})
-
-
-def _load_plugin(entry_point: metadata.EntryPoint) -> type[Engine]:
-    try:
-        loaded = entry_point.load()
-    except Exception as error:  # any import error of someone else's package
-        raise EngineError(
-            f"the {entry_point.name!r} engine plugin ({entry_point.value}) failed to load: "
-            f"{type(error).__name__}: {error}"
-        ) from None
-    if not (isinstance(loaded, type) and issubclass(loaded, Engine)):
-        raise EngineError(
-            f"the {entry_point.name!r} engine plugin ({entry_point.value}) "
-            "is not a workout_audio.speech.Engine subclass"
-        )
-    if not getattr(loaded, "NAME", None):
-        loaded.NAME = entry_point.name
-    ENGINES[entry_point.name] = loaded
-    return loaded
-
-
-def engine_class(name: str) -> type[Engine]:
-    """The engine registered as ``name``, loading a plugin's on first use.
-
-    Raises:
-        UsageError: no such engine; the message lists the known ones.
-        EngineError: the plugin that provides it could not be loaded.
-    """
-    if name in ENGINES:
-        return ENGINES[name]
-    plugins = _plugin_entry_points()
-    if name in plugins:
-        return _load_plugin(plugins[name])
-    known = ", ".join(["auto", *engine_names()])
-    raise UsageError(f"unknown engine {name!r}; choose one of: {known}")
-
-
-def _hyphenated_numbers(text: str) -> str:
-    """ "90-90" is a position, read "ninety ninety", not "ninety dash ninety"."""
-    return re.sub(r"(?<=\d)-(?=\d)", " ", text)
-
-
-def _curly_quotes(text: str) -> str:
-    return (
-        text.replace("\u2019", "'")
-        .replace("\u2018", "'")
-        .replace("\u201c", '"')
-        .replace("\u201d", '"')
-    )
-
-
-PRE_PROCESSORS = [_curly_quotes, _hyphenated_numbers]
-
-
-def prepare_text(text: str) -> str:
-    """The text as handed to an engine, after the pre-processors."""
-    for pre_processor in PRE_PROCESSORS:
-        text = pre_processor(text)
-    return text
 
 
 def fail(engine: str, text: str, reason: str) -> EngineError:

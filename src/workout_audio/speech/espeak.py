@@ -1,47 +1,92 @@
 """espeak-ng: a tiny offline formant voice that speaks about a hundred languages.
 
-It is a system program, not a Python package, so the engine runs it as a
-subprocess (WAV on stdout) and explains how to install it when it is missing.
+Two ways to reach it, the same voices either way: a system ``espeak-ng`` program
+when one is installed (run as a subprocess, WAV on stdout), otherwise the
+libespeak-ng shipped in the ``espeakng-loader`` wheel with its voice data, called
+through ctypes (synchronous synthesis into memory). So ``--lang es`` speaks on a
+fresh machine with nothing installed by hand.
 """
 
 from __future__ import annotations
 
+import ctypes
+import io
 import re
 import shutil
 import subprocess
+import threading
+import wave
+from dataclasses import dataclass
 from functools import cache
+from typing import Protocol
 
 from ..errors import UsageError
-from .base import (
-    Engine,
-    VoiceSettings,
-    fail,
-    match_language,
-    prepare_text,
-    refuse_options,
-    register,
-)
+from .base import Engine, VoiceSettings, fail, match_language
+from .text import prepare_text
+from .voices import suggested_voice
 
 __all__ = ["EspeakEngine"]
 
 PROGRAM = "espeak-ng"
+LOADER_PACKAGE = "espeakng-loader"
 INSTALL_HINT = (
-    "install the espeak-ng package (apt install espeak-ng, dnf install espeak-ng, "
-    "brew install espeak-ng; on Windows the installer from "
-    "https://github.com/espeak-ng/espeak-ng/releases)"
+    f"pip install {LOADER_PACKAGE} (it ships libespeak-ng and its voices), or install "
+    "the espeak-ng package (apt install espeak-ng, dnf install espeak-ng, brew install espeak-ng)"
 )
 DEFAULT_WPM = 175  # espeak-ng's own default speed, words per minute
 WPM_RANGE = (80, 450)  # what espeak-ng accepts
 TIMEOUT_S = 60.0
 
+VoiceTable = tuple[tuple[str, tuple[str, ...]], ...]  # (language, other codes it answers to)
 
-def _program() -> str | None:
-    return shutil.which(PROGRAM)
+
+class _Backend(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+    def version(self) -> str: ...
+
+    def voice_table(self) -> VoiceTable: ...
+
+    def synthesize(self, language: str, words_per_minute: int, text: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class _Program:
+    """The system's espeak-ng program."""
+
+    path: str
+    kind: str = "system espeak-ng"
+
+    def version(self) -> str:
+        return _program_version(self.path)
+
+    def voice_table(self) -> VoiceTable:
+        return _program_voices(self.path)
+
+    def synthesize(self, language: str, words_per_minute: int, text: str) -> bytes:
+        command = [
+            self.path, "--stdout", "-b", "1",  # UTF-8 on stdin: no phrase is read as an option
+            "-v", language, "-s", str(words_per_minute),
+        ]  # fmt: skip
+        try:
+            done = subprocess.run(
+                command,
+                input=text.encode("utf-8"),
+                capture_output=True,
+                check=False,
+                timeout=TIMEOUT_S,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise RuntimeError(f"could not run espeak-ng: {error}") from None
+        if done.returncode != 0 or not done.stdout.startswith(b"RIFF"):
+            detail = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+            raise RuntimeError(f"espeak-ng failed: {detail}")
+        return done.stdout
 
 
 @cache
-def _voice_table(program: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """espeak-ng's voices: (language, other languages it answers to), from ``--voices``."""
+def _program_voices(program: str) -> VoiceTable:
     done = subprocess.run(
         [program, "--voices"], capture_output=True, text=True, check=False, timeout=TIMEOUT_S
     )
@@ -55,7 +100,7 @@ def _voice_table(program: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 @cache
-def _version(program: str) -> str:
+def _program_version(program: str) -> str:
     done = subprocess.run(
         [program, "--version"], capture_output=True, text=True, check=False, timeout=TIMEOUT_S
     )
@@ -63,13 +108,149 @@ def _version(program: str) -> str:
     return found.group(0) if found else done.stdout.strip()
 
 
-@register
+# libespeak-ng's C interface (speak_lib.h), the few parts used here.
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_INITIALIZE_DONT_EXIT = 0x8000  # report errors instead of ending the process
+_RATE = 1  # espeak_PARAMETER espeakRATE
+_POS_CHARACTER = 1
+_CHARS_UTF8 = 1
+_ENDPAUSE = 0x1000
+_SAMPLE_WIDTH_BYTES = 2
+_SynthCallback = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
+)
+
+
+class _VoiceStruct(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_void_p),  # (priority byte, NUL-terminated code)..., then 0
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
+
+
+class _Library:
+    """libespeak-ng from the espeakng-loader wheel, loaded once per process.
+
+    The library keeps one voice and one callback in global state, so one phrase is
+    made at a time (a lock); a phrase takes milliseconds.
+    """
+
+    kind = f"libespeak-ng from the {LOADER_PACKAGE} wheel"
+
+    def __init__(self, library_path: str, data_path: str) -> None:
+        self._lock = threading.Lock()
+        self._samples: list[bytes] = []
+        lib = ctypes.CDLL(library_path)
+        lib.espeak_Initialize.restype = ctypes.c_int
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_Info.restype = ctypes.c_char_p
+        lib.espeak_Info.argtypes = [ctypes.c_void_p]
+        lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_VoiceStruct))
+        lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
+        lib.espeak_SetVoiceByName.restype = ctypes.c_int
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetParameter.restype = ctypes.c_int
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_SetSynthCallback.restype = None
+        lib.espeak_SetSynthCallback.argtypes = [_SynthCallback]
+        lib.espeak_Synth.restype = ctypes.c_int
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
+            ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+        ]  # fmt: skip
+        self.sample_rate_hz = lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path.encode(), _INITIALIZE_DONT_EXIT
+        )
+        if self.sample_rate_hz <= 0:
+            raise OSError(f"libespeak-ng could not start with the voice data in {data_path}")
+        self._callback = _SynthCallback(self._collect)  # kept: the library holds a pointer
+        lib.espeak_SetSynthCallback(self._callback)
+        self._lib = lib
+
+    def _collect(self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: int) -> int:
+        if wav and count > 0:
+            self._samples.append(ctypes.string_at(wav, count * _SAMPLE_WIDTH_BYTES))
+        return 0  # go on
+
+    def version(self) -> str:
+        return str(self._lib.espeak_Info(None).decode())
+
+    def voice_table(self) -> VoiceTable:
+        with self._lock:
+            listed = self._lib.espeak_ListVoices(None)
+            voices = []
+            index = 0
+            while listed[index]:
+                address = listed[index].contents.languages
+                codes = []
+                while address and ctypes.c_ubyte.from_address(address).value:
+                    code = ctypes.string_at(address + 1)
+                    codes.append(code.decode("ascii", "replace"))
+                    address += len(code) + 2
+                if codes:
+                    voices.append((codes[0], tuple(codes[1:])))
+                index += 1
+        return tuple(voices)
+
+    def synthesize(self, language: str, words_per_minute: int, text: str) -> bytes:
+        encoded = text.encode("utf-8") + b"\0"
+        with self._lock:
+            if self._lib.espeak_SetVoiceByName(language.encode()) != 0:
+                raise RuntimeError(f"libespeak-ng has no voice {language!r}")
+            self._lib.espeak_SetParameter(_RATE, words_per_minute, 0)
+            self._samples = []
+            status = self._lib.espeak_Synth(
+                encoded, len(encoded), 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _ENDPAUSE, None, None
+            )
+            samples, self._samples = b"".join(self._samples), []
+        if status != 0:
+            raise RuntimeError(f"libespeak-ng failed (error {status})")
+        if not samples:
+            raise RuntimeError("libespeak-ng produced no audio")
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(_SAMPLE_WIDTH_BYTES)
+            wav.setframerate(self.sample_rate_hz)
+            wav.writeframes(samples)
+        return buffer.getvalue()
+
+
+@cache
+def _load_library(library_path: str, data_path: str) -> _Library:
+    return _Library(library_path, data_path)
+
+
+def _backend() -> _Backend | str:
+    """The system program when there is one, else the wheel's library; or why neither."""
+    program = shutil.which(PROGRAM)
+    if program is not None:
+        return _Program(program)
+    try:
+        import espeakng_loader
+    except ImportError:
+        return f"espeak-ng is not installed: {INSTALL_HINT}"
+    try:
+        return _load_library(
+            str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path())
+        )
+    except (OSError, RuntimeError) as error:  # a wheel built for another system, or damaged
+        return f"the espeak-ng library of {LOADER_PACKAGE} does not load here ({error})"
+
+
 class EspeakEngine(Engine):
-    """espeak-ng through its command line; the voice is picked by language."""
+    """espeak-ng; the voice is picked by language."""
 
     NAME = "espeak"
-    DESCRIPTION = "espeak-ng, offline, robotic but tiny; ~100 languages"
-    PARALLEL = "threads"  # each phrase is its own espeak-ng process
+    DESCRIPTION = "espeak-ng, offline and robotic, but tiny and ~100 languages"
+    PARALLEL = "threads"  # the program: a process a phrase; the library: one at a time
     OPTIONS = frozenset({"rate"})
 
     def __init__(self, language: str, rate: float = 1.0) -> None:
@@ -85,7 +266,6 @@ class EspeakEngine(Engine):
         Raises:
             UsageError: espeak-ng is missing, or has no voice for the language.
         """
-        refuse_options(cls, settings)
         reason = cls.unavailable_reason()
         if reason is not None:
             raise UsageError(f"the espeak engine cannot run here: {reason}")
@@ -99,57 +279,53 @@ class EspeakEngine(Engine):
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
-        if _program() is None:
-            return f"espeak-ng is not installed: {INSTALL_HINT}"
-        return None
+        backend = _backend()
+        return backend if isinstance(backend, str) else None
 
     @classmethod
     def languages(cls) -> list[str]:
-        program = _program()
-        if program is None:
+        backend = _backend()
+        if isinstance(backend, str):
             return []
-        codes = {code for language, others in _voice_table(program) for code in (language, *others)}
-        return sorted(codes)
+        table = backend.voice_table()
+        return sorted({code for language, others in table for code in (language, *others)})
 
     @classmethod
     def voices(cls) -> list[str]:
-        program = _program()
-        if program is None:
+        backend = _backend()
+        if isinstance(backend, str):
             return []
-        return [f"espeak-ng {_version(program)}: one voice per language, chosen by --lang"]
+        return [
+            f"espeak-ng {backend.version()} ({backend.kind}): one robotic voice per language, "
+            "chosen by --lang; `workout-audio voices download` brings a natural piper voice"
+        ]
 
     def voice_label(self) -> str:
         return f"{self.language}, {self.words_per_minute} words a minute"
 
+    def advice(self) -> str:
+        suggestion = suggested_voice(self.language)
+        if suggestion is None:
+            return "it sounds robotic"
+        return (
+            f"it sounds robotic: `workout-audio voices download {suggestion}` brings a natural one"
+        )
+
     def identity(self) -> dict[str, str]:
-        program = _program()
+        backend = _backend()
         return {
             "engine": self.NAME,
-            "engine_version": _version(program) if program else "absent",
+            "engine_version": "absent" if isinstance(backend, str) else backend.version(),
             "voice": self.language,
             "language": self.language,
             "words_per_minute": str(self.words_per_minute),
         }
 
     def synthesize(self, text: str) -> bytes:
-        program = _program()
-        if program is None:
-            raise fail(self.NAME, text, f"espeak-ng is not installed: {INSTALL_HINT}")
-        command = [
-            program, "--stdout", "-b", "1",  # UTF-8 text on stdin: no phrase is read as an option
-            "-v", self.language, "-s", str(self.words_per_minute),
-        ]  # fmt: skip
+        backend = _backend()
+        if isinstance(backend, str):
+            raise fail(self.NAME, text, backend)
         try:
-            done = subprocess.run(
-                command,
-                input=prepare_text(text).encode("utf-8"),
-                capture_output=True,
-                check=False,
-                timeout=TIMEOUT_S,
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise fail(self.NAME, text, f"could not run espeak-ng: {error}") from None
-        if done.returncode != 0 or not done.stdout.startswith(b"RIFF"):
-            detail = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
-            raise fail(self.NAME, text, f"espeak-ng failed: {detail}")
-        return done.stdout
+            return backend.synthesize(self.language, self.words_per_minute, prepare_text(text))
+        except RuntimeError as error:
+            raise fail(self.NAME, text, str(error)) from None

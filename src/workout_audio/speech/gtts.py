@@ -13,15 +13,8 @@ from importlib import metadata
 from urllib.parse import urlparse
 
 from ..errors import UsageError
-from .base import (
-    Engine,
-    VoiceSettings,
-    fail,
-    match_language,
-    prepare_text,
-    refuse_options,
-    register,
-)
+from .base import Engine, VoiceSettings, fail, match_language
+from .text import prepare_text
 
 __all__ = ["GttsEngine", "google_reachable"]
 
@@ -71,7 +64,6 @@ def _google_languages() -> dict[str, str]:
     return dict(tts_langs())
 
 
-@register
 class GttsEngine(Engine):
     """Google's voice: needs a network; many languages and accents (``tld``)."""
 
@@ -96,7 +88,6 @@ class GttsEngine(Engine):
         Raises:
             UsageError: Google does not speak the language.
         """
-        refuse_options(cls, settings)
         code = match_language(language, list(_google_languages()))
         if code is None:
             raise UsageError(

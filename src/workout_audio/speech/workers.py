@@ -1,0 +1,180 @@
+"""Cached synthesis: each distinct phrase made once, in threads or worker processes as the
+engine allows, cached the moment it is done; Ctrl-C and failures stop the rest."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED as _FIRST_COMPLETED
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from ..audio import speech_clip
+from .base import Engine
+from .cache import SpeechCache
+
+__all__ = ["Progress", "synthesize_phrases"]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+MAX_PROCESSES = 4  # each piper worker holds its own copy of the voice (~150 MB)
+MIN_PHRASES_FOR_PROCESSES = 8  # fewer are quicker in this process than starting workers
+
+
+def synthesize_phrases(
+    engine: Engine,
+    phrases: Iterable[str],
+    cache: SpeechCache,
+    progress: Progress | None = None,
+    *,
+    workers: int | None = None,
+) -> dict[str, bytes]:
+    """Clips (PCM) for every phrase, synthesising only the distinct ones not yet cached.
+
+    Phrases missing from the cache are made in parallel as the engine allows
+    (``Engine.PARALLEL``); each is cached the moment it is done, so an interrupted
+    build keeps what it made. ``progress(done, total)`` counts the phrases made.
+
+    Args:
+        engine: the voice.
+        phrases: what to say; repeats are made once.
+        cache: where finished clips are kept.
+        progress: called in this thread after each phrase is made.
+        workers: threads or processes to use; None picks from the engine and the cores.
+
+    Raises:
+        EngineError: a phrase could not be synthesised (the others made are cached).
+    """
+    wanted = list(dict.fromkeys(phrases))
+    identity = engine.identity()
+    keys = {text: cache.key(identity, text) for text in wanted}
+    clips: dict[str, bytes] = {}
+    for text in wanted:
+        cached = cache.get(keys[text])
+        if cached is not None:
+            clips[text] = cached
+    missing = [text for text in wanted if text not in clips]
+    log.info("%d phrases: %d cached, %d to synthesise", len(wanted), len(clips), len(missing))
+    meta = {"engine": engine.NAME, "voice": engine.voice_label()}
+    for done, (text, pcm) in enumerate(_synthesize_all(engine, missing, workers), start=1):
+        cache.put(keys[text], pcm, {**meta, "text": text})
+        clips[text] = pcm
+        if progress:
+            progress(done, len(missing))
+    return {text: clips[text] for text in wanted}
+
+
+def _clip(engine: Engine, text: str) -> bytes:
+    return speech_clip(engine.synthesize(text))
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _worker_count(engine: Engine, missing: int, workers: int | None) -> int:
+    if workers is not None:
+        return max(1, min(workers, missing))
+    limit = engine.MAX_WORKERS or _cpu_count()
+    if engine.PARALLEL == "threads":
+        return max(1, min(limit, missing))
+    if engine.PARALLEL == "processes" and missing >= MIN_PHRASES_FOR_PROCESSES:
+        return max(1, min(limit, MAX_PROCESSES, missing))
+    return 1
+
+
+def _synthesize_all(
+    engine: Engine, texts: list[str], workers: int | None
+) -> Iterator[tuple[str, bytes]]:
+    """(text, clip) pairs in the order they finish."""
+    count = _worker_count(engine, len(texts), workers) if texts else 0
+    if count <= 1 or engine.PARALLEL == "serial":
+        for text in texts:
+            yield text, _clip(engine, text)
+        return
+    if engine.PARALLEL == "threads":
+        yield from _in_pool(ThreadPoolExecutor(count, thread_name_prefix="speech"), engine, texts)
+        return
+    pool = ProcessPoolExecutor(
+        count,
+        mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded parent
+        initializer=_worker_start,
+        initargs=(engine, count),
+    )
+    done: set[str] = set()
+    try:
+        for text, pcm in _in_pool(pool, None, texts):
+            done.add(text)
+            yield text, pcm
+    except BrokenProcessPool as error:  # a worker died (memory?) or could not start
+        log.warning("speech workers failed (%s); going on in this process", error)
+        for text in texts:
+            if text not in done:
+                yield text, _clip(engine, text)
+
+
+def _in_pool(
+    pool: Executor, engine: Engine | None, texts: list[str]
+) -> Iterator[tuple[str, bytes]]:
+    """Run every phrase in ``pool``; on the first failure or Ctrl-C, stop the rest."""
+    futures: dict[Future[bytes], str] = {}
+    try:
+        # Worker processes start on submit; started with Ctrl-C ignored, they leave it to
+        # this process (which stops them) instead of each printing a traceback.
+        with _sigint_ignored() if engine is None else contextlib.nullcontext():
+            for text in texts:
+                if engine is None:
+                    futures[pool.submit(_worker_clip, text)] = text
+                else:
+                    futures[pool.submit(_clip, engine, text)] = text
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=_FIRST_COMPLETED)
+            for future in finished:
+                yield futures[future], future.result()
+    except BaseException:
+        if engine is not None:
+            engine.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while child processes start: they inherit it, and ignore it from birth."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread; leave them be
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+_worker_engine: Engine | None = None
+
+
+def _worker_start(engine: Engine, workers: int) -> None:
+    """In each worker process: Ctrl-C is the parent's to handle; set the engine up once."""
+    global _worker_engine
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    engine.worker_setup(workers)
+    _worker_engine = engine
+
+
+def _worker_clip(text: str) -> bytes:
+    assert _worker_engine is not None, "worker not started"
+    return _clip(_worker_engine, text)
