@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -92,11 +93,21 @@ class GttsStub:
         clips: MP3s to answer with; a phrase's clip is picked by its length, so a
             longer phrase gets a longer clip, the same phrase always the same one.
         delay_s: how long each answer takes, like a real server's.
+        tls: serve HTTPS with this context (a certificate for ``host``), as Google does.
+        host: the name the URL gives (a proxy may be the only one that resolves it).
     """
 
-    def __init__(self, clips: list[bytes], delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        clips: list[bytes],
+        delay_s: float = 0.0,
+        tls: ssl.SSLContext | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
         self.clips = clips
         self.delay_s = delay_s
+        self.host = host  # the name in its URL; with tls, the one its certificate is for
+        self.scheme = "https" if tls else "http"
         self.tlds: list[str] = []  # the accents gTTS asked for (each tld is its own host)
         self._lock = threading.Lock()
         self._plan: deque[str] = deque()
@@ -104,6 +115,8 @@ class GttsStub:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.stub = self  # type: ignore[attr-defined]
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -127,7 +140,7 @@ class GttsStub:
         """Drop-in for ``gtts.tts._translate_url``: every tld leads here."""
         with self._lock:
             self.tlds.append(tld)
-        return f"http://127.0.0.1:{self.port}/{path}"
+        return f"{self.scheme}://{self.host}:{self.port}/{path}"
 
     def script(self, *behaviours: str) -> None:
         """Queue how the next requests are answered, one behaviour each; then "ok" again."""
