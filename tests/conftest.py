@@ -39,10 +39,13 @@ blocks:
 def voices_folder(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """An empty user data folder: the voices this machine's user downloaded stay out of tests."""
-    data = tmp_path_factory.mktemp("user-data")
-    monkeypatch.setenv("XDG_DATA_HOME", str(data))
-    return data / "workout-audio" / "voices"
+    """Empty user data and config folders: this machine's user's voices and settings stay
+    out of tests. Returns where downloaded voices go."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.delenv("WORKOUT_AUDIO_CONFIG", raising=False)
+    return home / "data" / "workout-audio" / "voices"
 
 
 @pytest.fixture(scope="session")

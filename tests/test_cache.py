@@ -20,9 +20,16 @@ from gtts_stub import GttsStub, serve
 from workout_audio import load_routine, script_phrases
 from workout_audio.audio import SAMPLE_RATE_HZ
 from workout_audio.cli import app
+from workout_audio.errors import UsageError
 from workout_audio.pipeline import prepare
 from workout_audio.speech import SpeechCache, VoiceSettings, synthesize_phrases
-from workout_audio.speech.cache import STALE_PART_S, decode_entry
+from workout_audio.speech.cache import (
+    DEFAULT_MAX_SIZE_BYTES,
+    STALE_PART_S,
+    decode_entry,
+    parse_size,
+)
+from workout_audio.speech.espeak import EspeakEngine
 from workout_audio.speech.gtts import GttsEngine
 from workout_audio.speech.piper import PiperEngine
 
@@ -313,3 +320,89 @@ def test_cache_info_and_clear_from_the_command_line(
 
     prepare(routine, voice=VoiceSettings(engine="gtts"), cache_dir=folder)
     assert gtts_stub.count == 2 * count, "after a clear, the next build synthesises again"
+
+
+@pytest.mark.parametrize(
+    ("text", "size_bytes"),
+    [("200MB", 200_000_000), ("1.5GB", 1_500_000_000), ("2GiB", 2 * 1024**3),
+     ("500k", 500_000), ("750 kB", 750_000), ("1000", 1000), ("1g", 1_000_000_000)],
+)  # fmt: skip
+def test_sizes_read_as_people_write_them(text: str, size_bytes: int) -> None:
+    assert parse_size(text) == size_bytes
+
+
+@pytest.mark.parametrize("text", ["", "big", "-1GB", "1 XB", "1.2.3MB"])
+def test_a_size_that_is_not_one_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a size like 200MB or 2GB"):
+        parse_size(text)
+
+
+def aged(cache: SpeechCache, key: str, hours_ago: float) -> None:
+    then = time.time() - hours_ago * 3600
+    os.utime(cache.path(key), (then, then))
+
+
+def test_prune_removes_the_least_recently_used_first(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    keys = [f"{n:064x}" for n in range(5)]
+    for age, key in enumerate(keys):  # keys[0] written last, keys[4] first
+        cache.put(key, bytes(range(256)) * 40, {"engine": "test", "voice": "v"})
+        aged(cache, key, hours_ago=age + 1)
+    entry_bytes = cache.path(keys[0]).stat().st_size
+    assert cache.get(keys[4]) is not None  # used just now: the most recent of all
+
+    result = cache.prune(max_size_bytes=3 * entry_bytes)
+    assert (result.removed, result.entries) == (2, 3)
+    assert result.freed_bytes == 2 * entry_bytes
+    assert result.size_bytes == 3 * entry_bytes
+    left = {path.stem for path in entries(tmp_path)}
+    assert left == {keys[0], keys[1], keys[4]}, "the two least recently used went"
+    assert cache.prune(max_size_bytes=3 * entry_bytes).removed == 0
+
+
+def test_a_build_keeps_the_cache_under_its_cap_and_its_own_clips(tmp_path: Path) -> None:
+    old = SpeechCache(tmp_path)
+    stale = [f"{n:064x}" for n in range(20)]
+    for key in stale:
+        old.put(key, bytes(range(256)) * 400, {"engine": "test", "voice": "old"})
+        aged(old, key, hours_ago=48)
+    cap = old.info().size_bytes // 2
+    capped = SpeechCache(tmp_path, max_size_bytes=cap)
+    phrases = ["Plank, 30 seconds.", "Rest.", "Switch sides.", "Halfway there."]
+    engine = EspeakEngine("en")
+    clips = synthesize_phrases(engine, phrases, capped)
+
+    info = capped.info()
+    assert info.size_bytes <= cap
+    assert all(capped.get(capped.key(engine.identity(), p)) == clips[p] for p in phrases)
+    assert info.entries - len(phrases) < len(stale), "old entries made room"
+
+
+def test_the_cap_comes_from_the_settings_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tmp_path / "config.yaml"
+    monkeypatch.setenv("WORKOUT_AUDIO_CONFIG", str(settings))
+    assert SpeechCache(tmp_path).max_size_bytes == DEFAULT_MAX_SIZE_BYTES == 1_000_000_000
+    settings.write_text("# mine\ncache:\n  max_size: 250MB\n", encoding="utf-8")
+    assert SpeechCache(tmp_path).max_size_bytes == 250_000_000
+    settings.write_text("cache:\n  max_size: lots\n", encoding="utf-8")
+    with pytest.raises(UsageError) as raised:
+        SpeechCache(tmp_path).max_size_bytes  # noqa: B018
+    assert str(raised.value) == (
+        f"{settings}:2: cache.max_size: 'lots' is not a size like 200MB or 2GB"
+    )
+
+
+def test_cache_info_counts_entries_by_engine_and_voice(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    made = [("piper", "joe", 1000), ("piper", "joe", 1000), ("espeak", "es", 10_000)]
+    for n, (engine, voice, size) in enumerate(made):
+        cache.put(f"{n:064x}", bytes(size), {"engine": engine, "voice": voice})
+    info = cache.info()
+    assert info.by_engine == {"espeak": 1, "piper": 2}
+    assert [(u.engine, u.voice, u.entries) for u in info.by_voice] == [
+        ("espeak", "es", 1),
+        ("piper", "joe", 2),
+    ], "largest first"
+    assert sum(u.size_bytes for u in info.by_voice) == info.size_bytes

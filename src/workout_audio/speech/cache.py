@@ -7,6 +7,11 @@ written to a hidden temporary file in its folder and renamed into place, so
 readers (this process, or another build running at the same time) see it whole
 or not at all; an entry whose header, length or checksum is wrong is discarded
 and made again.
+
+The cache is bounded (:data:`DEFAULT_MAX_SIZE_BYTES`, or ``cache.max_size`` in the
+user's config file): an entry's modification time is when it was last used (a hit
+touches it), and past the cap the least recently used entries go first. The
+metadata chunk is the writer's business: pruning reads only sizes and times.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import tempfile
 import time
 import zlib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +35,16 @@ import platformdirs
 
 from ..audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 
-__all__ = ["CacheInfo", "SpeechCache", "default_cache_dir"]
+__all__ = [
+    "DEFAULT_MAX_SIZE_BYTES",
+    "CacheInfo",
+    "PruneResult",
+    "SpeechCache",
+    "VoiceUse",
+    "default_cache_dir",
+    "format_size",
+    "parse_size",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +52,10 @@ log = logging.getLogger(__name__)
 CLIP_FORMAT = "clip-v2"
 META_CHUNK = b"wkau"
 STALE_PART_S = 3600  # a temporary file this old belongs to a writer that was killed
+DEFAULT_MAX_SIZE_BYTES = 1_000_000_000  # 1 GB: thousands of tracks' worth of phrases
+TOUCH_AFTER_S = 60  # a hit refreshes an entry's time when older: LRU without a write a read
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?)[bB]?\s*")
+_UNITS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
 _ENTRY_NAME = re.compile(r"[0-9a-f]{64}\.wav")
 _SHARD_NAME = re.compile(r"[0-9a-f]{2}")
 _PART_NAME = re.compile(r"\..+\.part")
@@ -56,8 +75,44 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("workout-audio")) / "speech"
 
 
+def parse_size(value: str | int) -> int:
+    """``200MB``, ``1.5GB``, ``500k``, ``2GiB`` or a number of bytes -> bytes (kB = 1000 B).
+
+    Raises:
+        ValueError: not a size.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    found = _SIZE.fullmatch(str(value))
+    if not found:
+        raise ValueError(f"{value!r} is not a size like 200MB or 2GB")
+    number, unit, binary = found.groups()
+    base = 1024 if binary else 1000
+    return int(float(number) * base ** _UNITS[unit.lower()])
+
+
+def format_size(size_bytes: int) -> str:
+    """``512 B``, ``3.4 MB``, ``1.0 GB`` (powers of 1000, as disks are sold)."""
+    size = float(size_bytes)
+    for unit in ("B", "kB", "MB"):
+        if size < 1000:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
 class BrokenEntry(Exception):
     """A cache file that is not a whole entry."""
+
+
+@dataclass(frozen=True)
+class VoiceUse:
+    """The entries of one engine's voice in the cache."""
+
+    engine: str
+    voice: str
+    entries: int
+    size_bytes: int
 
 
 @dataclass(frozen=True)
@@ -68,7 +123,19 @@ class CacheInfo:
     entries: int = 0
     size_bytes: int = 0
     by_engine: dict[str, int] = field(default_factory=dict)
+    by_voice: list[VoiceUse] = field(default_factory=list)  # largest first
     partial_files: int = 0  # temporary files of writes in progress, or of killed writers
+    max_size_bytes: int = DEFAULT_MAX_SIZE_BYTES
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What ``prune`` removed, and what is left."""
+
+    removed: int
+    freed_bytes: int
+    entries: int
+    size_bytes: int
 
 
 def _chunk(name: bytes, body: bytes) -> bytes:
@@ -141,8 +208,25 @@ def _read_meta(path: Path) -> dict[str, object]:
 class SpeechCache:
     """Finished speech clips on disk; entries appear whole or not at all."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, max_size_bytes: int | None = None) -> None:
+        """A cache in ``folder`` (default: the user cache folder), kept under
+        ``max_size_bytes`` (default: ``cache.max_size`` from the config file, else 1 GB)."""
         self.folder = folder or default_cache_dir()
+        self._max_size_bytes = max_size_bytes
+
+    @property
+    def max_size_bytes(self) -> int:
+        """The cap; read from the config file on first use.
+
+        Raises:
+            UsageError: the config file's ``cache.max_size`` is not a size.
+        """
+        if self._max_size_bytes is None:
+            from ..config import setting
+
+            configured = setting("cache.max_size", parse_size)
+            self._max_size_bytes = DEFAULT_MAX_SIZE_BYTES if configured is None else configured
+        return self._max_size_bytes
 
     def key(self, identity: dict[str, str], text: str) -> str:
         """The entry name for ``text`` said by the engine described by ``identity``."""
@@ -166,7 +250,7 @@ class SpeechCache:
             log.warning("cannot read speech cache entry %s: %s", path, error)
             return None
         try:
-            return decode_entry(blob)[0]
+            pcm = decode_entry(blob)[0]
         except BrokenEntry as error:
             log.warning("discarding broken speech cache entry %s: %s", path, error)
             # Only the file we read: another build may have just renamed a good one into place.
@@ -174,6 +258,15 @@ class SpeechCache:
                 if os.stat(path).st_ino == inode:
                     path.unlink()
             return None
+        self._touch(path)
+        return pcm
+
+    @staticmethod
+    def _touch(path: Path) -> None:
+        """Mark an entry used now (its modification time), unless it was a moment ago."""
+        with contextlib.suppress(OSError):  # pruned meanwhile, or a read-only cache
+            if time.time() - path.stat().st_mtime > TOUCH_AFTER_S:
+                os.utime(path)
 
     def put(self, key: str, pcm: bytes, meta: dict[str, str] | None = None) -> bool:
         """Store a clip: written to a temporary file, then renamed into place.
@@ -228,20 +321,85 @@ class SpeechCache:
                         if part.stat().st_mtime < deadline:
                             part.unlink()
 
+    def _entries(self) -> list[tuple[Path, os.stat_result]]:
+        found = []
+        for shard in self._shards():
+            with contextlib.suppress(OSError):
+                for path in shard.iterdir():
+                    if _ENTRY_NAME.fullmatch(path.name):
+                        with contextlib.suppress(OSError):
+                            found.append((path, path.stat()))
+        return found
+
     def info(self) -> CacheInfo:
-        """Entry count, size on disk and entries per engine."""
+        """Entry count, size on disk, entries per engine and per voice, and the cap."""
         entries = size = partial = 0
         engines: Counter[str] = Counter()
+        voices: dict[tuple[str, str], list[int]] = {}
+        for path, stat in self._entries():
+            size += stat.st_size
+            entries += 1
+            try:
+                meta = _read_meta(path)
+            except OSError:
+                meta = {}
+            engine = str(meta.get("engine", "older version"))
+            engines[engine] += 1
+            use = voices.setdefault((engine, str(meta.get("voice") or "")), [0, 0])
+            use[0] += 1
+            use[1] += stat.st_size
         for shard in self._shards():
-            for path in shard.iterdir():
-                with contextlib.suppress(OSError):
-                    if _ENTRY_NAME.fullmatch(path.name):
-                        size += path.stat().st_size
-                        entries += 1
-                        engines[str(_read_meta(path).get("engine", "older version"))] += 1
-                    elif _PART_NAME.fullmatch(path.name):
-                        partial += 1
-        return CacheInfo(self.folder, entries, size, dict(sorted(engines.items())), partial)
+            with contextlib.suppress(OSError):
+                partial += sum(1 for p in shard.iterdir() if _PART_NAME.fullmatch(p.name))
+        by_voice = sorted(
+            (
+                VoiceUse(engine, voice, count, used)
+                for (engine, voice), (count, used) in voices.items()
+            ),
+            key=lambda use: (-use.size_bytes, use.engine, use.voice),
+        )
+        return CacheInfo(
+            self.folder,
+            entries,
+            size,
+            dict(sorted(engines.items())),
+            by_voice,
+            partial,
+            self.max_size_bytes,
+        )
+
+    def prune(self, max_size_bytes: int | None = None, keep: Iterable[str] = ()) -> PruneResult:
+        """Remove the least recently used entries until the cache holds at most
+        ``max_size_bytes`` (default: the cap); entries named in ``keep`` stay.
+
+        Safe while other builds run: an entry removed under a reader is just made again.
+        """
+        limit = self.max_size_bytes if max_size_bytes is None else max_size_bytes
+        kept = set(keep)
+        entries = self._entries()
+        size = sum(stat.st_size for _, stat in entries)
+        removed = freed = 0
+        for path, stat in sorted(entries, key=lambda entry: entry[1].st_mtime):
+            if size <= limit:
+                break
+            if path.stem in kept:
+                continue
+            try:
+                path.unlink()
+            except FileNotFoundError:  # another build pruned it first
+                pass
+            except OSError as error:
+                log.warning("could not remove speech cache entry %s: %s", path, error)
+                continue
+            else:
+                removed += 1
+                freed += stat.st_size
+            size -= stat.st_size
+        for shard in self._shards():
+            self._sweep_stale_parts(shard)
+        if removed:
+            log.info("speech cache: removed %d least recently used entries", removed)
+        return PruneResult(removed, freed, len(entries) - removed, size)
 
     def clear(self) -> int:
         """Remove every entry and temporary file; returns how many entries went.

@@ -62,12 +62,16 @@ def synthesize_phrases(
             clips[text] = cached
     missing = [text for text in wanted if text not in clips]
     log.info("%d phrases: %d cached, %d to synthesise", len(wanted), len(clips), len(missing))
+    if missing:
+        cache.max_size_bytes  # noqa: B018 - a bad cache.max_size is refused before synthesis
     meta = {"engine": engine.NAME, "voice": engine.voice_label()}
     for done, (text, pcm) in enumerate(_synthesize_all(engine, missing, workers), start=1):
         cache.put(keys[text], pcm, {**meta, "text": text})
         clips[text] = pcm
         if progress:
             progress(done, len(missing))
+    if missing:  # the cache grew: back under its cap, this track's clips kept
+        cache.prune(keep=keys.values())
     return {text: clips[text] for text in wanted}
 
 
