@@ -91,6 +91,25 @@ def test_counted_nouns_have_an_other_form_and_only_known_forms(language: str) ->
         ("de", lambda p: p.duration(60_000), "eine Minute"),
         ("de", lambda p: p.duration(90_000), "eine Minute und 30 Sekunden"),
         ("de", lambda p: p.join(["Squat", "Plank", "Bridge"]), "Squat, Plank und Bridge"),
+        ("en", lambda p: p.count("rounds", 1), "1 round"),
+        ("en", lambda p: p.count("seconds", 0), "0 seconds"),
+        ("en", lambda p: p.duration(120_000), "2 minutes"),
+        ("es", lambda p: p.count("rounds", 1), "una ronda"),
+        ("es", lambda p: p.count("seconds", 0), "0 segundos"),
+        ("es", lambda p: p.duration(61_000), "un minuto y un segundo"),
+        ("es", lambda p: p.duration(150_000), "2 minutos y 30 segundos"),
+        ("fr", lambda p: p.count("rounds", 1), "un tour"),
+        ("fr", lambda p: p.count("rounds", 2), "2 tours"),
+        ("fr", lambda p: p.duration(90_000), "une minute 30 secondes"),
+        ("fr", lambda p: p.duration(120_000), "2 minutes"),
+        ("de", lambda p: p.count("rounds", 1), "eine Runde"),
+        ("de", lambda p: p.count("rounds", 3), "3 Runden"),
+        ("de", lambda p: p.count("seconds", 0), "0 Sekunden"),
+        ("de", lambda p: p.duration(150_000), "2 Minuten und 30 Sekunden"),
+        ("en", lambda p: p.say("chapter_round", number=2, total=3), "Round 2/3"),
+        ("es", lambda p: p.say("chapter_round", number=2, total=3), "Ronda 2/3"),
+        ("fr", lambda p: p.say("chapter_round", number=2, total=3), "Tour 2/3"),
+        ("de", lambda p: p.say("chapter_round", number=2, total=3), "Runde 2/3"),
     ],
 )  # fmt: skip
 def test_numbers_and_plurals_read_right(language: str, said, expected: str) -> None:
@@ -138,3 +157,36 @@ def test_every_language_covers_the_seed_routine_with_the_same_shape() -> None:
         for language in LANGUAGES
     }
     assert len(set(counts.values())) == 1, counts
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        (["Fuerza", "impulso"], "Fuerza e impulso"),
+        (["Plancha", "Sentadilla", "Hip Thrust"], "Plancha, Sentadilla e Hip Thrust"),
+        (["Agua", "hidratos"], "Agua e hidratos"),
+        (["Cobre", "hierro"], "Cobre y hierro"),  # a diphthong: "y" stays
+        (["Agua", "hielo"], "Agua y hielo"),
+        (["Plancha", "Ícaro"], "Plancha e Ícaro"),
+        (["Plancha", "Sentadilla"], "Plancha y Sentadilla"),
+    ],
+)
+def test_spanish_and_becomes_e_before_an_i_sound(items: list[str], expected: str) -> None:
+    assert phrases_for("es").join(items) == expected
+
+
+def test_only_spanish_changes_its_and() -> None:
+    assert phrases_for("en").join(["Strength", "impulse"]) == "Strength and impulse"
+    assert phrases_for("fr").join(["Force", "impulsion"]) == "Force et impulsion"
+
+
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [("en", "Round 2/3"), ("es", "Ronda 2/3"), ("fr", "Tour 2/3"), ("de", "Runde 2/3")],
+)
+def test_chapter_titles_are_in_the_track_language(language: str, title: str) -> None:
+    routine = dataclasses.replace(load_routine(SEED), language=language)
+    chapters = [chapter.title for chapter in make_script(routine, spoken_ms).chapters]
+    assert any(f" · {title} · " in chapter for chapter in chapters), chapters
+    others = {"Round", "Ronda", "Tour", "Runde"} - {title.split()[0]}
+    assert not any(word in chapter.split() for chapter in chapters for word in others)

@@ -21,12 +21,14 @@ from .speech import (
     SpeechCache,
     VoiceSettings,
     choose_engine,
+    engine_class,
     fallback_engine,
+    make_engine,
     synthesize_phrases,
 )
 from .tags import write_tags
 
-__all__ = ["Prepared", "build", "build_variants", "length_label", "prepare"]
+__all__ = ["Prepared", "build", "build_variants", "check_language", "length_label", "prepare"]
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
 _FIT_ATTEMPTS = 4  # fits on estimated then measured phrase lengths; 2 are almost always enough
@@ -58,11 +60,8 @@ def prepare(
     voice = voice or VoiceSettings()
     if voice.language and voice.language != routine.language:
         routine = dataclasses.replace(routine, language=voice.language)
-    elif routine.language_line is not None:  # the file chose the language: point at it
-        try:
-            phrases_for(routine.language)
-        except UsageError as error:
-            raise UsageError(f"{routine.path}:{routine.language_line}: language: {error}") from None
+    else:
+        check_language(routine)
     target_ms = length_ms if length_ms is not None else routine.length_ms
     if target_ms is not None:  # a length far out of reach is refused before any speech is made
         check_roughly(routine, target_ms, from_file=length_ms is None)
@@ -96,6 +95,22 @@ def prepare(
         engine, notice = fallback
         clips, script = speak(engine)
     return Prepared(script=script, clips=clips, engine=engine.NAME, notice=notice)
+
+
+def check_language(routine: Routine, voice: VoiceSettings | None = None) -> None:
+    """Check the routine's ``language:`` has cue wording and, when ``voice`` names an
+    engine (not auto), that the engine speaks it; as ``validate`` and ``build`` do.
+
+    Raises:
+        UsageError: names the routine's file:line when the file chose the language.
+    """
+    where = f"{routine.path}:{routine.language_line}: language: " if routine.language_line else ""
+    try:
+        phrases_for(routine.language)
+        if voice is not None and voice.engine != "auto":
+            make_engine(engine_class(voice.engine), voice, routine.language)
+    except UsageError as error:
+        raise UsageError(f"{where}{error}") from None
 
 
 def _schedule(

@@ -482,10 +482,10 @@ def _render_work(
             earliest_ms = tip_start_ms + clip_ms(tip)
 
 
-def _chapter_title(occ: _Occurrence) -> str:
+def _chapter_title(occ: _Occurrence, say: Phrases) -> str:
     parts = [occ.block.name]
     if occ.block.rounds > 1:
-        parts.append(f"Round {occ.round}/{occ.block.rounds}")
+        parts.append(say.say("chapter_round", number=occ.round, total=occ.block.rounds))
     parts.append(occ.exercise.name)
     return " · ".join(parts)
 
@@ -538,7 +538,7 @@ def schedule(
             "round": occ.round,
             "exercise": exercise.name,
         }
-        chapters.append((_chapter_title(occ), cursor_ms))
+        chapters.append((_chapter_title(occ, say), cursor_ms))
         _render_transition(timeline, cursor_ms, transition_ms, transition, measure, context)
         cursor_ms += transition_ms
         sides = [exercise.first_side, "right" if exercise.first_side == "left" else "left"]

@@ -31,6 +31,26 @@ def _one_is_0_or_1(n: int) -> str:
 # CLDR cardinal rules for whole numbers, by language; most languages are "one is 1".
 PLURAL_RULES: dict[str, Callable[[int], str]] = {"fr": _one_is_0_or_1, "pt": _one_is_0_or_1}
 
+_SPANISH_VOWELS = "aeouáéóú"
+
+
+def _spanish_and(conjunction: str, following: str) -> str:
+    """Spanish "y" is "e" before an i- or hi- sound ("Fuerza e impulso", "agua e hidratos"),
+    but not before a diphthong ("agua y hielo")."""
+    if conjunction.strip() != "y":
+        return conjunction
+    word = following.lstrip().casefold()
+    for start in ("hi", "hí", "i", "í"):
+        if word.startswith(start):
+            after = word[len(start) : len(start) + 1]
+            if not (after and after in _SPANISH_VOWELS):
+                return conjunction.replace("y", "e")
+    return conjunction
+
+
+# How "and" changes with the word after it, by language.
+CONJUNCTION_RULES: dict[str, Callable[[str, str], str]] = {"es": _spanish_and}
+
 
 class Phrases:
     """Fills the templates of one language; plural forms are picked by number."""
@@ -70,7 +90,11 @@ class Phrases:
         """``a, b and c`` in this language."""
         if len(items) <= 1:
             return "".join(items)
-        return self.say("list_comma").join(items[:-1]) + self.say("list_and") + items[-1]
+        conjunction = self.say("list_and")
+        rule = CONJUNCTION_RULES.get(self.language)
+        if rule is not None:
+            conjunction = rule(conjunction, items[-1])
+        return self.say("list_comma").join(items[:-1]) + conjunction + items[-1]
 
 
 def available_languages() -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .base import Engine, VoiceSettings
 from .cache import CacheInfo, SpeechCache, default_cache_dir
 from .choice import EngineReport, choose_engine, engine_reports, fallback_engine
-from .registry import ENGINES, engine_class, engine_names
+from .registry import ENGINES, engine_class, engine_names, make_engine
 from .workers import synthesize_phrases
 
 __all__ = [
@@ -21,5 +21,6 @@ __all__ = [
     "engine_names",
     "engine_reports",
     "fallback_engine",
+    "make_engine",
     "synthesize_phrases",
 ]
