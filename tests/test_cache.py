@@ -27,6 +27,7 @@ from workout_audio.speech.cache import (
     DEFAULT_MAX_SIZE_BYTES,
     STALE_PART_S,
     decode_entry,
+    format_size,
     parse_size,
 )
 from workout_audio.speech.espeak import EspeakEngine
@@ -316,7 +317,7 @@ def test_cache_info_and_clear_from_the_command_line(
     assert entries(folder) == [keep[1]], "only the cache's own files are removed"
     assert all(path.read_text(encoding="utf-8") == "not the cache's" for path in keep)
     info = runner.invoke(app, ["cache", "info", "--cache-dir", str(folder)])
-    assert "entries: 0 (0 B)" in info.output
+    assert "entries: 0 (0 B; at most 1.0 GB)" in info.output
 
     prepare(routine, voice=VoiceSettings(engine="gtts"), cache_dir=folder)
     assert gtts_stub.count == 2 * count, "after a clear, the next build synthesises again"
@@ -406,3 +407,33 @@ def test_cache_info_counts_entries_by_engine_and_voice(tmp_path: Path) -> None:
         ("piper", "joe", 2),
     ], "largest first"
     assert sum(u.size_bytes for u in info.by_voice) == info.size_bytes
+
+
+def test_cache_prune_and_info_by_voice_from_the_command_line(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    for n in range(6):
+        voice = "joe" if n < 4 else "es"
+        cache.put(f"{n:064x}", bytes(100_000), {"engine": "piper", "voice": voice})
+        aged(cache, f"{n:064x}", hours_ago=10 - n)  # entry 0 is the least recently used
+    sizes = [cache.path(f"{n:064x}").stat().st_size for n in range(6)]
+    runner = CliRunner()
+    info = runner.invoke(app, ["cache", "info", "--cache-dir", str(tmp_path)])
+    assert info.exit_code == 0, info.output
+    assert f"entries: 6 ({format_size(sum(sizes))}; at most 1.0 GB)" in info.output
+    assert (
+        f"by voice:\n  piper joe: 4 ({format_size(sum(sizes[:4]))})\n"
+        f"  piper es: 2 ({format_size(sum(sizes[4:]))})\n"
+    ) in info.output
+
+    pruned = runner.invoke(
+        app, ["cache", "prune", "--max-size", "250kB", "--cache-dir", str(tmp_path)]
+    )
+    assert pruned.exit_code == 0, pruned.output
+    assert pruned.output.startswith(
+        f"removed 4 entries ({format_size(sum(sizes[:4]))}); 2 left ({format_size(sum(sizes[4:]))})"
+    )
+    assert {path.stem[-1] for path in entries(tmp_path)} == {"4", "5"}, "the newest stay"
+
+    bad = runner.invoke(app, ["cache", "prune", "--max-size", "tiny", "--cache-dir", str(tmp_path)])
+    assert bad.exit_code == 2
+    assert "--max-size: 'tiny' is not a size like 200MB or 2GB" in bad.output

@@ -122,7 +122,17 @@ def test_script_table_lists_the_spoken_cues(write_routine, speech_cache: Path) -
 
 
 @pytest.mark.parametrize(
-    "command", ["build", "script", "validate", "voices", "cache info", "cache clear"]
+    "command",
+    [
+        "build",
+        "script",
+        "validate",
+        "voices",
+        "voices download",
+        "cache info",
+        "cache prune",
+        "cache clear",
+    ],
 )
 def test_every_command_has_an_example_in_its_help(command: str) -> None:
     result = invoke(*command.split(), "--help")
@@ -151,6 +161,40 @@ def test_a_language_without_cue_wording_points_at_the_routine_line(
     assert result.exit_code == 2
     assert f"{path}:2: language: no cue wording for language 'it'" in result.output
     assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ([], "language: no cue wording for language 'it'"),
+        (["--engine", "piper"], "language: no cue wording for language 'it'"),
+    ],
+)
+def test_validate_reports_a_language_without_wording_at_its_line(
+    write_routine, options: list[str], message: str
+) -> None:
+    path = write_routine(
+        "name: X\nlanguage: it\nblocks:\n  - name: A\n    exercises: [{name: Y, time: 5s}]\n"
+    )
+    result = invoke("validate", str(path), *options)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"{path}:2: {message}; available: de, en, es, fr"
+
+
+def test_validate_with_an_engine_checks_it_speaks_the_language(write_routine) -> None:
+    path = write_routine(
+        "name: X\nlanguage: es\nblocks:\n  - name: A\n    exercises: [{name: Y, time: 5s}]\n"
+    )
+    assert invoke("validate", str(path)).exit_code == 0
+    assert invoke("validate", str(path), "--engine", "espeak").exit_code == 0
+    result = invoke("validate", str(path), "--engine", "piper")
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        f"{path}:2: language: the bundled piper voice (en_US-joe-medium) speaks en_US, not 'es'"
+    )
+    unknown = invoke("validate", str(path), "--engine", "festival")
+    assert unknown.exit_code == 2
+    assert unknown.output.startswith("unknown engine 'festival'")
 
 
 def test_variants_refuse_a_missing_folder_before_any_work(write_routine, tmp_path: Path) -> None:

@@ -10,8 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from gtts_stub import closed_port_url
+from workout_audio.cli import app
 from workout_audio.errors import EngineError, UsageError
 from workout_audio.speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
 from workout_audio.speech.piper import PiperEngine
@@ -178,3 +180,33 @@ def test_a_downloaded_voice_is_used_by_name_and_by_auto_for_its_language(
     assert notice == f"Google is not reachable: using the offline piper voice ({NAME})"
     english, _ = choose_engine(VoiceSettings(), "en")
     assert english.voice_label() == "en_US-joe-medium", "English keeps the bundled voice"
+
+
+def test_voices_download_from_the_command_line_then_listed_and_used_by_name(
+    repository: VoiceRepository, voices_folder: Path, write_routine, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    done = runner.invoke(app, ["voices", "download", NAME, "--mirror", repository.url])
+    assert done.exit_code == 0, done.output
+    assert f"installed {NAME} (es_ES) in {voices_folder}; use it with --voice {NAME}" in (
+        done.output
+    )
+    listed = runner.invoke(app, ["voices"])
+    assert f"voice: {NAME} (es_ES, installed: --voice {NAME})" in listed.output
+
+    routine = write_routine(
+        "name: Corto\nblocks:\n  - name: A\n    exercises: [{name: Plancha, time: 5s}]\n"
+    )
+    script = runner.invoke(
+        app,
+        ["script", str(routine), "--voice", NAME, "--lang", "es", "--format", "json",
+         "--cache-dir", str(tmp_path / "cache")],
+    )  # fmt: skip
+    assert script.exit_code == 0, script.output
+    assert json.loads(script.stdout)["engine"] == "piper"
+
+    missing = runner.invoke(
+        app, ["voices", "download", "fr_FR-nobody-low", "--mirror", repository.url]
+    )
+    assert missing.exit_code == 2
+    assert missing.output.startswith("error: there is no piper voice 'fr_FR-nobody-low'")

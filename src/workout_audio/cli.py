@@ -68,7 +68,9 @@ SlowOpt = Annotated[bool, typer.Option("--slow", help="Google's slow reading (gt
 VoiceOpt = Annotated[
     Path | None,
     typer.Option(
-        "--voice", help="A piper voice file, FILE.onnx with FILE.onnx.json beside it (piper)."
+        "--voice",
+        help="A piper voice: an installed one by name (de_DE-thorsten-medium, see `voices "
+        "download`), or FILE.onnx with FILE.onnx.json beside it (piper).",
     ),
 ]
 RateOpt = Annotated[
@@ -129,7 +131,11 @@ def _parse_length(value: str | None) -> int | None:
 
 @contextmanager
 def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
-    labels = {"speech": "Synthesising speech", "encode": "Encoding MP3"}
+    labels = {
+        "speech": "Synthesising speech",
+        "encode": "Encoding MP3",
+        "download": "Downloading the voice",
+    }
     tasks: dict[str, TaskID] = {}
     with Progress(
         TextColumn("{task.description}"),
@@ -413,15 +419,24 @@ def validate_command(
     routine_paths: Annotated[
         list[Path], typer.Argument(help="Routine files to check.", show_default=False)
     ],
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="Also check this engine speaks each routine's language: (auto: any does).",
+        ),
+    ] = "auto",
 ) -> None:
     """Check routine files; print every problem as file:line: field: message.
 
     Example: workout-audio validate routines/*.yaml
     """
+    from .pipeline import check_language
+
     failed = False
     for path in routine_paths:
         try:
-            load_routine(path)
+            check_language(load_routine(path), VoiceSettings(engine=engine))
         except RoutineErrors as error:
             failed = True
             for problem in error.errors:
@@ -436,9 +451,14 @@ def validate_command(
         raise typer.Exit(2)
 
 
-@app.command("voices")
-def voices_command() -> None:
-    """List each voice engine: whether it runs here (and why not), its languages and voices.
+voices_app = typer.Typer(invoke_without_command=True)
+app.add_typer(voices_app, name="voices")
+
+
+@voices_app.callback()
+def voices_command(context: typer.Context) -> None:
+    """List each voice engine: whether it runs here (and why not), its languages and voices;
+    `voices download NAME` adds a piper voice.
 
     Example: workout-audio voices
     """
@@ -447,6 +467,8 @@ def voices_command() -> None:
     from .phrases import available_languages
     from .speech import engine_reports
 
+    if context.invoked_subcommand is not None:
+        return
     with _user_errors():
         for report in engine_reports():
             status = report.unavailable_reason or "available"
@@ -470,41 +492,111 @@ def voices_command() -> None:
         )
 
 
-cache_app = typer.Typer(help="The speech cache: what it holds, and emptying it.")
+@voices_app.command("download")
+def voices_download_command(
+    name: Annotated[
+        str, typer.Argument(help="A piper voice: de_DE-thorsten-medium, es_ES-davefx-medium, ...")
+    ],
+    mirror: Annotated[
+        str | None,
+        typer.Option("--mirror", help="Another server holding a copy of the piper voices."),
+    ] = None,
+) -> None:
+    """Download a piper voice into the user data folder; --voice NAME then uses it.
+
+    Example: workout-audio voices download de_DE-thorsten-medium
+    """
+    from .speech.voices import download_voice
+
+    with _user_errors():
+        with _progress_bar() as progress:
+            voice = download_voice(
+                name,
+                mirror=mirror,
+                progress=lambda done, total: progress("download", done, total or done),
+            )
+        out.print(
+            f"installed {voice.name} ({voice.language}) in {voice.model.parent}; "
+            f"use it with --voice {voice.name}",
+            highlight=False,
+            markup=False,
+        )
+
+
+cache_app = typer.Typer(help="The speech cache: what it holds, pruning and emptying it.")
 app.add_typer(cache_app, name="cache")
-
-
-def _size(size_bytes: int) -> str:
-    size = float(size_bytes)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @cache_app.command("info")
 def cache_info_command(cache_dir: CacheOpt = None) -> None:
-    """Show the speech cache's folder, how many clips it holds and their size.
+    """Show the speech cache's folder, size and cap, and its clips by engine and voice.
 
     Example: workout-audio cache info
     """
     from .speech import SpeechCache
+    from .speech.cache import format_size
 
     with _user_errors():
         _check_cache_dir(cache_dir)
         info = SpeechCache(cache_dir).info()
         out.print(f"folder: {info.folder}", highlight=False, markup=False)
-        out.print(f"entries: {info.entries} ({_size(info.size_bytes)})", highlight=False)
+        out.print(
+            f"entries: {info.entries} ({format_size(info.size_bytes)}; "
+            f"at most {format_size(info.max_size_bytes)})",
+            highlight=False,
+        )
         if info.by_engine:
             engines = ", ".join(f"{name} {count}" for name, count in info.by_engine.items())
             out.print(f"by engine: {engines}", highlight=False, markup=False)
+            out.print("by voice:", highlight=False)
+            for use in info.by_voice:
+                out.print(
+                    f"  {use.engine} {use.voice or '(unnamed)'}: {use.entries} "
+                    f"({format_size(use.size_bytes)})",
+                    highlight=False,
+                    markup=False,
+                )
         if info.partial_files:
             out.print(
                 f"unfinished writes: {info.partial_files} (of a build running now, or stopped "
                 "hard; cleared after an hour)",
                 highlight=False,
             )
+
+
+@cache_app.command("prune")
+def cache_prune_command(
+    max_size: Annotated[
+        str | None,
+        typer.Option(
+            "--max-size",
+            help="Keep at most this much: 200MB, 1.5GB (default: the cache's cap, 1 GB "
+            "unless cache.max_size is set).",
+        ),
+    ] = None,
+    cache_dir: CacheOpt = None,
+) -> None:
+    """Remove the least recently used clips until the cache fits a size.
+
+    Example: workout-audio cache prune --max-size 200MB
+    """
+    from .speech import SpeechCache
+    from .speech.cache import format_size, parse_size
+
+    with _user_errors():
+        _check_cache_dir(cache_dir)
+        try:
+            limit = None if max_size is None else parse_size(max_size)
+        except ValueError as error:
+            raise UsageError(f"--max-size: {error}") from None
+        cache = SpeechCache(cache_dir)
+        result = cache.prune(limit)
+        out.print(
+            f"removed {result.removed} entries ({format_size(result.freed_bytes)}); "
+            f"{result.entries} left ({format_size(result.size_bytes)}) in {cache.folder}",
+            highlight=False,
+            markup=False,
+        )
 
 
 @cache_app.command("clear")
@@ -514,6 +606,7 @@ def cache_clear_command(cache_dir: CacheOpt = None) -> None:
     Example: workout-audio cache clear
     """
     from .speech import SpeechCache
+    from .speech.cache import format_size
 
     with _user_errors():
         _check_cache_dir(cache_dir)
@@ -521,7 +614,7 @@ def cache_clear_command(cache_dir: CacheOpt = None) -> None:
         size_bytes = cache.info().size_bytes
         removed = cache.clear()
         out.print(
-            f"removed {removed} entries ({_size(size_bytes)}) from {cache.folder}",
+            f"removed {removed} entries ({format_size(size_bytes)}) from {cache.folder}",
             highlight=False,
             markup=False,
         )

@@ -105,10 +105,12 @@ def check_language(routine: Routine, voice: VoiceSettings | None = None) -> None
         UsageError: names the routine's file:line when the file chose the language.
     """
     where = f"{routine.path}:{routine.language_line}: language: " if routine.language_line else ""
+    named = voice if voice is not None and voice.engine != "auto" else None
+    engine_type = engine_class(named.engine) if named is not None else None  # not the file's
     try:
         phrases_for(routine.language)
-        if voice is not None and voice.engine != "auto":
-            make_engine(engine_class(voice.engine), voice, routine.language)
+        if named is not None and engine_type is not None:
+            make_engine(engine_type, named, routine.language)
     except UsageError as error:
         raise UsageError(f"{where}{error}") from None
 
