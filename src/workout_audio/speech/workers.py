@@ -14,9 +14,10 @@ from concurrent.futures import FIRST_COMPLETED as _FIRST_COMPLETED
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from ..audio import speech_clip
+from ..loudness import CLIP_LOUDNESS_LUFS
 from .base import Engine
 from .cache import SpeechCache
+from .clip import Clip, speech_clip
 
 __all__ = ["Progress", "synthesize_phrases"]
 
@@ -65,9 +66,10 @@ def synthesize_phrases(
     if missing:
         cache.max_size_bytes  # noqa: B018 - a bad cache.max_size is refused before synthesis
     meta = {"engine": engine.NAME, "voice": engine.voice_label()}
-    for done, (text, pcm) in enumerate(_synthesize_all(engine, missing, workers), start=1):
-        cache.put(keys[text], pcm, {**meta, "text": text})
-        clips[text] = pcm
+    for done, (text, clip) in enumerate(_synthesize_all(engine, missing, workers), start=1):
+        loudness = {"source_lufs": f"{clip.source_lufs:.1f}", "lufs": f"{CLIP_LOUDNESS_LUFS:.1f}"}
+        cache.put(keys[text], clip.pcm, {**meta, **loudness, "text": text})
+        clips[text] = clip.pcm
         if progress:
             progress(done, len(missing))
     if missing:  # the cache grew: back under its cap, this track's clips kept
@@ -75,7 +77,7 @@ def synthesize_phrases(
     return {text: clips[text] for text in wanted}
 
 
-def _clip(engine: Engine, text: str) -> bytes:
+def _clip(engine: Engine, text: str) -> Clip:
     return speech_clip(engine.synthesize(text))
 
 
@@ -99,7 +101,7 @@ def _worker_count(engine: Engine, missing: int, workers: int | None) -> int:
 
 def _synthesize_all(
     engine: Engine, texts: list[str], workers: int | None
-) -> Iterator[tuple[str, bytes]]:
+) -> Iterator[tuple[str, Clip]]:
     """(text, clip) pairs in the order they finish."""
     count = _worker_count(engine, len(texts), workers) if texts else 0
     if count <= 1 or engine.PARALLEL == "serial":
@@ -117,9 +119,9 @@ def _synthesize_all(
     )
     done: set[str] = set()
     try:
-        for text, pcm in _in_pool(pool, None, texts):
+        for text, clip in _in_pool(pool, None, texts):
             done.add(text)
-            yield text, pcm
+            yield text, clip
     except BrokenProcessPool as error:  # a worker died (memory?) or could not start
         log.warning("speech workers failed (%s); going on in this process", error)
         for text in texts:
@@ -127,11 +129,9 @@ def _synthesize_all(
                 yield text, _clip(engine, text)
 
 
-def _in_pool(
-    pool: Executor, engine: Engine | None, texts: list[str]
-) -> Iterator[tuple[str, bytes]]:
+def _in_pool(pool: Executor, engine: Engine | None, texts: list[str]) -> Iterator[tuple[str, Clip]]:
     """Run every phrase in ``pool``; on the first failure or Ctrl-C, stop the rest."""
-    futures: dict[Future[bytes], str] = {}
+    futures: dict[Future[Clip], str] = {}
     try:
         # Worker processes start on submit; started with Ctrl-C ignored, they leave it to
         # this process (which stops them) instead of each printing a traceback.
@@ -179,6 +179,6 @@ def _worker_start(engine: Engine, workers: int) -> None:
     _worker_engine = engine
 
 
-def _worker_clip(text: str) -> bytes:
+def _worker_clip(text: str) -> Clip:
     assert _worker_engine is not None, "worker not started"
     return _clip(_worker_engine, text)
