@@ -34,6 +34,7 @@ from pathlib import Path
 import platformdirs
 
 from ..audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
+from ..config import setting
 
 __all__ = [
     "DEFAULT_MAX_SIZE_BYTES",
@@ -222,8 +223,6 @@ class SpeechCache:
             UsageError: the config file's ``cache.max_size`` is not a size.
         """
         if self._max_size_bytes is None:
-            from ..config import setting
-
             configured = setting("cache.max_size", parse_size)
             self._max_size_bytes = DEFAULT_MAX_SIZE_BYTES if configured is None else configured
         return self._max_size_bytes

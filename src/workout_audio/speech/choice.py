@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from ..errors import EngineError, UsageError
 from .base import Engine, VoiceSettings
 from .cache import SpeechCache
-from .espeak import EspeakEngine
 from .gtts import GttsEngine, google_reachable
 from .piper import PiperEngine
 from .registry import BUILTIN_ENGINES, engine_class, engine_names, make_engine
 
 __all__ = ["EngineReport", "choose_engine", "engine_reports", "fallback_engine", "offline_engine"]
 
-OFFLINE = (PiperEngine, EspeakEngine)  # auto's fallbacks, best first
+# auto's fallbacks when Google is out, best first: the built-in order without Google.
+OFFLINE = tuple(engine for engine in BUILTIN_ENGINES if engine is not GttsEngine)
 
 
 @dataclass(frozen=True)
