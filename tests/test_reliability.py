@@ -10,6 +10,7 @@ byte the same, and no process of the build is still running.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import resource
@@ -128,6 +129,21 @@ def whole_wav(path: Path) -> bool:
 
 def cache_entries(folder: Path) -> list[Path]:
     return sorted(folder.rglob("*.wav")) if folder.exists() else []
+
+
+@contextlib.contextmanager
+def killed_at_the_end(*children: subprocess.Popen[str]) -> Iterator[None]:
+    """Whatever the test does, no child (nor its process group) outlives it."""
+    try:
+        yield
+    finally:
+        for child in children:
+            if child.poll() is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    if os.getpgid(child.pid) == child.pid:  # its own group: ffmpeg, workers
+                        os.killpg(child.pid, signal.SIGKILL)
+                child.kill()
+                child.communicate(timeout=30)
 
 
 def wait_for(condition: Callable[[], bool], child: subprocess.Popen[str], what: str) -> None:
@@ -532,9 +548,10 @@ def test_interrupted_while_synthesising(
         build_args(routine, earlier_track, cache), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, env=child_env(), start_new_session=True,
     )  # fmt: skip
-    wait_for(lambda: len(cache_entries(cache)) >= 1, child, "speech was being made")
-    stop(child, how)
-    _, stderr = child.communicate(timeout=30)
+    with killed_at_the_end(child):
+        wait_for(lambda: len(cache_entries(cache)) >= 1, child, "speech was being made")
+        stop(child, how)
+        _, stderr = child.communicate(timeout=30)
 
     assert child.returncode == status, stderr
     assert said in one_line(stderr)
@@ -566,9 +583,10 @@ def test_interrupted_while_encoding(
     def encoding() -> bool:
         return any(p.stat().st_size > 64_000 for p in folder.glob(".*.part.mp3"))
 
-    wait_for(encoding, child, "ffmpeg was writing the track")
-    stop(child, how)
-    _, stderr = child.communicate(timeout=30)
+    with killed_at_the_end(child):
+        wait_for(encoding, child, "ffmpeg was writing the track")
+        stop(child, how)
+        _, stderr = child.communicate(timeout=30)
 
     assert child.returncode == status, stderr
     assert said in one_line(stderr)
@@ -733,8 +751,9 @@ def test_two_builds_writing_the_same_track_at_once_leave_one_whole_track(
         )
         for _ in range(2)
     ]
-    for build in builds:
-        _, stderr = build.communicate(timeout=180)
+    with killed_at_the_end(*builds):
+        results = [build.communicate(timeout=180) for build in builds]
+    for build, (_, stderr) in zip(builds, results, strict=True):
         assert build.returncode == 0, stderr
     assert abs(len(decode(earlier_track)) - length_ms) <= 100
     assert len(ID3(earlier_track).getall("CHAP")) == 5
