@@ -35,6 +35,7 @@ import platformdirs
 
 from ..audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 from ..config import setting
+from ..loudness import CLIP_CREST_DB, CLIP_LOUDNESS_LUFS
 
 __all__ = [
     "DEFAULT_MAX_SIZE_BYTES",
@@ -50,7 +51,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when the way clips are made (trim, level, format) changes: old entries stop matching.
-CLIP_FORMAT = "clip-v3"  # v3: clips at CLIP_LOUDNESS_LUFS, not peak-levelled
+# Clips are levelled to a loudness with held peaks; changing either makes new entries.
+CLIP_FORMAT = f"clip-v3-{CLIP_LOUDNESS_LUFS:g}LUFS-{CLIP_CREST_DB:g}dB"
 META_CHUNK = b"wkau"
 STALE_PART_S = 3600  # a temporary file this old belongs to a writer that was killed
 DEFAULT_MAX_SIZE_BYTES = 1_000_000_000  # 1 GB: thousands of tracks' worth of phrases
