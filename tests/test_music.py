@@ -21,7 +21,7 @@ from workout_audio.audio import SAMPLE_RATE_HZ, ffmpeg_exe
 from workout_audio.cli import app
 from workout_audio.loudness import measure_file
 from workout_audio.mix import CROSSFADE_MS
-from workout_audio.speech import base as speech_base
+from workout_audio.speech import registry
 from workout_audio.speech.piper import PiperEngine
 
 runner = CliRunner()
@@ -319,7 +319,7 @@ class LoudPiper(_LevelledPiper):
 def test_quiet_and_loud_voices_end_at_the_same_loudness(
     engine: type[PiperEngine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(speech_base.ENGINES, engine.NAME, engine)
+    monkeypatch.setitem(registry.ENGINES, engine.NAME, engine)
     routine = tmp_path / "short.yaml"
     routine.write_text(SHORT_ROUTINE, encoding="utf-8")
     output = tmp_path / "out.mp3"
