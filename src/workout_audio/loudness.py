@@ -7,7 +7,6 @@ ffmpeg's ebur128 filter, the same meter players and podcast hosts use.
 
 from __future__ import annotations
 
-import audioop
 import cmath
 import itertools
 import math
@@ -153,23 +152,55 @@ def is_silent(loudness: Loudness) -> bool:
     return not loudness.integrated_lufs > _SILENT_LUFS
 
 
-# BS.1770's K-weighting filter (a high shelf, then a high-pass), as given at 48 kHz.
-_K_STAGES = (
-    (
-        (1.53512485958697, -2.69169618940638, 1.19839281085285),
-        (-1.69065929318241, 0.73248077421585),
-    ),
-    ((1.0, -2.0, 1.0), (-1.99004745483398, 0.99007225036621)),
-)
+# BS.1770's K-weighting: a +4 dB high shelf, then a high-pass (the "RLB" curve), given by
+# their analog parameters; the biquads for any sample rate follow from these.
+_K_SHELF = {
+    "frequency_hz": 1681.974450955533,
+    "gain_db": 3.999843853973347,
+    "q": 0.7071752369554196,
+}
+_K_HIGHPASS = {"frequency_hz": 38.13547087602444, "q": 0.5003270373238773}
+
+
+def _k_biquads(rate_hz: int) -> list[tuple[tuple[float, float, float], tuple[float, float, float]]]:
+    """The K-weighting filter at ``rate_hz`` as two biquads ((b0, b1, b2), (a0, a1, a2))."""
+    w0 = 2 * math.pi * _K_SHELF["frequency_hz"] / rate_hz
+    big_a = 10 ** (_K_SHELF["gain_db"] / 40)
+    alpha = math.sin(w0) / (2 * _K_SHELF["q"])
+    cos_w0, root = math.cos(w0), 2 * math.sqrt(big_a) * alpha
+    shelf = (
+        (
+            big_a * ((big_a + 1) + (big_a - 1) * cos_w0 + root),
+            -2 * big_a * ((big_a - 1) + (big_a + 1) * cos_w0),
+            big_a * ((big_a + 1) + (big_a - 1) * cos_w0 - root),
+        ),
+        (
+            (big_a + 1) - (big_a - 1) * cos_w0 + root,
+            2 * ((big_a - 1) - (big_a + 1) * cos_w0),
+            (big_a + 1) - (big_a - 1) * cos_w0 - root,
+        ),
+    )
+    w0 = 2 * math.pi * _K_HIGHPASS["frequency_hz"] / rate_hz
+    alpha, cos_w0 = math.sin(w0) / (2 * _K_HIGHPASS["q"]), math.cos(w0)
+    highpass = ((1.0, -2.0, 1.0), (1 + alpha, -2 * cos_w0, 1 - alpha))
+    return [shelf, highpass]
 
 
 def _k_weighting_db(frequency_hz: float) -> float:
     """The K-weighting filter's gain at ``frequency_hz``."""
-    z = cmath.exp(-2j * math.pi * frequency_hz / 48_000)  # z^-1
+    z = cmath.exp(-2j * math.pi * frequency_hz / SAMPLE_RATE_HZ)  # z^-1
     gain = 1.0
-    for (b0, b1, b2), (a1, a2) in _K_STAGES:
-        gain *= abs((b0 + b1 * z + b2 * z * z) / (1 + a1 * z + a2 * z * z))
+    for (b0, b1, b2), (a0, a1, a2) in _k_biquads(SAMPLE_RATE_HZ):
+        gain *= abs((b0 + b1 * z + b2 * z * z) / (a0 + a1 * z + a2 * z * z))
     return 20 * math.log10(gain)
+
+
+def _k_filter() -> str:
+    """The K-weighting filter as ffmpeg biquads."""
+    return ",".join(
+        f"biquad=b0={b0!r}:b1={b1!r}:b2={b2!r}:a0={a0!r}:a1={a1!r}:a2={a2!r}"
+        for (b0, b1, b2), (a0, a1, a2) in _k_biquads(SAMPLE_RATE_HZ)
+    )
 
 
 def sine_peak_dbfs(loudness_lufs: float, frequency_hz: float) -> float:
@@ -214,22 +245,46 @@ def gated_loudness(powers: list[float]) -> float:
 
 
 def speech_profile(pcm: bytes) -> list[float]:
-    """The power in each BIN_MS of a clip stored at CLIP_LOUDNESS_LUFS.
+    """A mono clip's K-weighted mean power in each BIN_MS: what it adds to a track's loudness
+    wherever it is placed. Measured once, when the clip enters the cache.
 
-    The shape comes from the samples, the level from the clip's loudness: together they
-    say what the clip adds to a track's loudness wherever it is placed.
+    Raises:
+        EncoderError: ffmpeg could not run.
     """
-    step = SAMPLE_RATE_HZ * BIN_MS // 1000 * SAMPLE_WIDTH_BYTES
-    shape = [
-        float(audioop.rms(pcm[i : i + step], SAMPLE_WIDTH_BYTES)) ** 2
-        for i in range(0, len(pcm), step)
-    ]
-    padded = shape + [0.0] * max(_BLOCK_BINS - len(shape), 0)
-    own = gated_loudness(padded * math.ceil(_BLOCK_BINS * 8 / len(padded)))
-    if own == -math.inf:
-        return [0.0] * len(shape)
-    scale = lufs_to_power(CLIP_LOUDNESS_LUFS) / lufs_to_power(own)
-    return [p * scale for p in shape]
+    import numpy as np  # only where clips are made
+
+    command = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
+        "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", "1", "-i", "pipe:0",
+        "-af", _k_filter(), "-f", "f32le", "pipe:1",
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(command, input=pcm, capture_output=True, check=False)
+    except OSError as error:
+        raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
+    if done.returncode != 0:
+        raise EncoderError("ffmpeg could not weigh a clip's loudness")
+    weighted = np.frombuffer(done.stdout, dtype="<f4").astype(np.float64)
+    step = SAMPLE_RATE_HZ * BIN_MS // 1000
+    whole = len(weighted) // step * step
+    powers = list((weighted[:whole].reshape(-1, step) ** 2).mean(axis=1))
+    if whole < len(weighted):
+        powers.append(float((weighted[whole:] ** 2).sum() / step))
+    return [float(p) for p in powers]
+
+
+def format_profile(profile: list[float]) -> str:
+    """A profile as compact text for a cache entry (decibels, 0.01 dB steps)."""
+    return ",".join(f"{10 * math.log10(p):.2f}" if p > 0 else "x" for p in profile)
+
+
+def parse_profile(text: str) -> list[float]:
+    """A profile from ``format_profile``'s text.
+
+    Raises:
+        ValueError: not a profile.
+    """
+    return [0.0 if part == "x" else 10 ** (float(part) / 10) for part in text.split(",") if part]
 
 
 def add_powers(powers: list[float], start_ms: int, profile: list[float], scale: float) -> None:

@@ -51,6 +51,7 @@ class Prepared:
     clips: dict[str, bytes]
     engine: str
     notice: str | None  # said once to the user, e.g. "using the offline voice"
+    profiles: dict[str, list[float]] | None = None  # each clip's loudness, as stored with it
 
 
 def prepare(
@@ -79,6 +80,8 @@ def prepare(
     cache = SpeechCache(cache_dir)
     engine, notice = choose_engine(voice, routine.language, phrases=phrases, cache=cache)
 
+    profiles: dict[str, list[float]] = {}
+
     def speak(engine: Engine) -> tuple[dict[str, bytes], Script]:
         def synthesize(phrases: list[str]) -> dict[str, bytes]:
             return synthesize_phrases(
@@ -88,8 +91,10 @@ def prepare(
                 progress=(lambda done, total: progress("speech", done, total))
                 if progress
                 else None,
+                profiles=profiles,
             )
 
+        profiles.clear()
         clips = synthesize(phrases)
         return clips, _schedule(routine, clips, length_ms, synthesize)
 
@@ -103,7 +108,9 @@ def prepare(
             raise
         engine, notice = fallback
         clips, script = speak(engine)
-    return Prepared(script=script, clips=clips, engine=engine.NAME, notice=notice)
+    return Prepared(
+        script=script, clips=clips, engine=engine.NAME, notice=notice, profiles=profiles
+    )
 
 
 def check_language(routine: Routine, voice: VoiceSettings | None = None) -> None:
@@ -221,6 +228,7 @@ def _write(
         output,
         options=options,
         music=music,
+        profiles=prepared.profiles,
         finish=finish,
         progress=(lambda done, total: progress("encode", done, total)) if progress else None,
     )

@@ -88,21 +88,28 @@ def tone_pcm(name: str) -> bytes:
     return bytes(pcm[:wanted_bytes]).ljust(wanted_bytes, b"\0")
 
 
-def predicted_lufs(script: Script, clips: Mapping[str, bytes], music: Music | None = None) -> float:
+def predicted_lufs(
+    script: Script,
+    clips: Mapping[str, bytes],
+    music: Music | None = None,
+    profiles: Mapping[str, list[float]] | None = None,
+) -> float:
     """The loudness the mix will measure before the encoder's gain, from the script alone.
 
-    Clips sit at CLIP_LOUDNESS_LUFS and tones at their set levels, so the track's loudness
-    follows from what plays when, without analysing the mix.
+    Each clip's K-weighted power profile (stored with it in the cache; measured here only
+    when not given) and each tone's set level say what plays when, so the track's loudness
+    follows without analysing the mix.
     """
     channels, powers = CHANNELS, [0.0] * -(-script.length_ms // BIN_MS)
     if music is not None:
         from .mix import MUSIC_CHANNELS, music_bin_powers
 
         channels, powers = MUSIC_CHANNELS, music_bin_powers(script, music)
-    profiles = {text: speech_profile(pcm) for text, pcm in clips.items()}
+    given = profiles or {}
+    known = {text: given.get(text) or speech_profile(pcm) for text, pcm in clips.items()}
     for event in script.events:
         if event.kind == "speech":
-            profile = profiles[event.text or ""]
+            profile = known[event.text or ""]
         else:
             tone_power = lufs_to_power(CLIP_LOUDNESS_LUFS + _TONE_SHAPES[event.tone or ""][1])
             profile = [tone_power] * (event.duration_ms // BIN_MS)
@@ -241,6 +248,7 @@ def render(
     *,
     options: EncodeOptions | None = None,
     music: Music | None = None,
+    profiles: Mapping[str, list[float]] | None = None,
     finish: Callable[[Path], None] | None = None,
     progress: Progress | None = None,
 ) -> Path:
@@ -276,10 +284,11 @@ def render(
         from .mix import MUSIC_CHANNELS, mixed_pcm  # numpy loads only for music
 
         pieces, channels = mixed_pcm(pieces, script, music), MUSIC_CHANNELS
+    gain_db = options.loudness_lufs - predicted_lufs(script, clips, music, profiles)
     command = [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
         "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels), "-i", "pipe:0",
-        "-af", encoder_filter(options.loudness_lufs - predicted_lufs(script, clips, music)),
+        "-af", encoder_filter(gain_db),
         "-c:a", "libmp3lame", "-b:a", f"{options.bitrate_for(channels)}k",
         "-f", "mp3", str(temporary),
     ]  # fmt: skip

@@ -240,6 +240,11 @@ class SpeechCache:
 
     def get(self, key: str) -> bytes | None:
         """The clip's PCM, or None when absent; a broken entry is discarded."""
+        entry = self.get_entry(key)
+        return None if entry is None else entry[0]
+
+    def get_entry(self, key: str) -> tuple[bytes, dict[str, object]] | None:
+        """The clip's PCM and metadata, or None when absent; a broken entry is discarded."""
         path = self.path(key)
         try:
             with path.open("rb") as entry:
@@ -251,7 +256,7 @@ class SpeechCache:
             log.warning("cannot read speech cache entry %s: %s", path, error)
             return None
         try:
-            pcm = decode_entry(blob)[0]
+            pcm, meta = decode_entry(blob)
         except BrokenEntry as error:
             log.warning("discarding broken speech cache entry %s: %s", path, error)
             # Only the file we read: another build may have just renamed a good one into place.
@@ -260,7 +265,7 @@ class SpeechCache:
                     path.unlink()
             return None
         self._touch(path)
-        return pcm
+        return pcm, meta
 
     @staticmethod
     def _touch(path: Path) -> None:

@@ -9,7 +9,7 @@ from pydub.silence import detect_leading_silence
 
 from ..audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, decode_to_pcm
 from ..errors import EncoderError
-from ..loudness import is_silent, level_speech
+from ..loudness import is_silent, level_speech, speech_profile
 
 __all__ = ["Clip", "speech_clip"]
 
@@ -18,10 +18,11 @@ SILENCE_THRESHOLD_DBFS = -45.0  # quieter than this at either end of a clip is t
 
 @dataclass(frozen=True)
 class Clip:
-    """A finished clip, and the loudness the engine gave it before levelling."""
+    """A finished clip, the loudness the engine gave it, and its K-weighted power profile."""
 
     pcm: bytes
     source_lufs: float
+    profile: list[float]
 
 
 def speech_clip(audio: bytes) -> Clip:
@@ -49,4 +50,4 @@ def speech_clip(audio: bytes) -> Clip:
     levelled, source = level_speech(bytes(trimmed.raw_data))
     if is_silent(source):
         raise EncoderError("the speech engine returned silence")
-    return Clip(levelled, source.integrated_lufs)
+    return Clip(levelled, source.integrated_lufs, speech_profile(levelled))

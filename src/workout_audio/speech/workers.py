@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED as _FIRST_COMPLETED
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from ..loudness import CLIP_LOUDNESS_LUFS
+from ..loudness import CLIP_LOUDNESS_LUFS, format_profile, parse_profile, speech_profile
 from .base import Engine
 from .cache import SpeechCache
 from .clip import Clip, speech_clip
@@ -36,6 +36,7 @@ def synthesize_phrases(
     progress: Progress | None = None,
     *,
     workers: int | None = None,
+    profiles: dict[str, list[float]] | None = None,
 ) -> dict[str, bytes]:
     """Clips (PCM) for every phrase, synthesising only the distinct ones not yet cached.
 
@@ -49,6 +50,7 @@ def synthesize_phrases(
         cache: where finished clips are kept.
         progress: called in this thread after each phrase is made.
         workers: threads or processes to use; None picks from the engine and the cores.
+        profiles: filled with each phrase's loudness profile (stored with its clip).
 
     Raises:
         EngineError: a phrase could not be synthesised (the others made are cached).
@@ -57,24 +59,38 @@ def synthesize_phrases(
     identity = engine.identity()
     keys = {text: cache.key(identity, text) for text in wanted}
     clips: dict[str, bytes] = {}
+    profiles = {} if profiles is None else profiles
     for text in wanted:
-        cached = cache.get(keys[text])
+        cached = cache.get_entry(keys[text])
         if cached is not None:
-            clips[text] = cached
+            clips[text] = cached[0]
+            profiles[text] = _stored_profile(cached[0], cached[1])
     missing = [text for text in wanted if text not in clips]
     log.info("%d phrases: %d cached, %d to synthesise", len(wanted), len(clips), len(missing))
     if missing:
         cache.max_size_bytes  # noqa: B018 - a bad cache.max_size is refused before synthesis
     meta = {"engine": engine.NAME, "voice": engine.voice_label()}
     for done, (text, clip) in enumerate(_synthesize_all(engine, missing, workers), start=1):
-        loudness = {"source_lufs": f"{clip.source_lufs:.1f}", "lufs": f"{CLIP_LOUDNESS_LUFS:.1f}"}
+        loudness = {
+            "source_lufs": f"{clip.source_lufs:.1f}",
+            "lufs": f"{CLIP_LOUDNESS_LUFS:.1f}",
+            "profile": format_profile(clip.profile),
+        }
         cache.put(keys[text], clip.pcm, {**meta, **loudness, "text": text})
-        clips[text] = clip.pcm
+        clips[text], profiles[text] = clip.pcm, clip.profile
         if progress:
             progress(done, len(missing))
     if missing:  # the cache grew: back under its cap, this track's clips kept
         cache.prune(keep=keys.values())
     return {text: clips[text] for text in wanted}
+
+
+def _stored_profile(pcm: bytes, meta: dict[str, object]) -> list[float]:
+    """The profile stored with a clip; measured again only if it is missing or unreadable."""
+    try:
+        return parse_profile(str(meta["profile"]))
+    except (KeyError, ValueError):
+        return speech_profile(pcm)
 
 
 def _clip(engine: Engine, text: str) -> Clip:
