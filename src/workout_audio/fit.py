@@ -21,8 +21,8 @@ from functools import cache
 
 from .durations import format_clock
 from .errors import LengthError
+from .layout import PPM, ClipDurations, Layout, layout
 from .routine import Exercise, Routine
-from .script import PPM, ClipDurations, Layout, layout
 
 __all__ = [
     "WORK_FLEX_PPM",
@@ -336,15 +336,17 @@ def _notes(routine: Routine, planned: Layout, lengths: list[int]) -> tuple[str, 
     """What the plan changed, block by block: ``Strength Set A: rounds 3 -> 2, rests x0.80``."""
     notes = []
     as_written = planned.lengths_at(0)
-    owners = _transition_owners(planned)
     for index, (before, after) in enumerate(
         zip(routine.blocks, planned.routine.blocks, strict=True)
     ):
         changes = []
         if before.rounds != after.rounds:
             changes.append(f"rounds {before.rounds} -> {after.rounds}")
-        rests = [i for i, owner in enumerate(owners) if owner == index]
-        rests = [i for i in rests if planned.transitions[i].rest_ms > 0]
+        rests = [
+            i
+            for i, transition in enumerate(planned.transitions)
+            if transition.owner == index and transition.rest_ms > 0
+        ]
         written_ms = sum(as_written[i] for i in rests)
         planned_ms = sum(lengths[i] for i in rests)
         if written_ms and abs(planned_ms - written_ms) * 100 >= written_ms:
@@ -379,11 +381,3 @@ def _work_changes(before: tuple[Exercise, ...], after: tuple[Exercise, ...]) -> 
                 f"{name} {_seconds(old)} -> {_seconds(new)}{unit}" for name, old, new in moved
             ]
     return changes
-
-
-def _transition_owners(planned: Layout) -> list[int | None]:
-    """The block whose rest each transition is (the block just finished); None for the intro."""
-    owners: list[int | None] = [None]
-    for index, block in enumerate(planned.routine.blocks):
-        owners += [index] * (block.rounds * len(block.exercises))
-    return owners[: len(planned.transitions)]
