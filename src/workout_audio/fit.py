@@ -135,10 +135,16 @@ def _adjust_exercise(exercise: Exercise, work_ppm: int) -> Exercise:
     if work_ppm == 0 or not exercise.flex:
         return exercise
     if exercise.time_ms is not None:
-        step_ms = 1000 if exercise.time_ms >= 8000 else 100
-        return replace(exercise, time_ms=_scaled(exercise.time_ms, work_ppm, step_ms))
+        return replace(exercise, time_ms=_scaled_hold(exercise.time_ms, work_ppm))
+    if exercise.time_by_round_ms:
+        holds_ms = tuple(_scaled_hold(time_ms, work_ppm) for time_ms in exercise.time_by_round_ms)
+        return replace(exercise, time_by_round_ms=holds_ms)
     rep_ms = _scaled(exercise.timing.rep_ms, work_ppm, 10)
     return replace(exercise, timing=replace(exercise.timing, rep_ms=rep_ms))
+
+
+def _scaled_hold(time_ms: int, work_ppm: int) -> int:
+    return _scaled(time_ms, work_ppm, 1000 if time_ms >= 8000 else 100)
 
 
 def _scaled(value_ms: int, work_ppm: int, step_ms: int) -> int:
@@ -328,8 +334,13 @@ def _clock_down(duration_ms: int) -> str:
     return format_clock(duration_ms // 100 * 100)
 
 
-def _seconds(duration_ms: int) -> str:
-    return f"{duration_ms / 1000:g} s"
+def _seconds(durations_ms: tuple[int, ...]) -> str:
+    """``30 s``, or a ladder's holds as ``30/40/50 s``."""
+    return "/".join(f"{duration_ms / 1000:g}" for duration_ms in durations_ms) + " s"
+
+
+def _holds(exercise: Exercise) -> tuple[int, ...]:
+    return exercise.time_by_round_ms or (exercise.time_ms or 0,)
 
 
 def _notes(routine: Routine, planned: Layout, lengths: list[int]) -> tuple[str, ...]:
@@ -360,14 +371,14 @@ def _notes(routine: Routine, planned: Layout, lengths: list[int]) -> tuple[str, 
 def _work_changes(before: tuple[Exercise, ...], after: tuple[Exercise, ...]) -> list[str]:
     """``holds 30 s -> 24 s`` when every hold moved alike, else one note a move; tempo likewise."""
     holds = [
-        (old.name, old.time_ms, new.time_ms)
+        (old.name, _holds(old), _holds(new))
         for old, new in zip(before, after, strict=True)
-        if old.time_ms is not None and new.time_ms is not None and old.time_ms != new.time_ms
+        if not old.counted and _holds(old) != _holds(new)
     ]
     tempos = [
-        (old.name, old.timing.rep_ms, new.timing.rep_ms)
+        (old.name, (old.timing.rep_ms,), (new.timing.rep_ms,))
         for old, new in zip(before, after, strict=True)
-        if old.reps is not None and old.timing.rep_ms != new.timing.rep_ms
+        if old.counted and old.timing.rep_ms != new.timing.rep_ms
     ]
     changes = []
     for label, moved, unit in (("holds", holds, ""), ("tempo", tempos, " a rep")):

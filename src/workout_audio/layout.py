@@ -79,8 +79,13 @@ class Occurrence:
 
     @property
     def work_ms(self) -> int:
-        """Work time of one side."""
-        return self.exercise.work_ms
+        """Work time of one side, this round."""
+        return self.exercise.work_in_ms(self.round)
+
+    @property
+    def reps(self) -> int | None:
+        """This round's reps; None for a hold."""
+        return self.exercise.reps_in(self.round)
 
     @property
     def sides(self) -> tuple[str | None, ...]:
@@ -269,21 +274,40 @@ def _occurrences(routine: Routine) -> tuple[Occurrence, ...]:
     return tuple(found)
 
 
-def prescription(exercise: Exercise, say: Phrases) -> str:
-    """What a move asks for: ``10 reps``, ``30 seconds per side, left side first``."""
-    amount = (
-        say.count("reps", exercise.reps)
-        if exercise.reps is not None
-        else say.duration(exercise.work_ms)
-    )
+def prescription(occurrence: Occurrence, say: Phrases) -> str:
+    """What a move asks for this round: ``10 reps``, ``30 seconds per side, left side first``."""
+    exercise = occurrence.exercise
+    reps = occurrence.reps
+    amount = say.count("reps", reps) if reps is not None else say.duration(occurrence.work_ms)
     if not exercise.per_side:
         return amount
     side = say.say("side_left" if exercise.first_side == "left" else "side_right")
     return say.say("per_side", amount=amount, side=side)
 
 
+def _round_values(exercise: Exercise, say: Phrases) -> str:
+    """A ladder's values, said once: ``2, 4, 6, 4, 2 reps`` or ``30 seconds, 40 seconds``."""
+    if exercise.reps_by_round:
+        *head, last = exercise.reps_by_round
+        return say.say("list_comma").join([*map(str, head), say.count("reps", last)])
+    return say.say("list_comma").join(say.duration(t) for t in exercise.time_by_round_ms)
+
+
+def _moves(block: Block, say: Phrases) -> str:
+    """Each distinct move once, in order, with its per-round values if it has them."""
+    moves: dict[str, str] = {}
+    for exercise in block.exercises:
+        if exercise.name in moves:
+            continue
+        moves[exercise.name] = exercise.name
+        if exercise.by_round:
+            values = _round_values(exercise, say)
+            moves[exercise.name] = say.say("move_by_round", exercise=exercise.name, values=values)
+    return say.join(list(moves.values()))
+
+
 def _block_cue(block: Block, say: Phrases) -> str:
-    moves = say.join([e.name for e in block.exercises])
+    moves = _moves(block, say)
     if block.rounds == 1:
         return say.say("block_one_round", block=block.name, moves=moves)
     return say.say("block", block=block.name, rounds=say.count("rounds", block.rounds), moves=moves)
@@ -314,7 +338,7 @@ def _transitions(
     for index, occ in enumerate(occurrences):
         cues: list[str] = []
         exercise = occ.exercise
-        call = {"exercise": exercise.name, "prescription": prescription(exercise, say)}
+        call = {"exercise": exercise.name, "prescription": prescription(occ, say)}
         length_cue = None
         owner: int | None
         if index == 0:

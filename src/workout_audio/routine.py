@@ -6,6 +6,7 @@ import difflib
 import functools
 import json
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -56,7 +57,11 @@ class Timing:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One move as written: exactly one of ``time_ms`` (per side if ``per_side``) or ``reps``."""
+    """One move as written: a hold (``time_ms``, per side if ``per_side``) or ``reps``.
+
+    A value given per round (``reps: [2, 4, 6]``) is in ``reps_by_round`` or
+    ``time_by_round_ms`` instead, one value a round.
+    """
 
     name: str
     time_ms: int | None
@@ -67,14 +72,34 @@ class Exercise:
     timing: Timing
     line: int
     flex: bool = True  # False pins its hold or tempo when a target length is solved
+    time_by_round_ms: tuple[int, ...] = ()
+    reps_by_round: tuple[int, ...] = ()
 
     @property
-    def work_ms(self) -> int:
-        """Work time of one side: the hold, or reps x tempo."""
+    def counted(self) -> bool:
+        """Whether the move is counted in reps (else it is held for a time)."""
+        return self.reps is not None or bool(self.reps_by_round)
+
+    @property
+    def by_round(self) -> bool:
+        """Whether its value changes from round to round."""
+        return bool(self.reps_by_round or self.time_by_round_ms)
+
+    def reps_in(self, round_number: int) -> int | None:
+        """The reps of one round (counted from 1), or None for a hold."""
+        if self.reps_by_round:
+            return self.reps_by_round[round_number - 1]
+        return self.reps
+
+    def work_in_ms(self, round_number: int) -> int:
+        """Work time of one side in one round: the hold, or reps x tempo."""
+        if self.time_by_round_ms:
+            return self.time_by_round_ms[round_number - 1]
         if self.time_ms is not None:
             return self.time_ms
-        assert self.reps is not None
-        return self.reps * self.timing.rep_ms
+        reps = self.reps_in(round_number)
+        assert reps is not None  # loading guarantees a time or reps
+        return reps * self.timing.rep_ms
 
 
 @dataclass(frozen=True)
@@ -91,8 +116,8 @@ class Block:
 
     @property
     def repeatable(self) -> bool:
-        """Whether a target length may add or drop rounds of this block."""
-        return not self.rounds_fixed
+        """Whether a target length may add or drop rounds (never a ladder's: its values are set)."""
+        return not self.rounds_fixed and not any(e.by_round for e in self.exercises)
 
 
 @dataclass(frozen=True)
@@ -414,20 +439,21 @@ class _Builder:
 
     def block(self, raw: dict[str, object], where: _Where, base: Timing) -> Block:
         timing = self.timing(raw.get("timing"), (*where, "timing"), base)
-        rounds = self.whole(raw["rounds"], (*where, "rounds"), 1, 100) if "rounds" in raw else 1
+        rounds = self.whole(raw["rounds"], (*where, "rounds"), 1, 100) if "rounds" in raw else None
         block_flex = raw.get("flex") is not False
         exercises = tuple(
             self.exercise(item, (*where, "exercises", index), timing, block_flex)
             for index, item in enumerate(_items(raw.get("exercises")))
             if isinstance(item, dict)
         )
+        rounds = self.rounds_by_lists(raw, where, exercises, rounds)
         name = self.name(raw.get("name"), (*where, "name"))
         role = raw.get("role")
         if not isinstance(role, str) or role not in _ROLES:
             role = _role_from_name(name)
         return Block(
             name=name,
-            rounds=rounds or 1,
+            rounds=rounds,
             exercises=exercises,
             timing=timing,
             line=self.problems.line(where) or 0,
@@ -435,21 +461,63 @@ class _Builder:
             role=role,
         )
 
+    def rounds_by_lists(
+        self,
+        raw: dict[str, object],
+        where: _Where,
+        exercises: tuple[Exercise, ...],
+        rounds: int | None,
+    ) -> int:
+        """The block's rounds: as written, else the length of its per-round lists (else 1)."""
+        lists = [
+            (e, "reps" if e.reps_by_round else "time", len(e.reps_by_round or e.time_by_round_ms))
+            for e in exercises
+            if e.by_round
+        ]
+        for exercise, key, count in lists:
+            field = (*where, "exercises", exercises.index(exercise), key)
+            first, first_key, first_count = lists[0]
+            if rounds is not None and count != rounds:
+                message = (
+                    f"has {count} values, one a round, but the block has rounds: {rounds} "
+                    "(leave rounds out: a list sets them)"
+                )
+                self.problems.add(field, message)
+            elif rounds is None and count != first_count:
+                message = (
+                    f"has {count} values but {first.name}'s {first_key} has {first_count}: "
+                    "every per-round list in a block needs one value a round"
+                )
+                self.problems.add(field, message)
+        if rounds is not None:
+            return rounds
+        return lists[0][2] if lists else 1
+
     def exercise(
         self, raw: dict[str, object], where: _Where, base: Timing, block_flex: bool = True
     ) -> Exercise:
         has_time, has_reps = "time" in raw, "reps" in raw
         if has_time == has_reps:
             self.problems.add(where, "give exactly one of 'time' or 'reps'")
-        time_ms = None
-        if has_time:
+        time_ms: int | None = None
+        times_ms: tuple[int, ...] = ()
+        if has_time and isinstance(raw["time"], list):
+            times_ms = self.each(raw["time"], (*where, "time"), self.positive_duration)
+        elif has_time:
             time_ms = self.duration(raw["time"], (*where, "time"), allow_zero=False)
-        reps = self.whole(raw["reps"], (*where, "reps"), 1, 1000) if has_reps else None
+        reps: int | None = None
+        reps_list: tuple[int, ...] = ()
+        if has_reps and isinstance(raw["reps"], list):
+            reps_list = self.each(raw["reps"], (*where, "reps"), self.reps)
+        elif has_reps:
+            reps = self.reps(raw["reps"], (*where, "reps"))
         side = raw.get("first_side")
         return Exercise(
             name=self.name(raw.get("name"), (*where, "name")),
             time_ms=time_ms,
             reps=reps,
+            time_by_round_ms=times_ms,
+            reps_by_round=reps_list,
             per_side=raw.get("per_side") is True,
             first_side=side if isinstance(side, str) and side in _SIDES else "left",
             tips=self.texts(raw.get("tips"), (*where, "tips")),
@@ -457,6 +525,19 @@ class _Builder:
             line=self.problems.line(where) or 0,
             flex=block_flex and raw.get("flex") is not False,
         )
+
+    def each(
+        self, raw: list[object], where: _Where, read: Callable[[object, _Where], int | None]
+    ) -> tuple[int, ...]:
+        """A per-round list read item by item; empty when any item is wrong."""
+        values = [read(item, (*where, index)) for index, item in enumerate(raw)]
+        return () if None in values or not values else tuple(v for v in values if v is not None)
+
+    def positive_duration(self, raw: object, where: _Where) -> int | None:
+        return self.duration(raw, where, allow_zero=False)
+
+    def reps(self, raw: object, where: _Where) -> int | None:
+        return self.whole(raw, where, 1, 1000)
 
     def timing(self, raw: object, where: _Where, base: Timing) -> Timing:
         """``base`` with the parts given in ``raw`` replaced."""
@@ -613,10 +694,13 @@ def _explain(error: Any) -> list[tuple[_Where, str]]:  # noqa: ANN401 - jsonsche
     if kind == "oneOf":
         return []  # time-or-reps: the builder says it more clearly
     if kind == "anyOf" and error.context:
-        # A rest is a duration (branch 0) or a range (branch 1): explain the branch meant.
-        meant = 1 if isinstance(instance, str) and ".." in instance else 0
+        # A rest is a duration (branch 0) or a range (branch 1); reps and time are a value
+        # (branch 0) or a list of one a round (branch 1): explain the branch meant.
+        ranged = isinstance(instance, str) and ".." in instance
+        meant = 1 if ranged or isinstance(instance, list) else 0
         branch = [e for e in error.context if e.relative_schema_path[0] == meant]
-        return _explain(branch[0]) if branch else [(where, str(error.message))]
+        found = [pair for e in branch for pair in _explain(e)]
+        return found or [(where, str(error.message))]
     return [(where, str(error.message))]
 
 

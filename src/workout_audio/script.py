@@ -125,8 +125,8 @@ def _counted_reps(reps: int) -> range:
 def _work_phrases(occ: Occurrence, say: Phrases) -> list[str]:
     """Every phrase that may be said during an occurrence's work."""
     phrases = list(occ.exercise.tips)
-    if occ.exercise.reps is not None:
-        phrases += [str(n) for n in _counted_reps(occ.exercise.reps)]
+    if occ.reps is not None:
+        phrases += [str(n) for n in _counted_reps(occ.reps)]
     else:
         phrases += [text for _, text in _callouts(occ.work_ms, say)]
     return phrases
@@ -223,9 +223,9 @@ def _render_work(
     timeline.add(start_ms, TONE_MS["start"], "tone", tone="start", **context)
     timeline.add(segment.end_ms, TONE_MS["end"], "tone", tone="end", **context)
     placer.take(start_ms, TONE_MS["start"])
-    if exercise.reps is not None:
-        counted = _counted_reps(exercise.reps)
-        for rep in range(2, exercise.reps + 1):
+    if occ.reps is not None:
+        counted = _counted_reps(occ.reps)
+        for rep in range(2, occ.reps + 1):
             at_ms = start_ms + (rep - 1) * exercise.timing.rep_ms
             spoken = str(rep)
             if rep in counted and placer.fits(at_ms, clip_ms(spoken)):
