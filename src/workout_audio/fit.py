@@ -3,9 +3,11 @@
 A coach shortening or stretching a workout changes, in this order:
 
 1. the rests, within their ranges (``rest: {round: 30s..90s}``; half to double by default);
-2. the holds and the rep tempo, up to 25% either way (``flex: false`` pins them);
+2. the holds and the rep tempo, up to 25% either way (``flex: false`` pins them), and an
+   AMRAP's cap in whole minutes; run/walk intervals and EMOM periods are the protocol
+   and stay as written unless their block says ``flex: true``;
 3. whole rounds of repeatable blocks (never below one round, never a block with
-   ``rounds_fixed: true``; warmup and cooldown last);
+   ``rounds_fixed: true``, a ladder's or an AMRAP; warmup and cooldown last);
 
 and says what changed. Lengths are exact to the millisecond on the real clips: the
 last milliseconds go to the rests. The same routine, target and clips always give
@@ -22,7 +24,7 @@ from functools import cache
 from .durations import format_clock
 from .errors import LengthError
 from .layout import PPM, ClipDurations, Layout, layout
-from .routine import Exercise, Routine
+from .routine import Block, Exercise, Routine
 
 __all__ = [
     "WORK_FLEX_PPM",
@@ -130,6 +132,17 @@ def _estimating(clip_ms: ClipDurations) -> Callable[[str], int]:
     return measure
 
 
+def _adjust_block(block: Block, work_ppm: int) -> Block:
+    """An AMRAP's cap moves in whole minutes; an EMOM's period (with ``flex: true``) in seconds."""
+    if work_ppm == 0 or not block.flex:
+        return block
+    if block.amrap_ms is not None:
+        return replace(block, amrap_ms=_scaled(block.amrap_ms, work_ppm, 60_000))
+    if block.every_ms is not None:
+        return replace(block, every_ms=_scaled(block.every_ms, work_ppm, 1000))
+    return block
+
+
 def _adjust_exercise(exercise: Exercise, work_ppm: int) -> Exercise:
     """Holds move in whole seconds (they are spoken), tempo in 10 ms steps."""
     if work_ppm == 0 or not exercise.flex:
@@ -171,7 +184,7 @@ class _Solver:
     def _layout(self, rounds: Rounds, work_ppm: int) -> Layout:
         blocks = tuple(
             replace(
-                block,
+                _adjust_block(block, work_ppm),
                 rounds=count,
                 exercises=tuple(_adjust_exercise(e, work_ppm) for e in block.exercises),
             )
@@ -217,12 +230,37 @@ class _Solver:
                     [self.layout(fewer, PPM).routine, self.layout(more, -PPM).routine],
                 )
             previous = rounds
+        low_ms, high_ms = self.full_range(self.written)
+        if low_ms <= target_ms <= high_ms:
+            raise self.gap(self.written)
         fewest = _last(_round_steps(self.routine, shorter=True), self.written)
         most = _last(_round_steps(self.routine, shorter=False), self.written)
         raise UnreachableLength(
             f"cannot make a {format_clock(target_ms)} track: this routine can run from "
             f"{_clock_up(self.shortest_ms())} to {_clock_down(self.longest_ms())}",
             [self.layout(fewest, -PPM).routine, self.layout(most, PPM).routine],
+        )
+
+    def gap(self, rounds: Rounds) -> UnreachableLength:
+        """The refusal of a target between two steps of the work (an AMRAP's whole minutes)."""
+        below: tuple[int, int] | None = None  # (length, work position)
+        above: tuple[int, int] | None = None
+        for work_ppm in range(-PPM, PPM + 1, PPM // 200):
+            low_ms, high_ms = self.rest_range(rounds, work_ppm)
+            if high_ms < self.target_ms and (below is None or high_ms > below[0]):
+                below = (high_ms, work_ppm)
+            if low_ms > self.target_ms and (above is None or low_ms < above[0]):
+                above = (low_ms, work_ppm)
+        if below is None or above is None:
+            return UnreachableLength(
+                f"cannot make a {format_clock(self.target_ms)} track: this routine can run "
+                f"from {_clock_up(self.shortest_ms())} to {_clock_down(self.longest_ms())}",
+                [self.layout(rounds, -PPM).routine, self.layout(rounds, PPM).routine],
+            )
+        return UnreachableLength(
+            f"cannot make a {format_clock(self.target_ms)} track: the nearest lengths "
+            f"this routine can make are {_clock_down(below[0])} and {_clock_up(above[0])}",
+            [self.layout(rounds, below[1]).routine, self.layout(rounds, above[1]).routine],
         )
 
     def within(self, rounds: Rounds) -> tuple[Layout, list[int]] | None:
@@ -339,6 +377,10 @@ def _seconds(durations_ms: tuple[int, ...]) -> str:
     return "/".join(f"{duration_ms / 1000:g}" for duration_ms in durations_ms) + " s"
 
 
+def _minutes(duration_ms: int | None) -> str:
+    return f"{(duration_ms or 0) / 60_000:g} min"
+
+
 def _holds(exercise: Exercise) -> tuple[int, ...]:
     return exercise.time_by_round_ms or (exercise.time_ms or 0,)
 
@@ -353,6 +395,12 @@ def _notes(routine: Routine, planned: Layout, lengths: list[int]) -> tuple[str, 
         changes = []
         if before.rounds != after.rounds:
             changes.append(f"rounds {before.rounds} -> {after.rounds}")
+        if before.amrap_ms is not None and before.amrap_ms != after.amrap_ms:
+            changes.append(f"AMRAP {_minutes(before.amrap_ms)} -> {_minutes(after.amrap_ms)}")
+        if before.every_ms is not None and before.every_ms != after.every_ms:
+            changes.append(
+                f"every {_seconds((before.every_ms,))} -> {_seconds((after.every_ms or 0,))}"
+            )
         rests = [
             i
             for i, transition in enumerate(planned.transitions)

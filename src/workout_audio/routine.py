@@ -7,7 +7,7 @@ import functools
 import json
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
@@ -53,6 +53,7 @@ class Timing:
     switch_sides_ms: int
     rest: Rests
     countdown_beats: int
+    flow: str = "paused"  # "continuous": each interval starts the moment the previous one ends
 
 
 @dataclass(frozen=True)
@@ -113,11 +114,21 @@ class Block:
     line: int
     rounds_fixed: bool = False  # True: a target length never adds or drops rounds here
     role: str = "main"  # "warmup" and "cooldown" are the last to lose rounds
+    every_ms: int | None = None  # EMOM: each exercise starts on the next period of this length
+    amrap_ms: int | None = None  # AMRAP: one self-paced interval of this length
+    flex: bool = True  # False pins its periods, cap, holds and tempo when a length is solved
+
+    @property
+    def continuous(self) -> bool:
+        """Whether its intervals follow each other without a pause (run/walk)."""
+        return self.timing.flow == "continuous"
 
     @property
     def repeatable(self) -> bool:
         """Whether a target length may add or drop rounds (never a ladder's: its values are set)."""
-        return not self.rounds_fixed and not any(e.by_round for e in self.exercises)
+        if self.rounds_fixed or self.amrap_ms is not None:
+            return False
+        return not any(e.by_round for e in self.exercises)
 
 
 @dataclass(frozen=True)
@@ -149,6 +160,15 @@ _MAX_DURATION_MS = 6 * 3_600_000
 _MAX_NAME_CHARS = 200
 _MAX_MESSAGE_CHARS = 300
 _SIDES = ("left", "right")
+_FLOWS = ("paused", "continuous")
+_REST_KINDS = ("exercise", "round", "block")
+_INSIDE = ("exercise", "round")  # an every: block's own rests; its block rest follows it
+_NO_RESTS = Rests(0, 0, 0, (0, 0), (0, 0), (0, 0))
+_NO_RESTS_CONTINUOUS = (
+    "no rests in continuous flow: write a recovery as a move (like Walk), or set it to 0s"
+)
+_NO_RESTS_EVERY = "no rests inside an every: block: each period rests for what its work leaves"
+_PERIOD_REST_MS = 1_000  # the least of an EMOM period left after its work
 _ROLES = ("warmup", "main", "cooldown")
 _TAG = "tag:yaml.org,2002:"
 _CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
@@ -403,6 +423,8 @@ class _Builder:
 
     def routine(self, raw: dict[str, object]) -> Routine:
         timing = self.timing(raw.get("timing"), ("timing",), _DEFAULT_TIMING)
+        if timing.flow == "continuous":
+            self.no_rests(raw.get("timing"), ("timing",), _NO_RESTS_CONTINUOUS)
         length_ms = None
         if "length" in raw:
             length_ms = self.duration(raw["length"], ("length",), allow_zero=False)
@@ -440,13 +462,29 @@ class _Builder:
     def block(self, raw: dict[str, object], where: _Where, base: Timing) -> Block:
         timing = self.timing(raw.get("timing"), (*where, "timing"), base)
         rounds = self.whole(raw["rounds"], (*where, "rounds"), 1, 100) if "rounds" in raw else None
-        block_flex = raw.get("flex") is not False
+        every_ms = amrap_ms = None
+        if "every" in raw:
+            every_ms = self.duration(raw["every"], (*where, "every"), allow_zero=False)
+        if "amrap" in raw:
+            amrap_ms = self.duration(raw["amrap"], (*where, "amrap"), allow_zero=False)
+        continuous = timing.flow == "continuous"
+        self.structure(raw, where, continuous)
+        if continuous:
+            self.no_rests(raw.get("timing"), (*where, "timing"), _NO_RESTS_CONTINUOUS)
+            timing = replace(timing, rest=_NO_RESTS)
+        if every_ms is not None:
+            self.no_rests(raw.get("timing"), (*where, "timing"), _NO_RESTS_EVERY, _INSIDE)
+        # A protocol (run/walk intervals, EMOM periods) keeps its times unless flex: true.
+        protocol = continuous or every_ms is not None
+        block_flex = raw.get("flex") is True if protocol else raw.get("flex") is not False
         exercises = tuple(
-            self.exercise(item, (*where, "exercises", index), timing, block_flex)
+            self.exercise(item, (*where, "exercises", index), timing, block_flex, every_ms)
             for index, item in enumerate(_items(raw.get("exercises")))
             if isinstance(item, dict)
         )
         rounds = self.rounds_by_lists(raw, where, exercises, rounds)
+        if every_ms is not None:
+            self.fits_period(where, exercises, rounds, every_ms)
         name = self.name(raw.get("name"), (*where, "name"))
         role = raw.get("role")
         if not isinstance(role, str) or role not in _ROLES:
@@ -459,7 +497,76 @@ class _Builder:
             line=self.problems.line(where) or 0,
             rounds_fixed=raw.get("rounds_fixed") is True,
             role=role,
+            every_ms=every_ms,
+            amrap_ms=amrap_ms,
+            flex=block_flex,
         )
+
+    def structure(self, raw: dict[str, object], where: _Where, continuous: bool) -> None:
+        """The combinations of every:, amrap:, rounds and flow that mean nothing."""
+        if "amrap" in raw and "rounds" in raw:
+            message = "an amrap: block has no rounds (the athlete does as many as they can)"
+            self.problems.add((*where, "rounds"), message)
+        if "amrap" in raw and "every" in raw:
+            self.problems.add((*where, "amrap"), "give either every: (EMOM) or amrap:, not both")
+        for key in ("every", "amrap"):
+            if key in raw and continuous:
+                message = (
+                    f"an {key}: block cannot be in continuous flow; "
+                    "set timing: {flow: paused} on this block"
+                )
+                self.problems.add((*where, key), message)
+        if "amrap" in raw:
+            for index, item in enumerate(_items(raw.get("exercises"))):
+                for key in ("reps", "time"):
+                    if isinstance(item, dict) and isinstance(item.get(key), list):
+                        message = "an amrap: block has no rounds to give per-round values to"
+                        self.problems.add((*where, "exercises", index, key), message)
+
+    def no_rests(
+        self, raw: object, where: _Where, message: str, kinds: tuple[str, ...] = _REST_KINDS
+    ) -> None:
+        """A rest written where the structure sets the time between intervals is an error."""
+        rest = raw.get("rest") if isinstance(raw, dict) else None
+        if not isinstance(rest, dict):
+            return
+        for kind in kinds:
+            value = rest.get(kind)
+            field = (*where, "rest", kind)
+            if kind not in rest or self.problems.flagged(field):
+                continue
+            try:
+                ranged = isinstance(value, str) and ".." in value
+                nonzero = ranged or parse_duration_ms(value) > 0
+            except ValueError:
+                continue  # not a duration: the schema says why
+            if nonzero:
+                self.problems.add(field, message)
+
+    def fits_period(
+        self, where: _Where, exercises: tuple[Exercise, ...], rounds: int, every_ms: int
+    ) -> None:
+        """Every exercise's work, in every round, must leave some of its period to rest."""
+        for index, exercise in enumerate(exercises):
+            worst = max(range(1, rounds + 1), key=exercise.work_in_ms)
+            work_ms = exercise.work_in_ms(worst)
+            reps = exercise.reps_in(worst)
+            shown = f"{_secs(work_ms)}"
+            if reps is not None:
+                shown = f"{reps} reps x {_secs(exercise.timing.rep_ms)} = {shown}"
+            span_ms = work_ms
+            if exercise.per_side:
+                span_ms = 2 * work_ms + exercise.timing.switch_sides_ms
+                shown += (
+                    f" per side, twice with a {_secs(exercise.timing.switch_sides_ms)} "
+                    f"switch = {_secs(span_ms)}"
+                )
+            if span_ms + _PERIOD_REST_MS > every_ms:
+                message = (
+                    f"its work ({shown}) does not fit the {_secs(every_ms)} period of every:; "
+                    f"leave at least {_secs(_PERIOD_REST_MS)} to rest"
+                )
+                self.problems.add((*where, "exercises", index), message)
 
     def rounds_by_lists(
         self,
@@ -494,9 +601,28 @@ class _Builder:
         return lists[0][2] if lists else 1
 
     def exercise(
-        self, raw: dict[str, object], where: _Where, base: Timing, block_flex: bool = True
+        self,
+        raw: dict[str, object],
+        where: _Where,
+        base: Timing,
+        block_flex: bool = True,
+        every_ms: int | None = None,
     ) -> Exercise:
         has_time, has_reps = "time" in raw, "reps" in raw
+        raw_timing = raw.get("timing")
+        if isinstance(raw_timing, dict) and "flow" in raw_timing:
+            message = "flow is set for the whole routine or a block, not one exercise"
+            self.problems.add((*where, "timing", "flow"), message)
+        if base.flow == "continuous":
+            self.no_rests(raw_timing, (*where, "timing"), _NO_RESTS_CONTINUOUS)
+            if raw.get("per_side") is True:
+                message = (
+                    "per_side needs a pause to switch, and continuous flow has none; "
+                    "write each side as its own move"
+                )
+                self.problems.add((*where, "per_side"), message)
+        if every_ms is not None:
+            self.no_rests(raw_timing, (*where, "timing"), _NO_RESTS_EVERY, _INSIDE)
         if has_time == has_reps:
             self.problems.add(where, "give exactly one of 'time' or 'reps'")
         time_ms: int | None = None
@@ -521,7 +647,7 @@ class _Builder:
             per_side=raw.get("per_side") is True,
             first_side=side if isinstance(side, str) and side in _SIDES else "left",
             tips=self.texts(raw.get("tips"), (*where, "tips")),
-            timing=self.timing(raw.get("timing"), (*where, "timing"), base),
+            timing=self.exercise_timing(raw_timing, (*where, "timing"), base),
             line=self.problems.line(where) or 0,
             flex=block_flex and raw.get("flex") is not False,
         )
@@ -538,6 +664,11 @@ class _Builder:
 
     def reps(self, raw: object, where: _Where) -> int | None:
         return self.whole(raw, where, 1, 1000)
+
+    def exercise_timing(self, raw: object, where: _Where, base: Timing) -> Timing:
+        """An exercise's timing: its block's flow, and no rests in continuous flow."""
+        timing = replace(self.timing(raw, where, base), flow=base.flow)
+        return replace(timing, rest=_NO_RESTS) if base.flow == "continuous" else timing
 
     def timing(self, raw: object, where: _Where, base: Timing) -> Timing:
         """``base`` with the parts given in ``raw`` replaced."""
@@ -566,6 +697,7 @@ class _Builder:
             switch_sides_ms=self.override(raw, "switch_sides", where, base.switch_sides_ms, True),
             rest=rests,
             countdown_beats=base.countdown_beats if countdown is None else countdown,
+            flow=str(raw["flow"]) if raw.get("flow") in _FLOWS else base.flow,
         )
 
     def rest(
@@ -782,6 +914,10 @@ def _schema_text() -> str:
 @functools.cache
 def _validator() -> Any:  # noqa: ANN401 - jsonschema is untyped
     return jsonschema.Draft202012Validator(routine_schema())
+
+
+def _secs(duration_ms: int) -> str:
+    return f"{duration_ms / 1000:g} s"
 
 
 def _role_from_name(name: str) -> str:

@@ -48,6 +48,10 @@ HALFWAY_MIN_MS = 40_000  # holds this long get a "Halfway." cue
 TIME_LEFT_MS = 10_000  # "10 seconds left." ...
 TIME_LEFT_MIN_MS = 25_000  # ... on holds at least this long
 GET_READY_LEAD_MS = 15_000  # rests with this much silence get a "Get ready" reminder
+AMRAP_TIME_LEFT_MS = (10_000, 30_000, 60_000)  # "1 minute left." ... on caps twice as long
+AMRAP_HALFWAY_MIN_MS = 120_000
+AMRAP_LONG_MS = 600_000  # caps longer than this hear every 5 minutes left
+AMRAP_MARK_MS = 300_000
 
 
 @dataclass(frozen=True)
@@ -105,15 +109,25 @@ class _Timeline:
         self.events.append(Event(start_ms, duration_ms, kind, **context))  # type: ignore[arg-type]
 
 
-def _callouts(work_ms: int, say: Phrases) -> list[tuple[int, str]]:
-    """Timed cues during a hold of ``work_ms``, as (offset, phrase), most important first."""
-    callouts = []
-    if work_ms >= TIME_LEFT_MIN_MS:
-        callouts.append(
-            (work_ms - TIME_LEFT_MS, say.say("time_left", time=say.duration(TIME_LEFT_MS)))
-        )
-    if work_ms >= HALFWAY_MIN_MS:
+def _callouts(occ: Occurrence, say: Phrases) -> list[tuple[int, str]]:
+    """Timed cues during a hold or an AMRAP, as (offset, phrase), most important first."""
+    work_ms = occ.work_ms
+
+    def left(left_ms: int) -> tuple[int, str]:
+        return work_ms - left_ms, say.say("time_left", time=say.duration(left_ms))
+
+    if occ.exercise is not None:  # a hold
+        callouts = [left(TIME_LEFT_MS)] if work_ms >= TIME_LEFT_MIN_MS else []
+        if work_ms >= HALFWAY_MIN_MS:
+            callouts.append((work_ms // 2, say.say("halfway")))
+        return callouts
+    # An AMRAP: the clock is all the athlete hears from us.
+    callouts = [left(left_ms) for left_ms in AMRAP_TIME_LEFT_MS if work_ms >= 2 * left_ms]
+    if work_ms >= AMRAP_HALFWAY_MIN_MS:
         callouts.append((work_ms // 2, say.say("halfway")))
+    if work_ms > AMRAP_LONG_MS:  # every 5 minutes left on a long cap
+        marks = range(AMRAP_MARK_MS, work_ms, AMRAP_MARK_MS)
+        callouts += [left(m) for m in reversed(marks) if work_ms - m != work_ms // 2]
     return callouts
 
 
@@ -124,11 +138,11 @@ def _counted_reps(reps: int) -> range:
 
 def _work_phrases(occ: Occurrence, say: Phrases) -> list[str]:
     """Every phrase that may be said during an occurrence's work."""
-    phrases = list(occ.exercise.tips)
+    phrases = list(occ.exercise.tips) if occ.exercise is not None else []
     if occ.reps is not None:
         phrases += [str(n) for n in _counted_reps(occ.reps)]
     else:
-        phrases += [text for _, text in _callouts(occ.work_ms, say)]
+        phrases += [text for _, text in _callouts(occ, say)]
     return phrases
 
 
@@ -137,13 +151,8 @@ def script_phrases(routine: Routine, *, length_ms: int | None = None) -> list[st
     say = phrases_for(routine.language)
     target_ms = length_ms if length_ms is not None else routine.length_ms
     planned = plan(routine, target_ms=target_ms)
-    phrases: list[str] = []
-    for transition in planned.transitions:
-        phrases += transition.cues
-        phrases += filter(None, [transition.get_ready, transition.length_cue])
-    for occ, switch in zip(planned.occurrences, planned.switches, strict=True):
-        if switch is not None:
-            phrases += switch.cues
+    phrases = list(planned.phrases())
+    for occ in planned.occurrences:
         phrases += _work_phrases(occ, say)
     phrases.append(planned.outro)
     return list(dict.fromkeys(phrases))
@@ -165,6 +174,14 @@ class _Placer:
         if start_ms < self.start_ms or end_ms + GUARD_MS > self.end_ms:
             return False
         return all(end_ms + GUARD_MS <= a or start_ms >= b + GUARD_MS for a, b in self.taken)
+
+    def last_fit(self, duration_ms: int) -> int | None:
+        """The latest start where ``duration_ms`` fits, ending at least GUARD_MS before the end."""
+        ends = [self.end_ms - GUARD_MS] + [a - GUARD_MS for a, _ in self.taken]
+        for end_ms in sorted(ends, reverse=True):
+            if self.fits(end_ms - duration_ms, duration_ms):
+                return end_ms - duration_ms
+        return None
 
     def first_fit(self, earliest_ms: int, duration_ms: int) -> int | None:
         """The earliest start at or after ``earliest_ms`` where ``duration_ms`` fits."""
@@ -209,6 +226,43 @@ def _render_transition(
         timeline.add(work_start_ms - beat * 1000, TONE_MS["beep"], "tone", tone="beep", **context)
 
 
+def _render_period(
+    timeline: _Timeline,
+    segment: Segment,
+    transition: Transition,
+    clip_ms: Callable[[str], int],
+    context: dict[str, object],
+) -> None:
+    """The rest of an EMOM period: countdown beeps that fit after the end tone, an announcement."""
+    placer = _Placer(segment.start_ms + transition.lead_ms, segment.end_ms)
+    for beat in range(transition.countdown_beats, 0, -1):
+        at_ms = segment.end_ms - beat * 1000
+        if at_ms >= segment.start_ms + TONE_MS["end"]:
+            timeline.add(at_ms, TONE_MS["beep"], "tone", tone="beep", **context)
+            placer.take(at_ms, TONE_MS["beep"])
+    _announce(timeline, placer, transition, clip_ms, context)
+
+
+def _announce(
+    timeline: _Timeline,
+    placer: _Placer,
+    transition: Transition,
+    clip_ms: Callable[[str], int],
+    context: dict[str, object],
+) -> None:
+    """The longest announcement that fits whole, as late as it fits; else nothing."""
+    for cues in transition.announcements:
+        duration_ms = sum(map(clip_ms, cues)) + GAP_MS * (len(cues) - 1)
+        start_ms = placer.last_fit(duration_ms)
+        if start_ms is None:
+            continue
+        placer.take(start_ms, duration_ms)
+        for cue in cues:
+            timeline.add(start_ms, clip_ms(cue), "speech", text=cue, **context)
+            start_ms += clip_ms(cue) + GAP_MS
+        return
+
+
 def _render_work(
     timeline: _Timeline,
     segment: Segment,
@@ -217,16 +271,17 @@ def _render_work(
     clip_ms: Callable[[str], int],
     context: dict[str, object],
 ) -> None:
-    exercise = occ.exercise
     start_ms, work_ms = segment.start_ms, segment.length_ms
     placer = _Placer(start_ms, segment.end_ms)
     timeline.add(start_ms, TONE_MS["start"], "tone", tone="start", **context)
-    timeline.add(segment.end_ms, TONE_MS["end"], "tone", tone="end", **context)
     placer.take(start_ms, TONE_MS["start"])
+    continuous = segment.then is not None and segment.then.kind == "continuous"
+    if not continuous:  # in continuous flow the next start tone marks the boundary
+        timeline.add(segment.end_ms, TONE_MS["end"], "tone", tone="end", **context)
     if occ.reps is not None:
         counted = _counted_reps(occ.reps)
         for rep in range(2, occ.reps + 1):
-            at_ms = start_ms + (rep - 1) * exercise.timing.rep_ms
+            at_ms = start_ms + (rep - 1) * occ.timing.rep_ms
             spoken = str(rep)
             if rep in counted and placer.fits(at_ms, clip_ms(spoken)):
                 timeline.add(at_ms, clip_ms(spoken), "speech", text=spoken, **context)
@@ -235,18 +290,21 @@ def _render_work(
                 timeline.add(at_ms, TONE_MS["tick"], "tone", tone="tick", **context)
                 placer.take(at_ms, TONE_MS["tick"])
     else:
-        beats = exercise.timing.countdown_beats
+        beats = occ.timing.countdown_beats
         if work_ms >= (beats + 2) * 1000:
             for beat in range(beats, 0, -1):
                 at_ms = start_ms + work_ms - beat * 1000
                 timeline.add(at_ms, TONE_MS["beep"], "tone", tone="beep", **context)
                 placer.take(at_ms, TONE_MS["beep"])
-        for offset_ms, cue in _callouts(work_ms, say):
+        for offset_ms, cue in _callouts(occ, say):
             if placer.fits(start_ms + offset_ms, clip_ms(cue)):
                 timeline.add(start_ms + offset_ms, clip_ms(cue), "speech", text=cue, **context)
                 placer.take(start_ms + offset_ms, clip_ms(cue))
+    if continuous:
+        assert segment.then is not None
+        _announce(timeline, placer, segment.then, clip_ms, context)
     earliest_ms = start_ms + TONE_MS["start"] + 500
-    for tip in exercise.tips:
+    for tip in occ.exercise.tips if occ.exercise is not None else ():
         tip_start_ms = placer.first_fit(earliest_ms, clip_ms(tip))
         if tip_start_ms is not None:
             timeline.add(tip_start_ms, clip_ms(tip), "speech", text=tip, **context)
@@ -255,6 +313,8 @@ def _render_work(
 
 
 def _chapter_title(occ: Occurrence) -> str:
+    if occ.exercise is None:  # one chapter for a whole AMRAP
+        return occ.block.name
     parts = [occ.block.name]
     if occ.block.rounds > 1:
         parts.append(f"Round {occ.round}/{occ.block.rounds}")
@@ -310,15 +370,18 @@ def schedule(
         context: dict[str, object] = {
             "block": occ.block.name,
             "round": occ.round,
-            "exercise": occ.exercise.name,
+            "exercise": occ.name,
         }
         if segment.kind == "transition":
             chapters.append((_chapter_title(occ), segment.start_ms))
         if segment.kind != "transition":
             context["side"] = segment.side
-        if segment.transition is not None:
-            _render_transition(timeline, segment, segment.transition, measure, context)
-        else:
+        transition = segment.transition
+        if transition is not None and transition.kind == "period":
+            _render_period(timeline, segment, transition, measure, context)
+        elif transition is not None and transition.kind != "continuous":
+            _render_transition(timeline, segment, transition, measure, context)
+        elif transition is None:
             _render_work(timeline, segment, occ, say, measure, context)
 
     events = tuple(sorted(timeline.events, key=lambda e: e.start_ms))
