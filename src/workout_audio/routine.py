@@ -157,7 +157,6 @@ _MAX_FILE_BYTES = 1_000_000
 _MAX_NODES = 10_000  # far above any real routine; stops alias bombs before they expand
 _MAX_DEPTH = 50
 _MAX_DURATION_MS = 6 * 3_600_000
-_MAX_NAME_CHARS = 200
 _MAX_MESSAGE_CHARS = 300
 _SIDES = ("left", "right")
 _FLOWS = ("paused", "continuous")
@@ -213,7 +212,6 @@ class _Problems:
         self.path = path
         self.lines: dict[_Where, int] = {}
         self.errors: list[RoutineError] = []
-        self._seen: set[tuple[int | None, str, str]] = set()
         self._flagged: set[_Where] = set()
 
     def line(self, where: _Where) -> int | None:
@@ -230,9 +228,7 @@ class _Problems:
         if len(message) > _MAX_MESSAGE_CHARS:
             message = message[: _MAX_MESSAGE_CHARS - 3] + "..."
         field = _field(where)
-        if (line, field, message) not in self._seen:
-            self._seen.add((line, field, message))
-            self.errors.append(RoutineError(self.path, line, field, message))
+        self.errors.append(RoutineError(self.path, line, field, message))
         self._flagged.add(where)
 
     def flagged(self, where: _Where) -> bool:
@@ -461,7 +457,7 @@ class _Builder:
 
     def block(self, raw: dict[str, object], where: _Where, base: Timing) -> Block:
         timing = self.timing(raw.get("timing"), (*where, "timing"), base)
-        rounds = self.whole(raw["rounds"], (*where, "rounds"), 1, 100) if "rounds" in raw else None
+        rounds = self.whole(raw["rounds"], (*where, "rounds")) if "rounds" in raw else None
         every_ms = amrap_ms = None
         if "every" in raw:
             every_ms = self.duration(raw["every"], (*where, "every"), allow_zero=False)
@@ -663,7 +659,7 @@ class _Builder:
         return self.duration(raw, where, allow_zero=False)
 
     def reps(self, raw: object, where: _Where) -> int | None:
-        return self.whole(raw, where, 1, 1000)
+        return self.whole(raw, where)
 
     def exercise_timing(self, raw: object, where: _Where, base: Timing) -> Timing:
         """An exercise's timing: its block's flow, and no rests in continuous flow."""
@@ -691,7 +687,7 @@ class _Builder:
             )
         countdown = None
         if "countdown" in raw:
-            countdown = self.whole(raw["countdown"], (*where, "countdown"), 0, 10)
+            countdown = self.whole(raw["countdown"], (*where, "countdown"))
         return Timing(
             rep_ms=self.override(raw, "rep", where, base.rep_ms, False),
             switch_sides_ms=self.override(raw, "switch_sides", where, base.switch_sides_ms, True),
@@ -750,27 +746,19 @@ class _Builder:
             return None
         return duration_ms
 
-    def whole(self, raw: object, where: _Where, low: int, high: int) -> int | None:
-        if self.problems.flagged(where):
+    def whole(self, raw: object, where: _Where) -> int | None:
+        """A whole number; the schema states its type and range, so one it refused is None."""
+        if self.problems.flagged(where) or isinstance(raw, bool):
             return None
         if isinstance(raw, float) and raw.is_integer():
-            raw = int(raw)
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            self.problems.add(where, f"expected a whole number, got {_kind(raw)}")
-            return None
-        if not low <= raw <= high:
-            self.problems.add(where, f"must be from {low} to {high}, got {raw}")
-            return None
-        return raw
+            return int(raw)
+        return raw if isinstance(raw, int) else None
 
     def name(self, raw: object, where: _Where) -> str:
         name = self.text(raw, where)
-        if isinstance(raw, str) and not self.problems.flagged(where):
-            if not name:
-                self.problems.add(where, "must not be blank")
-            elif len(name) > _MAX_NAME_CHARS:
-                message = f"too long ({len(name)} characters; at most {_MAX_NAME_CHARS})"
-                self.problems.add(where, message)
+        # The schema refuses an empty name; only one of nothing but spaces gets this far.
+        if isinstance(raw, str) and not name and not self.problems.flagged(where):
+            self.problems.add(where, "must not be blank")
         return name
 
     def texts(self, raw: object, where: _Where) -> tuple[str, ...]:
