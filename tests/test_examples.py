@@ -88,3 +88,13 @@ def test_each_structure_keeps_its_boundaries(example: tuple[str, Script, AudioSe
     else:
         calls = [e.text for e in script.speech() if e.text and e.text.startswith("Next up: Push")]
         assert [c.split(", ")[1] for c in calls] == [f"{n} reps." for n in (4, 6, 8, 6, 4, 2)]
+
+
+def test_every_routine_in_routines_loads_and_the_readme_links_it() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    paths = sorted((ROOT / "routines").glob("*.yaml"))
+    assert {p.stem for p in paths} >= set(EXAMPLES)
+    for path in paths:
+        load_routine(path)
+        if path.stem in EXAMPLES:
+            assert f"(routines/{path.name})" in readme, path.name
