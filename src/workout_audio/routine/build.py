@@ -169,6 +169,10 @@ class Builder:
     ) -> None:
         """Every exercise's work, in every round, must leave some of its period to rest."""
         for index, exercise in enumerate(exercises):
+            values = len(exercise.reps_by_round or exercise.time_by_round_ms) or rounds
+            timed = exercise.time_ms is not None or bool(exercise.time_by_round_ms)
+            if values != rounds or not (timed or exercise.counted):
+                continue  # already an error: a list of the wrong length, or no time or reps
             worst = max(range(1, rounds + 1), key=exercise.work_in_ms)
             work_ms = exercise.work_in_ms(worst)
             reps = exercise.reps_in(worst)
