@@ -12,6 +12,7 @@ from pathlib import Path
 from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
 from .errors import LengthError, UsageError
 from .fit import UnreachableLength, check_roughly, fit_length
+from .music import Music, MusicOptions, check_music
 from .phrases import phrases_for
 from .render import EncodeOptions, render
 from .routine import Routine
@@ -19,7 +20,7 @@ from .script import Script, make_script, schedule, script_phrases
 from .speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
 from .tags import write_tags
 
-__all__ = ["Prepared", "build", "build_variants", "length_label", "prepare"]
+__all__ = ["Prepared", "build", "build_variants", "length_label", "prepare", "prepare_music"]
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
 _FIT_ATTEMPTS = 4  # fits on estimated then measured phrase lengths; 2 are almost always enough
@@ -117,6 +118,20 @@ def _schedule(
     raise LengthError(f"{routine.path}: could not settle on a plan for this length; try another")
 
 
+def prepare_music(
+    routine: Routine, music: MusicOptions | None, cache_dir: Path | None
+) -> Music | None:
+    """The music to mix: ``music`` (from the command line) over the routine's ``music:``.
+
+    Every track is checked and measured here, before any speech is made.
+
+    Raises:
+        UsageError: a music path is missing, an empty folder or playlist, or not audio.
+    """
+    wanted = (music or MusicOptions()).over(routine.music)
+    return check_music(wanted, SpeechCache(cache_dir).folder / "music")
+
+
 def build(
     routine: Routine,
     output: Path,
@@ -125,18 +140,28 @@ def build(
     length_ms: int | None = None,
     cache_dir: Path | None = None,
     options: EncodeOptions | None = None,
+    music: MusicOptions | None = None,
     progress: Progress | None = None,
 ) -> Prepared:
-    """Make the MP3 of ``routine`` at ``output``; nothing is written unless it all succeeds."""
+    """Make the MP3 of ``routine`` at ``output``; nothing is written unless it all succeeds.
+
+    ``music`` (a file, folder or playlist, its level and ducking) plays under the voice;
+    the routine's own ``music:`` fills in what it leaves unsaid.
+    """
+    mix = prepare_music(routine, music, cache_dir)
     prepared = prepare(
         routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
     )
-    _write(prepared, output, options, progress)
+    _write(prepared, output, options, mix, progress)
     return prepared
 
 
 def _write(
-    prepared: Prepared, output: Path, options: EncodeOptions | None, progress: Progress | None
+    prepared: Prepared,
+    output: Path,
+    options: EncodeOptions | None,
+    music: Music | None,
+    progress: Progress | None,
 ) -> None:
     def finish(path: Path) -> None:
         write_tags(path, prepared.script, language=prepared.script.language)
@@ -149,6 +174,7 @@ def _write(
         prepared.clips,
         output,
         options=options,
+        music=music,
         finish=finish,
         progress=(lambda done, total: progress("encode", done, total)) if progress else None,
     )
@@ -174,6 +200,7 @@ def build_variants(
     voice: VoiceSettings | None = None,
     cache_dir: Path | None = None,
     options: EncodeOptions | None = None,
+    music: MusicOptions | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> list[tuple[Path, Prepared]]:
@@ -182,6 +209,7 @@ def build_variants(
     Every plan is made (and checked) before any file is written, so a length that
     cannot be made leaves nothing behind; then the tracks are encoded in parallel.
     """
+    mix = prepare_music(routine, music, cache_dir)
     planned = [
         (
             folder / f"{stem}-{length_label(length_ms)}.mp3",
@@ -193,6 +221,6 @@ def build_variants(
     ]
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         # Each encode is its own ffmpeg process; the threads only feed it PCM.
-        for done in [pool.submit(_write, p, path, options, None) for path, p in planned]:
+        for done in [pool.submit(_write, p, path, options, mix, None) for path, p in planned]:
             done.result()
     return planned

@@ -10,8 +10,11 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from ..durations import parse_duration_ms
+from ..levels import DUCK_RANGE_DB, MUSIC_LEVEL_RANGE_DB, parse_level
+from ..music import MusicOptions
 from .messages import Problems, Where, show
 from .model import DEFAULT_TIMING, Block, Exercise, Rests, Routine, Timing
 
@@ -78,6 +81,26 @@ class Builder:
             path=self.problems.path,
             length_line=self.problems.lines.get(("length",)) if "length" in raw else None,
             language_line=self.problems.lines.get(("language",)) if "language" in raw else None,
+            music=self.music(raw.get("music"), ("music",)),
+        )
+
+    def music(self, raw: object, where: Where) -> MusicOptions | None:
+        """The routine's music: its file relative to the routine, and its levels."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("file"), str):
+            return None
+        levels: dict[str, float | None] = {"level": None, "duck": None}
+        for key, valid in (("level", MUSIC_LEVEL_RANGE_DB), ("duck", DUCK_RANGE_DB)):
+            if key in raw:
+                try:
+                    levels[key] = parse_level(raw[key], valid)
+                except ValueError as error:
+                    self.problems.add((*where, key), str(error))
+        line = self.problems.line((*where, "file"))
+        return MusicOptions(
+            source=Path(self.problems.path).parent / Path(str(raw["file"])).expanduser(),
+            level_db=levels["level"],
+            duck_db=levels["duck"],
+            where=f"{self.problems.path}:{line}: music.file" if line else "music.file",
         )
 
     def block(self, raw: dict[str, object], where: Where, base: Timing) -> Block:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..music import MusicOptions
+
 __all__ = ["DEFAULT_TIMING", "Block", "Exercise", "Rests", "Routine", "Timing"]
 
 
@@ -131,6 +133,7 @@ class Routine:
     path: str
     length_line: int | None = None
     language_line: int | None = None
+    music: MusicOptions | None = None
 
 
 DEFAULT_TIMING = Timing(
