@@ -296,6 +296,29 @@ def test_emom_rounds_change_with_a_length_but_never_its_period(tmp_path: Path) -
     assert {b - a for a, b in pairwise(block)} == {60_000}
 
 
+def test_an_emom_with_flex_true_moves_its_period_but_keeps_room_to_rest(tmp_path: Path) -> None:
+    emom = load(tmp_path, EMOM.replace("    every: 1m\n", "    every: 1m\n    flex: true\n"))
+    natural_ms = scripted(emom).length_ms
+    script = scripted(emom, natural_ms - 150_000)
+    assert script.length_ms == natural_ms - 150_000
+    block = [
+        e.start_ms
+        for e in script.events
+        if e.tone == "start" and e.block == "Alternating EMOM" and e.side != "right"
+    ]
+    (period_ms,) = {b - a for a, b in pairwise(block)}
+    assert period_ms < 60_000
+    ends = [e.start_ms for e in script.events if e.tone == "end" and e.start_ms > block[0]]
+    for start_ms in block[1:]:  # the previous move ended at least a second before
+        assert max(end for end in ends if end < start_ms) <= start_ms - 1000
+    assert any(note.startswith("Alternating EMOM: every 60 s -> ") for note in fit_notes(emom))
+
+
+def fit_notes(subject: Routine) -> tuple[str, ...]:
+    natural_ms = scripted(subject).length_ms
+    return make_script(subject, spoken_ms, length_ms=natural_ms - 150_000).adjustments
+
+
 @pytest.mark.parametrize(
     ("block", "line", "words"),
     [

@@ -24,7 +24,7 @@ from functools import cache
 from .durations import format_clock
 from .errors import LengthError
 from .layout import PPM, ClipDurations, Layout, layout
-from .routine import Block, Exercise, Routine
+from .routine import PERIOD_REST_MS, Block, Exercise, Routine
 
 __all__ = [
     "WORK_FLEX_PPM",
@@ -132,15 +132,24 @@ def _estimating(clip_ms: ClipDurations) -> Callable[[str], int]:
     return measure
 
 
-def _adjust_block(block: Block, work_ppm: int) -> Block:
-    """An AMRAP's cap moves in whole minutes; an EMOM's period (with ``flex: true``) in seconds."""
+def _adjust_block(block: Block, rounds: int, work_ppm: int) -> Block:
+    """Its rounds and work; an AMRAP's cap moves in whole minutes, an EMOM's period in seconds.
+
+    An EMOM's period (only with ``flex: true``) never shrinks below what its moves,
+    as adjusted, need with their rest.
+    """
+    exercises = tuple(_adjust_exercise(e, work_ppm) for e in block.exercises)
+    adjusted = replace(block, rounds=rounds, exercises=exercises)
     if work_ppm == 0 or not block.flex:
-        return block
+        return adjusted
     if block.amrap_ms is not None:
-        return replace(block, amrap_ms=_scaled(block.amrap_ms, work_ppm, 60_000))
+        return replace(adjusted, amrap_ms=_scaled(block.amrap_ms, work_ppm, 60_000))
     if block.every_ms is not None:
-        return replace(block, every_ms=_scaled(block.every_ms, work_ppm, 1000))
-    return block
+        spans_ms = [e.span_in_ms(r) for e in exercises for r in range(1, rounds + 1)]
+        least_ms = -(-(max(spans_ms) + PERIOD_REST_MS) // 1000) * 1000
+        every_ms = max(_scaled(block.every_ms, work_ppm, 1000), least_ms)
+        return replace(adjusted, every_ms=every_ms)
+    return adjusted
 
 
 def _adjust_exercise(exercise: Exercise, work_ppm: int) -> Exercise:
@@ -183,11 +192,7 @@ class _Solver:
 
     def _layout(self, rounds: Rounds, work_ppm: int) -> Layout:
         blocks = tuple(
-            replace(
-                _adjust_block(block, work_ppm),
-                rounds=count,
-                exercises=tuple(_adjust_exercise(e, work_ppm) for e in block.exercises),
-            )
+            _adjust_block(block, count, work_ppm)
             for block, count in zip(self.routine.blocks, rounds, strict=True)
         )
         adjusted = replace(self.routine, blocks=blocks)

@@ -18,10 +18,19 @@ import jsonschema  # type: ignore[import-untyped, unused-ignore]
 
 from .build import Builder
 from .messages import Problems, explain
-from .model import Block, Exercise, Rests, Routine, Timing
+from .model import PERIOD_REST_MS, Block, Exercise, Rests, Routine, Timing
 from .nodes import parse_yaml, read_text
 
-__all__ = ["Block", "Exercise", "Rests", "Routine", "Timing", "load_routine", "routine_schema"]
+__all__ = [
+    "PERIOD_REST_MS",
+    "Block",
+    "Exercise",
+    "Rests",
+    "Routine",
+    "Timing",
+    "load_routine",
+    "routine_schema",
+]
 
 
 def load_routine(path: str | Path) -> Routine:

@@ -16,7 +16,7 @@ from ..durations import parse_duration_ms
 from ..levels import DUCK_RANGE_DB, MUSIC_LEVEL_RANGE_DB, parse_level
 from ..music import MusicOptions
 from .messages import Problems, Where, show
-from .model import DEFAULT_TIMING, Block, Exercise, Rests, Routine, Timing
+from .model import DEFAULT_TIMING, PERIOD_REST_MS, Block, Exercise, Rests, Routine, Timing
 
 __all__ = ["Builder"]
 
@@ -30,7 +30,6 @@ _NO_RESTS_CONTINUOUS = (
     "no rests in continuous flow: write a recovery as a move (like Walk), or set it to 0s"
 )
 _NO_RESTS_EVERY = "no rests inside an every: block: each period rests for what its work leaves"
-_PERIOD_REST_MS = 1_000  # the least of an EMOM period left after its work
 _ROLES = ("warmup", "main", "cooldown")
 _CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
 
@@ -196,23 +195,22 @@ class Builder:
             timed = exercise.time_ms is not None or bool(exercise.time_by_round_ms)
             if values != rounds or not (timed or exercise.counted):
                 continue  # already an error: a list of the wrong length, or no time or reps
-            worst = max(range(1, rounds + 1), key=exercise.work_in_ms)
+            worst = max(range(1, rounds + 1), key=exercise.span_in_ms)
             work_ms = exercise.work_in_ms(worst)
             reps = exercise.reps_in(worst)
             shown = f"{_secs(work_ms)}"
             if reps is not None:
                 shown = f"{reps} reps x {_secs(exercise.timing.rep_ms)} = {shown}"
-            span_ms = work_ms
+            span_ms = exercise.span_in_ms(worst)
             if exercise.per_side:
-                span_ms = 2 * work_ms + exercise.timing.switch_sides_ms
                 shown += (
                     f" per side, twice with a {_secs(exercise.timing.switch_sides_ms)} "
                     f"switch = {_secs(span_ms)}"
                 )
-            if span_ms + _PERIOD_REST_MS > every_ms:
+            if span_ms + PERIOD_REST_MS > every_ms:
                 message = (
                     f"its work ({shown}) does not fit the {_secs(every_ms)} period of every:; "
-                    f"leave at least {_secs(_PERIOD_REST_MS)} to rest"
+                    f"leave at least {_secs(PERIOD_REST_MS)} to rest"
                 )
                 self.problems.add((*where, "exercises", index), message)
 

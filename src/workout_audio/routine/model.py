@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from ..music import MusicOptions
 
-__all__ = ["DEFAULT_TIMING", "Block", "Exercise", "Rests", "Routine", "Timing"]
+__all__ = ["DEFAULT_TIMING", "PERIOD_REST_MS", "Block", "Exercise", "Rests", "Routine", "Timing"]
+
+PERIOD_REST_MS = 1_000  # the least of an EMOM period its work must leave
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,11 @@ class Exercise:
         if self.reps_by_round:
             return self.reps_by_round[round_number - 1]
         return self.reps
+
+    def span_in_ms(self, round_number: int) -> int:
+        """One round from first start tone to last end tone: both sides and the switch."""
+        work_ms = self.work_in_ms(round_number)
+        return 2 * work_ms + self.timing.switch_sides_ms if self.per_side else work_ms
 
     def work_in_ms(self, round_number: int) -> int:
         """Work time of one side in one round: the hold, or reps x tempo."""
