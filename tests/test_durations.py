@@ -55,3 +55,11 @@ def test_rejection_names_the_bad_value():
 )
 def test_format_clock(duration_ms, clock):
     assert format_clock(duration_ms) == clock
+
+
+@pytest.mark.parametrize(
+    ("duration_ms", "clock"),
+    [(600, "0:00.6"), (60_000, "1:00.0"), (119_960, "2:00.0"), (3_599_960, "1:00:00.0")],
+)
+def test_format_clock_with_tenths_always_shows_them_and_carries(duration_ms, clock):
+    assert format_clock(duration_ms, tenths=True) == clock

@@ -16,9 +16,10 @@ from workout_audio import load_routine
 from workout_audio.durations import parse_duration_ms
 from workout_audio.errors import LengthError
 from workout_audio.fit import fit_length, length_range_ms
+from workout_audio.layout import PPM
 from workout_audio.pipeline import build_variants, length_label
 from workout_audio.routine import Rests, Routine
-from workout_audio.script import PPM, Script, make_script, script_phrases
+from workout_audio.script import Script, make_script, script_phrases
 from workout_audio.speech import VoiceSettings
 
 CIRCUIT = routine(

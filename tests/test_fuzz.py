@@ -41,7 +41,7 @@ KEYS = [
     "version", "name", "source", "length", "language", "equipment", "timing", "blocks",
     "rep", "switch_sides", "rest", "exercise", "round", "block", "countdown", "rounds",
     "rounds_fixed", "flex", "exercises", "time", "reps", "per_side", "first_side", "tips",
-    "role", "<<", "",
+    "role", "<<", "", "flow", "every", "amrap",
 ]  # fmt: skip
 DURATION_TEXTS = [
     "30s", "1m30s", "1:30", "45:00", "1h", "2.5s", "1500ms", "0s", "-5s", "7h", "6h",
@@ -116,6 +116,7 @@ def plausible_routines(draw: st.DrawFn) -> dict[str, object]:
         for key in ("rep", "switch_sides"):
             maybe(data, key, durations())
         maybe(data, "countdown", st.integers(0, 10))
+        maybe(data, "flow", st.sampled_from(["paused", "continuous"]))
         if draw(st.booleans()):
             keys = ("exercise", "round", "block")
             data["rest"] = {key: sometimes(draw, durations(ranges=True)) for key in keys}
@@ -137,16 +138,24 @@ def plausible_routines(draw: st.DrawFn) -> dict[str, object]:
         maybe(block, "rounds", st.just(100) if draw(RARELY) else st.integers(1, 4))
         maybe(block, "rounds_fixed", st.booleans())
         maybe(block, "flex", st.booleans())
+        structure = draw(st.sampled_from(["plain"] * 6 + ["every", "amrap"]))
+        if structure != "plain":
+            block[structure] = sometimes(draw, durations())
         if draw(st.booleans()):
             block["timing"] = timing()
         exercises = []
         for _ in range(0 if draw(RARELY) else draw(st.integers(1, 3))):
             exercise: dict[str, object] = {"name": sometimes(draw, names)}
             kind = draw(st.sampled_from(["time", "reps"] * 9 + ["both", "neither"]))
+            by_round = draw(RARELY)  # one value a round: a ladder
             if kind in ("time", "both"):
-                exercise["time"] = sometimes(draw, durations())
+                hold = st.lists(durations(), min_size=1, max_size=4) if by_round else durations()
+                exercise["time"] = sometimes(draw, hold)
             if kind in ("reps", "both"):
-                exercise["reps"] = sometimes(draw, st.integers(1, 1000))
+                reps = st.integers(1, 1000)
+                exercise["reps"] = sometimes(
+                    draw, st.lists(reps, min_size=1, max_size=4) if by_round else reps
+                )
             maybe(exercise, "per_side", st.booleans())
             maybe(exercise, "first_side", st.sampled_from(["left", "right"]))
             maybe(exercise, "tips", st.lists(names, max_size=3))

@@ -96,7 +96,7 @@ def test_valid_routine_loads_with_timing_resolved_level_by_level(tmp_path):
     assert (thrust.reps, thrust.first_side, thrust.line) == (10, "right", 17)
     assert thrust.tips == ("Squeeze your glutes at the top.",)
     assert thrust.timing == Timing(2_000, 0, Rests(5_000, 0, 60_000), 5)
-    assert thrust.work_ms == 20_000
+    assert thrust.work_in_ms(1) == 20_000
 
     assert strength.rounds == 1
     assert strength.timing == routine.timing
@@ -111,7 +111,7 @@ def test_minimal_routine_gets_the_defaults(tmp_path):
     assert (routine.length_ms, routine.length_line) == (None, None)
     assert (routine.language, routine.source, routine.equipment) == ("en", None, ())
     assert routine.timing == Timing(3_000, 5_000, Rests(15_000, 45_000, 60_000), 3)
-    assert routine.blocks[0].exercises[0].work_ms == 15_000
+    assert routine.blocks[0].exercises[0].work_in_ms(1) == 15_000
 
 
 def test_rest_of_zero_is_valid(tmp_path):

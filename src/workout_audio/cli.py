@@ -357,9 +357,8 @@ def _script_table(script: Script) -> Table:
             continue  # ticks and beeps would drown the table; the JSON has them all
         cue = event.text if event.kind == "speech" else f"♪ {event.tone} tone"
         side = f" ({event.side})" if event.side else ""
-        minutes, seconds = divmod(event.start_ms / 1000, 60)
         table.add_row(
-            f"{int(minutes)}:{seconds:04.1f}",
+            format_clock(event.start_ms, tenths=True),
             escape(cue or ""),
             escape(f"{event.exercise or ''}{side}"),
         )

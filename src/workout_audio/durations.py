@@ -77,12 +77,15 @@ def _seconds_to_ms(seconds: float, original: object) -> int:
     return round(seconds * 1000)
 
 
-def format_clock(duration_ms: int) -> str:
-    """``1_800_000`` -> ``"30:00"``; ``3_723_400`` -> ``"1:02:03.4"`` (tenths when not whole)."""
+def format_clock(duration_ms: int, *, tenths: bool = False) -> str:
+    """``1_800_000`` -> ``"30:00"``; ``3_723_400`` -> ``"1:02:03.4"``.
+
+    Tenths are shown when not whole, or always with ``tenths=True`` (so a column of
+    times lines up); rounding carries into the seconds: 119_960 ms is ``"2:00.0"``.
+    """
     total_tenths = round(duration_ms / 100)
-    tenths = total_tenths % 10
     total_s = total_tenths // 10
     hours, rest = divmod(total_s, 3600)
     minutes, seconds = divmod(rest, 60)
     clock = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-    return f"{clock}.{tenths}" if tenths else clock
+    return f"{clock}.{total_tenths % 10}" if tenths or total_tenths % 10 else clock

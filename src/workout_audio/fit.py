@@ -3,9 +3,11 @@
 A coach shortening or stretching a workout changes, in this order:
 
 1. the rests, within their ranges (``rest: {round: 30s..90s}``; half to double by default);
-2. the holds and the rep tempo, up to 25% either way (``flex: false`` pins them);
+2. the holds and the rep tempo, up to 25% either way (``flex: false`` pins them), and an
+   AMRAP's cap in whole minutes; run/walk intervals and EMOM periods are the protocol
+   and stay as written unless their block says ``flex: true``;
 3. whole rounds of repeatable blocks (never below one round, never a block with
-   ``rounds_fixed: true``; warmup and cooldown last);
+   ``rounds_fixed: true``, a ladder's or an AMRAP; warmup and cooldown last);
 
 and says what changed. Lengths are exact to the millisecond on the real clips: the
 last milliseconds go to the rests. The same routine, target and clips always give
@@ -21,8 +23,8 @@ from functools import cache
 
 from .durations import format_clock
 from .errors import LengthError
-from .routine import Exercise, Routine
-from .script import PPM, ClipDurations, Layout, layout
+from .layout import PPM, ClipDurations, Layout, layout
+from .routine import PERIOD_REST_MS, Block, Exercise, Routine
 
 __all__ = [
     "WORK_FLEX_PPM",
@@ -130,15 +132,41 @@ def _estimating(clip_ms: ClipDurations) -> Callable[[str], int]:
     return measure
 
 
+def _adjust_block(block: Block, rounds: int, work_ppm: int) -> Block:
+    """Its rounds and work; an AMRAP's cap moves in whole minutes, an EMOM's period in seconds.
+
+    An EMOM's period (only with ``flex: true``) never shrinks below what its moves,
+    as adjusted, need with their rest.
+    """
+    exercises = tuple(_adjust_exercise(e, work_ppm) for e in block.exercises)
+    adjusted = replace(block, rounds=rounds, exercises=exercises)
+    if work_ppm == 0 or not block.flex:
+        return adjusted
+    if block.amrap_ms is not None:
+        return replace(adjusted, amrap_ms=_scaled(block.amrap_ms, work_ppm, 60_000))
+    if block.every_ms is not None:
+        spans_ms = [e.span_in_ms(r) for e in exercises for r in range(1, rounds + 1)]
+        least_ms = -(-(max(spans_ms) + PERIOD_REST_MS) // 1000) * 1000
+        every_ms = max(_scaled(block.every_ms, work_ppm, 1000), least_ms)
+        return replace(adjusted, every_ms=every_ms)
+    return adjusted
+
+
 def _adjust_exercise(exercise: Exercise, work_ppm: int) -> Exercise:
     """Holds move in whole seconds (they are spoken), tempo in 10 ms steps."""
     if work_ppm == 0 or not exercise.flex:
         return exercise
     if exercise.time_ms is not None:
-        step_ms = 1000 if exercise.time_ms >= 8000 else 100
-        return replace(exercise, time_ms=_scaled(exercise.time_ms, work_ppm, step_ms))
+        return replace(exercise, time_ms=_scaled_hold(exercise.time_ms, work_ppm))
+    if exercise.time_by_round_ms:
+        holds_ms = tuple(_scaled_hold(time_ms, work_ppm) for time_ms in exercise.time_by_round_ms)
+        return replace(exercise, time_by_round_ms=holds_ms)
     rep_ms = _scaled(exercise.timing.rep_ms, work_ppm, 10)
     return replace(exercise, timing=replace(exercise.timing, rep_ms=rep_ms))
+
+
+def _scaled_hold(time_ms: int, work_ppm: int) -> int:
+    return _scaled(time_ms, work_ppm, 1000 if time_ms >= 8000 else 100)
 
 
 def _scaled(value_ms: int, work_ppm: int, step_ms: int) -> int:
@@ -164,11 +192,7 @@ class _Solver:
 
     def _layout(self, rounds: Rounds, work_ppm: int) -> Layout:
         blocks = tuple(
-            replace(
-                block,
-                rounds=count,
-                exercises=tuple(_adjust_exercise(e, work_ppm) for e in block.exercises),
-            )
+            _adjust_block(block, count, work_ppm)
             for block, count in zip(self.routine.blocks, rounds, strict=True)
         )
         adjusted = replace(self.routine, blocks=blocks)
@@ -211,12 +235,37 @@ class _Solver:
                     [self.layout(fewer, PPM).routine, self.layout(more, -PPM).routine],
                 )
             previous = rounds
+        low_ms, high_ms = self.full_range(self.written)
+        if low_ms <= target_ms <= high_ms:
+            raise self.gap(self.written)
         fewest = _last(_round_steps(self.routine, shorter=True), self.written)
         most = _last(_round_steps(self.routine, shorter=False), self.written)
         raise UnreachableLength(
             f"cannot make a {format_clock(target_ms)} track: this routine can run from "
             f"{_clock_up(self.shortest_ms())} to {_clock_down(self.longest_ms())}",
             [self.layout(fewest, -PPM).routine, self.layout(most, PPM).routine],
+        )
+
+    def gap(self, rounds: Rounds) -> UnreachableLength:
+        """The refusal of a target between two steps of the work (an AMRAP's whole minutes)."""
+        below: tuple[int, int] | None = None  # (length, work position)
+        above: tuple[int, int] | None = None
+        for work_ppm in range(-PPM, PPM + 1, PPM // 200):
+            low_ms, high_ms = self.rest_range(rounds, work_ppm)
+            if high_ms < self.target_ms and (below is None or high_ms > below[0]):
+                below = (high_ms, work_ppm)
+            if low_ms > self.target_ms and (above is None or low_ms < above[0]):
+                above = (low_ms, work_ppm)
+        if below is None or above is None:
+            return UnreachableLength(
+                f"cannot make a {format_clock(self.target_ms)} track: this routine can run "
+                f"from {_clock_up(self.shortest_ms())} to {_clock_down(self.longest_ms())}",
+                [self.layout(rounds, -PPM).routine, self.layout(rounds, PPM).routine],
+            )
+        return UnreachableLength(
+            f"cannot make a {format_clock(self.target_ms)} track: the nearest lengths "
+            f"this routine can make are {_clock_down(below[0])} and {_clock_up(above[0])}",
+            [self.layout(rounds, below[1]).routine, self.layout(rounds, above[1]).routine],
         )
 
     def within(self, rounds: Rounds) -> tuple[Layout, list[int]] | None:
@@ -328,23 +377,40 @@ def _clock_down(duration_ms: int) -> str:
     return format_clock(duration_ms // 100 * 100)
 
 
-def _seconds(duration_ms: int) -> str:
-    return f"{duration_ms / 1000:g} s"
+def _seconds(durations_ms: tuple[int, ...]) -> str:
+    """``30 s``, or a ladder's holds as ``30/40/50 s``."""
+    return "/".join(f"{duration_ms / 1000:g}" for duration_ms in durations_ms) + " s"
+
+
+def _minutes(duration_ms: int | None) -> str:
+    return f"{(duration_ms or 0) / 60_000:g} min"
+
+
+def _holds(exercise: Exercise) -> tuple[int, ...]:
+    return exercise.time_by_round_ms or (exercise.time_ms or 0,)
 
 
 def _notes(routine: Routine, planned: Layout, lengths: list[int]) -> tuple[str, ...]:
     """What the plan changed, block by block: ``Strength Set A: rounds 3 -> 2, rests x0.80``."""
     notes = []
     as_written = planned.lengths_at(0)
-    owners = _transition_owners(planned)
     for index, (before, after) in enumerate(
         zip(routine.blocks, planned.routine.blocks, strict=True)
     ):
         changes = []
         if before.rounds != after.rounds:
             changes.append(f"rounds {before.rounds} -> {after.rounds}")
-        rests = [i for i, owner in enumerate(owners) if owner == index]
-        rests = [i for i in rests if planned.transitions[i].rest_ms > 0]
+        if before.amrap_ms is not None and before.amrap_ms != after.amrap_ms:
+            changes.append(f"AMRAP {_minutes(before.amrap_ms)} -> {_minutes(after.amrap_ms)}")
+        if before.every_ms is not None and before.every_ms != after.every_ms:
+            changes.append(
+                f"every {_seconds((before.every_ms,))} -> {_seconds((after.every_ms or 0,))}"
+            )
+        rests = [
+            i
+            for i, transition in enumerate(planned.transitions)
+            if transition.owner == index and transition.rest_ms > 0
+        ]
         written_ms = sum(as_written[i] for i in rests)
         planned_ms = sum(lengths[i] for i in rests)
         if written_ms and abs(planned_ms - written_ms) * 100 >= written_ms:
@@ -358,14 +424,14 @@ def _notes(routine: Routine, planned: Layout, lengths: list[int]) -> tuple[str, 
 def _work_changes(before: tuple[Exercise, ...], after: tuple[Exercise, ...]) -> list[str]:
     """``holds 30 s -> 24 s`` when every hold moved alike, else one note a move; tempo likewise."""
     holds = [
-        (old.name, old.time_ms, new.time_ms)
+        (old.name, _holds(old), _holds(new))
         for old, new in zip(before, after, strict=True)
-        if old.time_ms is not None and new.time_ms is not None and old.time_ms != new.time_ms
+        if not old.counted and _holds(old) != _holds(new)
     ]
     tempos = [
-        (old.name, old.timing.rep_ms, new.timing.rep_ms)
+        (old.name, (old.timing.rep_ms,), (new.timing.rep_ms,))
         for old, new in zip(before, after, strict=True)
-        if old.reps is not None and old.timing.rep_ms != new.timing.rep_ms
+        if old.counted and old.timing.rep_ms != new.timing.rep_ms
     ]
     changes = []
     for label, moved, unit in (("holds", holds, ""), ("tempo", tempos, " a rep")):
@@ -379,11 +445,3 @@ def _work_changes(before: tuple[Exercise, ...], after: tuple[Exercise, ...]) -> 
                 f"{name} {_seconds(old)} -> {_seconds(new)}{unit}" for name, old, new in moved
             ]
     return changes
-
-
-def _transition_owners(planned: Layout) -> list[int | None]:
-    """The block whose rest each transition is (the block just finished); None for the intro."""
-    owners: list[int | None] = [None]
-    for index, block in enumerate(planned.routine.blocks):
-        owners += [index] * (block.rounds * len(block.exercises))
-    return owners[: len(planned.transitions)]

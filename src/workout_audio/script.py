@@ -1,13 +1,10 @@
-"""Routine -> Script: every cue and tone with its exact start time, as a pure dry run.
+"""Layout -> Script: every cue and tone with its exact start time, as a pure dry run.
 
-The track is a chain of intervals. Before each exercise occurrence comes a
-*transition* (the end tone, "Rest.", block and round announcements, the call
-"Next up: Hip Thrust, 10 reps.", silence, then the countdown beeps); then the
-*work* (start tone, per-rep ticks or timed-hold cues, a switch-sides pause for
-per-side moves). A transition lasts its rest, but never less than its spoken
-cues and countdown need: ``rest: 0s`` means "announce and go". Optional cues
-(tips, "Halfway.", "10 seconds left.", counted reps, "Get ready") are placed
-only where they fit whole; nothing is ever cut or overlapped.
+The timeline (occurrences, transitions and their lengths) comes from
+:mod:`workout_audio.layout`; this module places what is heard on it. A
+transition's cues are said in full; optional cues (tips, "Halfway.", "10 seconds
+left.", counted reps, "Get ready") are placed only where they fit whole; nothing
+is ever cut or overlapped.
 
 Speech durations are measured from the real clips (``clip_ms``), so the times
 here are the times in the MP3.
@@ -15,49 +12,47 @@ here are the times in the MP3.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from .fit import fit_length
+from .layout import (
+    GAP_MS,
+    GUARD_MS,
+    LENGTH_CUE_MS,
+    TONE_MS,
+    ClipDurations,
+    Layout,
+    Occurrence,
+    Segment,
+    Transition,
+    layout,
+    measurer,
+    plan,
+)
 from .phrases import Phrases, phrases_for
-from .routine import Block, Exercise, Routine
+from .routine import Routine
 
 __all__ = [
     "TONE_MS",
     "Chapter",
-    "ClipDurations",
     "Event",
-    "Layout",
     "Script",
-    "layout",
     "make_script",
     "schedule",
     "script_as_json",
     "script_phrases",
 ]
 
-# A phrase's spoken length in ms: a mapping of measured clips, or a function.
-ClipDurations = Mapping[str, int] | Callable[[str], int]
-
-# How long each tone lasts; render.py makes tones of exactly these lengths.
-TONE_MS = {"beep": 150, "start": 450, "end": 600, "tick": 40}
-
-LEAD_IN_MS = 600  # silence before the first word of the track
-TAIL_MS = 1_500  # silence after the last word
-GAP_MS = 350  # between two spoken cues in a row
-GUARD_MS = 150  # the least silence between a cue and the next clip or tone
-# After the intro, silence to get into position before the first countdown; like a rest,
-# a target length may move it within its range.
-SETTLE_MS = 5_000
-SETTLE_RANGE_MS = (2_000, 20_000)
-# The intro's "30 minutes in total." gets a slot of its own length, so the length said
-# never changes the timing (a clip longer than the slot is left out).
-LENGTH_CUE_MS = 3_000
 COUNTED_REPS = 3  # the last reps are counted aloud
 HALFWAY_MIN_MS = 40_000  # holds this long get a "Halfway." cue
 TIME_LEFT_MS = 10_000  # "10 seconds left." ...
 TIME_LEFT_MIN_MS = 25_000  # ... on holds at least this long
 GET_READY_LEAD_MS = 15_000  # rests with this much silence get a "Get ready" reminder
-PPM = 1_000_000  # rest positions run from -PPM (shortest) through 0 (as written) to PPM
+AMRAP_TIME_LEFT_MS = (10_000, 30_000, 60_000)  # "1 minute left." ... on caps twice as long
+AMRAP_HALFWAY_MIN_MS = 120_000
+AMRAP_LONG_MS = 600_000  # caps longer than this hear every 5 minutes left
+AMRAP_MARK_MS = 300_000
 
 
 @dataclass(frozen=True)
@@ -105,51 +100,6 @@ class Script:
         return (e for e in self.events if e.kind == "speech")
 
 
-@dataclass(frozen=True)
-class _Occurrence:
-    """One exercise as done in one round of its block."""
-
-    block: Block
-    round: int
-    exercise: Exercise
-    first_in_block: bool
-    first_in_round: bool
-
-
-@dataclass
-class _Transition:
-    """The time before an occurrence: cues said in order, then silence, then the countdown.
-
-    It lasts its rest (from end tone to start tone), never less than its cues need;
-    an ``additive`` one (the intro) lasts its cues plus its rest.
-    """
-
-    cues: list[str]
-    rest_ms: int  # as written; 0 = no rest
-    rest_range_ms: tuple[int, int]  # what a target length may move the rest to
-    countdown_beats: int
-    starts_after_tone: bool
-    get_ready: str | None = None
-    length_cue: str | None = None  # said after the first cue, in a slot of LENGTH_CUE_MS
-    additive: bool = False
-
-    def min_ms(self, clip_ms: Callable[[str], int]) -> int:
-        speech_ms = sum(map(clip_ms, self.cues)) + GAP_MS * max(len(self.cues) - 1, 0)
-        if self.length_cue:
-            speech_ms += LENGTH_CUE_MS + GAP_MS
-        lead_ms = TONE_MS["end"] + GUARD_MS if self.starts_after_tone else LEAD_IN_MS
-        return lead_ms + speech_ms + GUARD_MS + self.countdown_beats * 1000
-
-    def rest_at(self, position_ppm: int) -> int:
-        """The rest at a position: -PPM its shortest, 0 as written, PPM its longest."""
-        low_ms, high_ms = self.rest_range_ms
-        span_ms = (high_ms - self.rest_ms) if position_ppm >= 0 else (self.rest_ms - low_ms)
-        return self.rest_ms + span_ms * position_ppm // PPM
-
-    def length_ms(self, rest_ms: int, min_ms: int) -> int:
-        return min_ms + rest_ms if self.additive else max(rest_ms, min_ms)
-
-
 @dataclass
 class _Timeline:
     """Events under construction, with the context stamped on each."""
@@ -160,213 +110,53 @@ class _Timeline:
         self.events.append(Event(start_ms, duration_ms, kind, **context))  # type: ignore[arg-type]
 
 
-def _occurrences(routine: Routine) -> list[_Occurrence]:
-    found = []
-    for block in routine.blocks:
-        for round_number in range(1, block.rounds + 1):
-            for index, exercise in enumerate(block.exercises):
-                found.append(
-                    _Occurrence(
-                        block=block,
-                        round=round_number,
-                        exercise=exercise,
-                        first_in_block=round_number == 1 and index == 0,
-                        first_in_round=index == 0,
-                    )
-                )
-    return found
+def _callouts(occ: Occurrence, say: Phrases) -> list[tuple[int, str]]:
+    """Timed cues during a hold or an AMRAP, as (offset, phrase), most important first."""
+    work_ms = occ.work_ms
+
+    def left(left_ms: int) -> tuple[int, str]:
+        return work_ms - left_ms, say.say("time_left", time=say.duration(left_ms))
+
+    if occ.exercise is not None:  # a hold
+        callouts = [left(TIME_LEFT_MS)] if work_ms >= TIME_LEFT_MIN_MS else []
+        if work_ms >= HALFWAY_MIN_MS:
+            callouts.append((work_ms // 2, say.say("halfway")))
+        return callouts
+    # An AMRAP: the clock is all the athlete hears from us.
+    callouts = [left(left_ms) for left_ms in AMRAP_TIME_LEFT_MS if work_ms >= 2 * left_ms]
+    if work_ms >= AMRAP_HALFWAY_MIN_MS:
+        callouts.append((work_ms // 2, say.say("halfway")))
+    if work_ms > AMRAP_LONG_MS:  # every 5 minutes left on a long cap
+        marks = range(AMRAP_MARK_MS, work_ms, AMRAP_MARK_MS)
+        callouts += [left(m) for m in reversed(marks) if work_ms - m != work_ms // 2]
+    return callouts
 
 
-def _prescription(exercise: Exercise, say: Phrases) -> str:
-    amount = (
-        say.count("reps", exercise.reps)
-        if exercise.reps is not None
-        else say.duration(exercise.work_ms)
-    )
-    if not exercise.per_side:
-        return amount
-    side = say.say("side_left" if exercise.first_side == "left" else "side_right")
-    return say.say("per_side", amount=amount, side=side)
+def _counted_reps(reps: int) -> range:
+    """The reps counted aloud (where they fit); the others tick."""
+    return range(max(2, reps - COUNTED_REPS + 1), reps + 1)
 
 
-def _block_cue(block: Block, say: Phrases) -> str:
-    moves = say.join([e.name for e in block.exercises])
-    if block.rounds == 1:
-        return say.say("block_one_round", block=block.name, moves=moves)
-    return say.say("block", block=block.name, rounds=say.count("rounds", block.rounds), moves=moves)
-
-
-def _round_cue(occurrence: _Occurrence, say: Phrases) -> str | None:
-    rounds = occurrence.block.rounds
-    if rounds == 1:
-        return None
-    if occurrence.round == rounds:
-        return say.say("last_round")
-    return say.say("round", number=occurrence.round, total=rounds)
-
-
-def _rest_before(occurrences: list[_Occurrence], index: int) -> tuple[int, tuple[int, int]]:
-    """The written rest between occurrence ``index - 1`` and ``index``, and its range."""
-    previous = occurrences[index - 1]
-    if occurrences[index].first_in_block:
-        rests, kind = previous.block.timing.rest, "block"
-    elif occurrences[index].first_in_round:
-        rests, kind = previous.block.timing.rest, "round"
+def _work_phrases(occ: Occurrence, say: Phrases) -> list[str]:
+    """Every phrase that may be said during an occurrence's work."""
+    phrases = list(occ.exercise.tips) if occ.exercise is not None else []
+    if occ.reps is not None:
+        phrases += [str(n) for n in _counted_reps(occ.reps)]
     else:
-        rests, kind = previous.exercise.timing.rest, "exercise"
-    nominal_ms: int = getattr(rests, f"{kind}_ms")
-    return nominal_ms, rests.range_ms(kind)
-
-
-def _plan_transitions(routine: Routine, say: Phrases, target_ms: int | None) -> list[_Transition]:
-    occurrences = _occurrences(routine)
-    transitions = []
-    for index, occ in enumerate(occurrences):
-        cues: list[str] = []
-        exercise = occ.exercise
-        call = {"exercise": exercise.name, "prescription": _prescription(exercise, say)}
-        length_cue = None
-        if index == 0:
-            cues.append(say.say("intro", routine=routine.name))
-            if target_ms:
-                length_cue = say.say("total_length", length=say.duration(target_ms))
-            if routine.equipment:
-                cues.append(say.say("equipment", items=say.join(list(routine.equipment))))
-            rest_ms, rest_range_ms = SETTLE_MS, SETTLE_RANGE_MS
-        else:
-            rest_ms, rest_range_ms = _rest_before(occurrences, index)
-            if rest_ms > 0:
-                cues.append(say.say("rest"))
-        if occ.first_in_block:
-            cues.append(_block_cue(occ.block, say))
-        round_cue = _round_cue(occ, say) if occ.first_in_round else None
-        if round_cue:
-            cues.append(round_cue)
-        if index == 0:
-            cues.append(say.say("first_up", **call))
-        elif rest_ms > 0:
-            cues.append(say.say("next_up", **call))
-        else:
-            cues.append(say.say("now", **call))
-        transitions.append(
-            _Transition(
-                cues=cues,
-                rest_ms=rest_ms,
-                rest_range_ms=rest_range_ms,
-                countdown_beats=exercise.timing.countdown_beats,
-                starts_after_tone=index > 0,
-                get_ready=(
-                    say.say("get_ready", exercise=exercise.name)
-                    if rest_ms > 0 and index > 0
-                    else None
-                ),
-                length_cue=length_cue,
-                additive=index == 0,
-            )
-        )
-    return transitions
-
-
-def _switch_transition(exercise: Exercise, say: Phrases) -> _Transition:
-    return _Transition(
-        cues=[say.say("switch_sides")],
-        rest_ms=exercise.timing.switch_sides_ms,
-        rest_range_ms=(exercise.timing.switch_sides_ms, exercise.timing.switch_sides_ms),
-        countdown_beats=exercise.timing.countdown_beats,
-        starts_after_tone=True,
-    )
-
-
-def _outro(say: Phrases) -> str:
-    return say.say("outro")
-
-
-def _work_cues(exercise: Exercise, say: Phrases) -> list[str]:
-    """Optional phrases said during the work interval."""
-    cues = list(exercise.tips)
-    if exercise.reps is not None:
-        count_from = max(2, exercise.reps - COUNTED_REPS + 1)
-        cues += [str(n) for n in range(count_from, exercise.reps + 1)]
-    else:
-        cues += [say.say("halfway"), say.say("time_left", time=say.duration(TIME_LEFT_MS))]
-    return cues
+        phrases += [text for _, text in _callouts(occ, say)]
+    return phrases
 
 
 def script_phrases(routine: Routine, *, length_ms: int | None = None) -> list[str]:
     """Every distinct phrase a build of ``routine`` may say, in first-use order."""
     say = phrases_for(routine.language)
-    phrases: list[str] = []
     target_ms = length_ms if length_ms is not None else routine.length_ms
-    for transition in _plan_transitions(routine, say, target_ms):
-        phrases += transition.cues
-        phrases += filter(None, [transition.get_ready, transition.length_cue])
-    for block in routine.blocks:
-        for exercise in block.exercises:
-            if exercise.per_side:
-                phrases += _switch_transition(exercise, say).cues
-            phrases += _work_cues(exercise, say)
-    phrases.append(_outro(say))
+    planned = plan(routine, target_ms=target_ms)
+    phrases = list(planned.phrases())
+    for occ in planned.occurrences:
+        phrases += _work_phrases(occ, say)
+    phrases.append(planned.outro)
     return list(dict.fromkeys(phrases))
-
-
-def _measure(clip_ms: ClipDurations) -> Callable[[str], int]:
-    if isinstance(clip_ms, Mapping):
-        return clip_ms.__getitem__
-    return clip_ms
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Everything about a routine's timing except its rests: what a length solver moves."""
-
-    routine: Routine
-    target_ms: int | None
-    fixed_ms: int  # work, switch pauses, the outro
-    transitions: tuple[_Transition, ...]
-    minimums_ms: tuple[int, ...]  # what each transition's cues need
-
-    def lengths_at(self, position_ppm: int) -> list[int]:
-        """Every transition's length with all rests at one position (see _Transition.rest_at)."""
-        return [
-            t.length_ms(t.rest_at(position_ppm), m)
-            for t, m in zip(self.transitions, self.minimums_ms, strict=True)
-        ]
-
-    def caps_ms(self) -> list[int]:
-        """The longest each transition may become."""
-        return [
-            t.length_ms(t.rest_range_ms[1], m)
-            for t, m in zip(self.transitions, self.minimums_ms, strict=True)
-        ]
-
-    def total_ms(self, lengths: list[int]) -> int:
-        """The track's length with these transition lengths."""
-        return self.fixed_ms + sum(lengths)
-
-
-def layout(routine: Routine, clip_ms: ClipDurations, *, target_ms: int | None = None) -> Layout:
-    """Measure everything in ``routine`` that rests do not change.
-
-    ``target_ms`` is only what the intro announces.
-    """
-    measure = _measure(clip_ms)
-    say = phrases_for(routine.language)
-    transitions = _plan_transitions(routine, say, target_ms)
-    fixed_ms = 0
-    for occ in _occurrences(routine):
-        exercise = occ.exercise
-        fixed_ms += exercise.work_ms
-        if exercise.per_side:
-            switch = _switch_transition(exercise, say)
-            fixed_ms += max(switch.rest_ms, switch.min_ms(measure)) + exercise.work_ms
-    fixed_ms += TONE_MS["end"] + GUARD_MS + measure(_outro(say)) + TAIL_MS
-    return Layout(
-        routine=routine,
-        target_ms=target_ms,
-        fixed_ms=fixed_ms,
-        transitions=tuple(transitions),
-        minimums_ms=tuple(t.min_ms(measure) for t in transitions),
-    )
 
 
 class _Placer:
@@ -386,6 +176,14 @@ class _Placer:
             return False
         return all(end_ms + GUARD_MS <= a or start_ms >= b + GUARD_MS for a, b in self.taken)
 
+    def last_fit(self, duration_ms: int) -> int | None:
+        """The latest start where ``duration_ms`` fits, ending at least GUARD_MS before the end."""
+        ends = [self.end_ms - GUARD_MS] + [a - GUARD_MS for a, _ in self.taken]
+        for end_ms in sorted(ends, reverse=True):
+            if self.fits(end_ms - duration_ms, duration_ms):
+                return end_ms - duration_ms
+        return None
+
     def first_fit(self, earliest_ms: int, duration_ms: int) -> int | None:
         """The earliest start at or after ``earliest_ms`` where ``duration_ms`` fits."""
         candidates = [earliest_ms] + [
@@ -399,15 +197,12 @@ class _Placer:
 
 def _render_transition(
     timeline: _Timeline,
-    start_ms: int,
-    length_ms: int,
-    transition: _Transition,
+    segment: Segment,
+    transition: Transition,
     clip_ms: Callable[[str], int],
     context: dict[str, object],
 ) -> None:
-    # After work, the first TONE_MS["end"] belong to the end tone that _render_work added.
-    lead_ms = TONE_MS["end"] + GUARD_MS if transition.starts_after_tone else LEAD_IN_MS
-    cursor_ms = start_ms + lead_ms
+    cursor_ms = segment.start_ms + transition.lead_ms
     for index, cue in enumerate(transition.cues):
         if index:
             cursor_ms += GAP_MS
@@ -421,7 +216,7 @@ def _render_transition(
                     cursor_ms, duration_ms, "speech", text=transition.length_cue, **context
                 )
             cursor_ms += LENGTH_CUE_MS
-    work_start_ms = start_ms + length_ms
+    work_start_ms = segment.end_ms
     countdown_start_ms = work_start_ms - transition.countdown_beats * 1000
     if transition.get_ready:
         duration_ms = clip_ms(transition.get_ready)
@@ -432,50 +227,85 @@ def _render_transition(
         timeline.add(work_start_ms - beat * 1000, TONE_MS["beep"], "tone", tone="beep", **context)
 
 
+def _render_period(
+    timeline: _Timeline,
+    segment: Segment,
+    transition: Transition,
+    clip_ms: Callable[[str], int],
+    context: dict[str, object],
+) -> None:
+    """The rest of an EMOM period: countdown beeps that fit after the end tone, an announcement."""
+    placer = _Placer(segment.start_ms + transition.lead_ms, segment.end_ms)
+    for beat in range(transition.countdown_beats, 0, -1):
+        at_ms = segment.end_ms - beat * 1000
+        if at_ms >= segment.start_ms + TONE_MS["end"]:
+            timeline.add(at_ms, TONE_MS["beep"], "tone", tone="beep", **context)
+            placer.take(at_ms, TONE_MS["beep"])
+    _announce(timeline, placer, transition, clip_ms, context)
+
+
+def _announce(
+    timeline: _Timeline,
+    placer: _Placer,
+    transition: Transition,
+    clip_ms: Callable[[str], int],
+    context: dict[str, object],
+) -> None:
+    """The longest announcement that fits whole, as late as it fits; else nothing."""
+    for cues in transition.announcements:
+        duration_ms = sum(map(clip_ms, cues)) + GAP_MS * (len(cues) - 1)
+        start_ms = placer.last_fit(duration_ms)
+        if start_ms is None:
+            continue
+        placer.take(start_ms, duration_ms)
+        for cue in cues:
+            timeline.add(start_ms, clip_ms(cue), "speech", text=cue, **context)
+            start_ms += clip_ms(cue) + GAP_MS
+        return
+
+
 def _render_work(
     timeline: _Timeline,
-    start_ms: int,
-    exercise: Exercise,
+    segment: Segment,
+    occ: Occurrence,
     say: Phrases,
     clip_ms: Callable[[str], int],
     context: dict[str, object],
 ) -> None:
-    work_ms = exercise.work_ms
-    placer = _Placer(start_ms, start_ms + work_ms)
+    start_ms, work_ms = segment.start_ms, segment.length_ms
+    placer = _Placer(start_ms, segment.end_ms)
     timeline.add(start_ms, TONE_MS["start"], "tone", tone="start", **context)
-    timeline.add(start_ms + work_ms, TONE_MS["end"], "tone", tone="end", **context)
     placer.take(start_ms, TONE_MS["start"])
-    if exercise.reps is not None:
-        counted_from = exercise.reps - COUNTED_REPS + 1
-        for rep in range(2, exercise.reps + 1):
-            at_ms = start_ms + (rep - 1) * exercise.timing.rep_ms
+    continuous = segment.then is not None and segment.then.kind == "continuous"
+    if not continuous:  # in continuous flow the next start tone marks the boundary
+        timeline.add(segment.end_ms, TONE_MS["end"], "tone", tone="end", **context)
+    if occ.reps is not None:
+        counted = _counted_reps(occ.reps)
+        for rep in range(2, occ.reps + 1):
+            at_ms = start_ms + (rep - 1) * occ.timing.rep_ms
             spoken = str(rep)
-            if rep >= counted_from and placer.fits(at_ms, clip_ms(spoken)):
+            if rep in counted and placer.fits(at_ms, clip_ms(spoken)):
                 timeline.add(at_ms, clip_ms(spoken), "speech", text=spoken, **context)
                 placer.take(at_ms, clip_ms(spoken))
             else:
                 timeline.add(at_ms, TONE_MS["tick"], "tone", tone="tick", **context)
                 placer.take(at_ms, TONE_MS["tick"])
     else:
-        beats = exercise.timing.countdown_beats
+        beats = occ.timing.countdown_beats
         if work_ms >= (beats + 2) * 1000:
             for beat in range(beats, 0, -1):
                 at_ms = start_ms + work_ms - beat * 1000
                 timeline.add(at_ms, TONE_MS["beep"], "tone", tone="beep", **context)
                 placer.take(at_ms, TONE_MS["beep"])
-        timed_cues = []
-        if work_ms >= TIME_LEFT_MIN_MS:
-            timed_cues.append(
-                (work_ms - TIME_LEFT_MS, say.say("time_left", time=say.duration(TIME_LEFT_MS)))
-            )
-        if work_ms >= HALFWAY_MIN_MS:
-            timed_cues.append((work_ms // 2, say.say("halfway")))
-        for offset_ms, cue in timed_cues:
+        for offset_ms, cue in _callouts(occ, say):
             if placer.fits(start_ms + offset_ms, clip_ms(cue)):
                 timeline.add(start_ms + offset_ms, clip_ms(cue), "speech", text=cue, **context)
                 placer.take(start_ms + offset_ms, clip_ms(cue))
+    if continuous:
+        assert segment.then is not None
+        _announce(timeline, placer, segment.then, clip_ms, context)
     earliest_ms = start_ms + TONE_MS["start"] + 500
-    for tip in exercise.tips:
+    for tip in occ.exercise.tips if occ.exercise is not None else ():
         tip_start_ms = placer.first_fit(earliest_ms, clip_ms(tip))
         if tip_start_ms is not None:
             timeline.add(tip_start_ms, clip_ms(tip), "speech", text=tip, **context)
@@ -483,7 +313,9 @@ def _render_work(
             earliest_ms = tip_start_ms + clip_ms(tip)
 
 
-def _chapter_title(occ: _Occurrence, say: Phrases) -> str:
+def _chapter_title(occ: Occurrence, say: Phrases) -> str:
+    if occ.exercise is None:  # one chapter for a whole AMRAP
+        return occ.block.name
     parts = [occ.block.name]
     if occ.block.rounds > 1:
         parts.append(say.say("chapter_round", number=occ.round, total=occ.block.rounds))
@@ -506,8 +338,6 @@ def make_script(
     Raises:
         LengthError: the routine cannot be made that long (see :mod:`workout_audio.fit`).
     """
-    from .fit import fit_length
-
     target_ms = length_ms if length_ms is not None else routine.length_ms
     if target_ms is None:
         written = layout(routine, clip_ms)
@@ -524,39 +354,36 @@ def schedule(
     adjustments: tuple[str, ...] = (),
 ) -> Script:
     """Place every cue and tone of a laid-out routine, with these transition lengths."""
-    measure = _measure(clip_ms)
+    measure = measurer(clip_ms)
     routine = planned.routine
     say = phrases_for(routine.language)
     timeline = _Timeline()
     chapters: list[tuple[str, int]] = []
-    cursor_ms = 0
-    for occ, transition, transition_ms in zip(
-        _occurrences(routine), planned.transitions, lengths_ms, strict=True
-    ):
-        exercise = occ.exercise
+    total_ms = 0
+    for segment in planned.segments(lengths_ms):
+        occ = segment.occurrence
+        if occ is None:  # the outro, after the last end tone
+            outro = planned.plan.outro
+            said_ms = segment.start_ms + TONE_MS["end"] + GUARD_MS
+            timeline.add(said_ms, measure(outro), "speech", text=outro)
+            total_ms = segment.end_ms
+            continue
         context: dict[str, object] = {
             "block": occ.block.name,
             "round": occ.round,
-            "exercise": exercise.name,
+            "exercise": occ.name,
         }
-        chapters.append((_chapter_title(occ, say), cursor_ms))
-        _render_transition(timeline, cursor_ms, transition_ms, transition, measure, context)
-        cursor_ms += transition_ms
-        sides = [exercise.first_side, "right" if exercise.first_side == "left" else "left"]
-        for side_index, side in enumerate(sides if exercise.per_side else [None]):
-            side_context = {**context, "side": side}
-            if side_index:
-                switch = _switch_transition(exercise, say)
-                switch_ms = max(switch.rest_ms, switch.min_ms(measure))
-                _render_transition(timeline, cursor_ms, switch_ms, switch, measure, side_context)
-                cursor_ms += switch_ms
-            _render_work(timeline, cursor_ms, exercise, say, measure, side_context)
-            cursor_ms += exercise.work_ms
-    cursor_ms += TONE_MS["end"] + GUARD_MS  # the last end tone, added with the last work
-    outro = _outro(say)
-    timeline.add(cursor_ms, measure(outro), "speech", text=outro)
-    total_ms = cursor_ms + measure(outro) + TAIL_MS
-    assert total_ms == planned.total_ms(lengths_ms), (total_ms, planned.total_ms(lengths_ms))
+        if segment.kind == "transition":
+            chapters.append((_chapter_title(occ, say), segment.start_ms))
+        if segment.kind != "transition":
+            context["side"] = segment.side
+        transition = segment.transition
+        if transition is not None and transition.kind == "period":
+            _render_period(timeline, segment, transition, measure, context)
+        elif transition is not None and transition.kind != "continuous":
+            _render_transition(timeline, segment, transition, measure, context)
+        elif transition is None:
+            _render_work(timeline, segment, occ, say, measure, context)
 
     events = tuple(sorted(timeline.events, key=lambda e: e.start_ms))
     ends = [start for _, start in chapters[1:]] + [total_ms]
