@@ -25,6 +25,7 @@ shared and noisy: quote medians and ratios.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -40,7 +41,7 @@ import yaml
 
 from workout_audio import EncodeOptions, load_routine, prepare
 from workout_audio.audio import SAMPLE_RATE_HZ, ffmpeg_exe
-from workout_audio.loudness import encoder_filter
+from workout_audio.loudness import encoder_filter, measure_file
 from workout_audio.music import MusicOptions, check_music
 from workout_audio.render import predicted_lufs, voice_pcm
 from workout_audio.speech import VoiceSettings
@@ -172,6 +173,61 @@ def track_pcm(
 Timed = Callable[["Case | None"], None]
 
 
+DUCK_TEST_HZ = 13_000  # a tone nothing in the voice's chain has
+
+
+def sound_report(out: Path, speech: list[str], folder: Path) -> dict[str, float]:
+    """What the seed's tracks sound like: loudness and true peak with and without music, and
+    how far a steady 13 kHz tone under the voice dips during speech (median and least)."""
+    import numpy as np
+
+    report = {}
+    for label, name in (("voice", "seed.mp3"), ("music", "seed-music.mp3")):
+        measured = measure_file(out / name)
+        report[f"{label}: integrated LUFS"] = measured.integrated_lufs
+        report[f"{label}: true peak dBTP"] = measured.true_peak_dbtp
+    bed = folder / "tone.flac"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi",
+         "-i", f"sine=frequency={DUCK_TEST_HZ}:duration=2400", "-ac", "2", str(bed)],
+        check=True,
+    )  # fmt: skip
+    ducked = out / "ducked.mp3"
+    run(cli("build", str(SEED), "-o", str(ducked), "--music", str(bed), *speech), Case("tone"))
+    script = json.loads(
+        subprocess.run(
+            cli("script", str(SEED), "--format", "json", *speech),
+            capture_output=True, check=True, cwd=ROOT,
+        ).stdout
+    )  # fmt: skip
+    pcm = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(ducked), "-ac", "1", "-f", "s16le", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+
+    def tone_db(start_s: float, end_s: float) -> float:
+        window = samples[int(start_s * SAMPLE_RATE_HZ) : int(end_s * SAMPLE_RATE_HZ)]
+        spectrum = np.abs(np.fft.rfft(window * np.hanning(len(window))))
+        near = np.abs(np.fft.rfftfreq(len(window), 1 / SAMPLE_RATE_HZ) - DUCK_TEST_HZ) < 40
+        return 20 * float(np.log10(max(spectrum[near].max(), 1e-9) / len(window)))
+
+    events = script["events"]
+    open_db = statistics.median(
+        tone_db(a["end_s"] + 1.5, b["start_s"] - 1.0)
+        for a, b in itertools.pairwise(events)
+        if b["start_s"] - a["end_s"] > 4 and a["end_s"] > 5
+    )
+    dips = [
+        open_db - tone_db(e["start_s"], e["end_s"])
+        for e in events
+        if e["kind"] == "speech" and e["end_s"] - e["start_s"] > 0.5
+    ]
+    report["music dip under speech, median dB"] = statistics.median(dips)
+    report["music dip under speech, least dB"] = min(dips)
+    return report
+
+
 def interleaved(runs: int, pairs: list[tuple[Timed, Timed]]) -> None:
     """Each pair once as a warm-up (not counted: it fills the page cache), then ``runs``
     times, pairs interleaved so that both of a pair see the same load."""
@@ -203,7 +259,9 @@ def main() -> int:
         music = music_bed(folder)
         speech = ["--engine", "piper", "--cache-dir", str(cache)]
         warm = cli("build", str(SEED), "-o", str(out / "seed.mp3"), *speech)
-        mixed = [*warm, "--music", str(music)]
+        mixed = cli(
+            "build", str(SEED), "-o", str(out / "seed-music.mp3"), "--music", str(music), *speech
+        )
         run(warm, Case("setup"))  # fills the speech cache
         mono_pcm, _, mono_gain = track_pcm(SEED, cache, folder, None)
         stereo_pcm, _, stereo_gain = track_pcm(SEED, cache, folder, music)
@@ -243,14 +301,20 @@ def main() -> int:
                     "--cache-dir", str(folder / f"cold-{index}"),
                 )  # fmt: skip
                 run(command, case("cold"))
+        sound = sound_report(out, speech, folder)
 
     rows = {name: c.row() for name, c in cases.items()}
     targets = _targets(rows)
     _print(rows, targets, args.runs)
+    for what, value in sound.items():
+        print(f"     {what:<34}{value:>8.1f}")
     report = ROOT / "build" / "bench.json"
     report.parent.mkdir(exist_ok=True)
     report.write_text(
-        json.dumps({"runs": args.runs, "cases": list(rows.values()), "targets": targets}, indent=2),
+        json.dumps(
+            {"runs": args.runs, "cases": list(rows.values()), "targets": targets, "sound": sound},
+            indent=2,
+        ),
         encoding="utf-8",
     )
     print(f"wrote {report.relative_to(ROOT)}")
