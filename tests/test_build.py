@@ -96,7 +96,26 @@ def test_chapters_read_back_in_order_with_mutagen_and_ffmpeg(short_build) -> Non
     assert [title for _, title in listed] == expected
     assert tags["TIT2"].text == ["Short Circuit"]
     lyrics = tags.getall("USLT")[0].text
-    assert "] Side Lunge, 4 reps per side, left side first." in lyrics
+    assert "]Side Lunge, 4 reps per side, left side first.\n" in lyrics
+
+
+def test_cues_are_synced_lyrics_in_the_tags_and_beside_the_track(short_build) -> None:
+    output, script, _ = short_build
+    speech = [(round(e["start_s"] * 1000), e["text"]) for e in script["events"]
+              if e["kind"] == "speech"]  # fmt: skip
+    tags = ID3(output)
+    [synced] = tags.getall("SYLT")
+    assert synced.format == 2  # milliseconds
+    assert [(at_ms, text) for text, at_ms in synced.text] == speech
+    lrc_in_tags = tags.getall("USLT")[0].text.splitlines()
+    lrc_file = output.with_suffix(".lrc").read_text(encoding="utf-8").splitlines()
+    assert lrc_file[0] == "[ti:Short Circuit]"
+    assert lrc_file[-len(lrc_in_tags) :] == lrc_in_tags
+    assert len(lrc_in_tags) == len(speech)
+    for line, (at_ms, text) in zip(lrc_in_tags, speech, strict=True):
+        minutes, seconds = line[1:9].split(":")
+        assert abs((int(minutes) * 60 + float(seconds)) * 1000 - at_ms) <= 10, line
+        assert line[10:] == text
 
 
 def test_rebuild_synthesises_nothing(short_build, speech_cache: Path, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +16,7 @@ from .phrases import phrases_for
 from .render import EncodeOptions, render
 from .routine import Routine
 from .script import Script, make_script, schedule, script_phrases
+from .sidecars import DEFAULT_SIDECARS, TrackInfo, write_sidecars
 from .speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
 from .tags import write_tags
 
@@ -125,18 +126,26 @@ def build(
     length_ms: int | None = None,
     cache_dir: Path | None = None,
     options: EncodeOptions | None = None,
+    sidecars: Sequence[str] = DEFAULT_SIDECARS,
     progress: Progress | None = None,
 ) -> Prepared:
-    """Make the MP3 of ``routine`` at ``output``; nothing is written unless it all succeeds."""
+    """Make the MP3 of ``routine`` at ``output``, and its ``sidecars`` beside it.
+
+    Nothing is written unless the track succeeds; each file is written whole or not at all.
+    """
     prepared = prepare(
         routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
     )
-    _write(prepared, output, options, progress)
+    _write(prepared, output, options, progress, sidecars)
     return prepared
 
 
 def _write(
-    prepared: Prepared, output: Path, options: EncodeOptions | None, progress: Progress | None
+    prepared: Prepared,
+    output: Path,
+    options: EncodeOptions | None,
+    progress: Progress | None,
+    sidecars: Sequence[str] = DEFAULT_SIDECARS,
 ) -> None:
     def finish(path: Path) -> None:
         write_tags(path, prepared.script, language=prepared.script.language)
@@ -152,6 +161,7 @@ def _write(
         finish=finish,
         progress=(lambda done, total: progress("encode", done, total)) if progress else None,
     )
+    write_sidecars(prepared.script, TrackInfo(output, prepared.engine), sidecars)
 
 
 def length_label(length_ms: int) -> str:
@@ -174,6 +184,7 @@ def build_variants(
     voice: VoiceSettings | None = None,
     cache_dir: Path | None = None,
     options: EncodeOptions | None = None,
+    sidecars: Sequence[str] = DEFAULT_SIDECARS,
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> list[tuple[Path, Prepared]]:
@@ -193,6 +204,6 @@ def build_variants(
     ]
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         # Each encode is its own ffmpeg process; the threads only feed it PCM.
-        for done in [pool.submit(_write, p, path, options, None) for path, p in planned]:
+        for done in [pool.submit(_write, p, path, options, None, sidecars) for path, p in planned]:
             done.result()
     return planned

@@ -85,6 +85,10 @@ class Chapter:
     title: str
     start_ms: int
     end_ms: int
+    block: str = ""
+    exercise: str = ""
+    prescription: str = ""  # as the call says it: "10 reps", "30 seconds per side"
+    round_label: str | None = None  # "Round 2/3"; None in a one-round block
 
 
 @dataclass(frozen=True)
@@ -482,12 +486,18 @@ def _render_work(
             earliest_ms = tip_start_ms + clip_ms(tip)
 
 
-def _chapter_title(occ: _Occurrence) -> str:
-    parts = [occ.block.name]
-    if occ.block.rounds > 1:
-        parts.append(f"Round {occ.round}/{occ.block.rounds}")
-    parts.append(occ.exercise.name)
-    return " · ".join(parts)
+def _chapter(occ: _Occurrence, say: Phrases, start_ms: int, end_ms: int) -> Chapter:
+    round_label = f"Round {occ.round}/{occ.block.rounds}" if occ.block.rounds > 1 else None
+    parts = [occ.block.name, *filter(None, [round_label]), occ.exercise.name]
+    return Chapter(
+        title=" · ".join(parts),
+        start_ms=start_ms,
+        end_ms=end_ms,
+        block=occ.block.name,
+        exercise=occ.exercise.name,
+        prescription=_prescription(occ.exercise, say),
+        round_label=round_label,
+    )
 
 
 def make_script(
@@ -527,7 +537,7 @@ def schedule(
     routine = planned.routine
     say = phrases_for(routine.language)
     timeline = _Timeline()
-    chapters: list[tuple[str, int]] = []
+    chapters: list[tuple[_Occurrence, int]] = []
     cursor_ms = 0
     for occ, transition, transition_ms in zip(
         _occurrences(routine), planned.transitions, lengths_ms, strict=True
@@ -538,7 +548,7 @@ def schedule(
             "round": occ.round,
             "exercise": exercise.name,
         }
-        chapters.append((_chapter_title(occ), cursor_ms))
+        chapters.append((occ, cursor_ms))
         _render_transition(timeline, cursor_ms, transition_ms, transition, measure, context)
         cursor_ms += transition_ms
         sides = [exercise.first_side, "right" if exercise.first_side == "left" else "left"]
@@ -564,7 +574,9 @@ def schedule(
         language=say.language,
         length_ms=total_ms,
         events=events,
-        chapters=tuple(Chapter(t, s, e) for (t, s), e in zip(chapters, ends, strict=True)),
+        chapters=tuple(
+            _chapter(occ, say, s, e) for (occ, s), e in zip(chapters, ends, strict=True)
+        ),
         target_ms=planned.target_ms,
         adjustments=adjustments,
     )
