@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,7 +11,8 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from mutagen.id3 import ID3
+from mutagen.id3 import ID3, PictureType
+from PIL import Image
 
 from conftest import SEED, SHORT_ROUTINE, decode, ffmpeg_chapter_titles
 from workout_audio import build, load_routine, prepare
@@ -97,6 +99,21 @@ def test_chapters_read_back_in_order_with_mutagen_and_ffmpeg(short_build) -> Non
     assert tags["TIT2"].text == ["Short Circuit"]
     lyrics = tags.getall("USLT")[0].text
     assert "]Side Lunge, 4 reps per side, left side first.\n" in lyrics
+
+
+def test_cover_and_a_picture_in_every_chapter(short_build) -> None:
+    output, script, _ = short_build
+    tags = ID3(output)
+    [cover] = [f for f in tags.getall("APIC") if f.type == PictureType.COVER_FRONT]
+    assert cover.mime == "image/png"
+    assert Image.open(io.BytesIO(cover.data)).size >= (1400, 1400)
+    toc = tags.getall("CTOC")[0]
+    chapters = {f.element_id: f for f in tags.getall("CHAP")}
+    pictures = [chapters[i].sub_frames.getall("APIC") for i in toc.child_element_ids]
+    assert [len(p) for p in pictures] == [1] * len(script["chapters"])
+    assert len({p[0].data for p in pictures}) == len(pictures)  # each its own
+    for [picture] in pictures:
+        assert Image.open(io.BytesIO(picture.data)).size == (800, 800)
 
 
 def test_cues_are_synced_lyrics_in_the_tags_and_beside_the_track(short_build) -> None:

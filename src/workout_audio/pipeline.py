@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .art import artwork
 from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
 from .errors import LengthError, UsageError
 from .fit import UnreachableLength, check_roughly, fit_length
@@ -127,16 +128,18 @@ def build(
     cache_dir: Path | None = None,
     options: EncodeOptions | None = None,
     sidecars: Sequence[str] = DEFAULT_SIDECARS,
+    chapter_images: bool = True,
     progress: Progress | None = None,
 ) -> Prepared:
     """Make the MP3 of ``routine`` at ``output``, and its ``sidecars`` beside it.
 
-    Nothing is written unless the track succeeds; each file is written whole or not at all.
+    The track carries a cover and, unless ``chapter_images`` is false, a picture per
+    chapter. Nothing is written unless the track succeeds; each file is whole or absent.
     """
     prepared = prepare(
         routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
     )
-    _write(prepared, output, options, progress, sidecars)
+    _write(prepared, output, options, progress, sidecars, chapter_images)
     return prepared
 
 
@@ -146,9 +149,15 @@ def _write(
     options: EncodeOptions | None,
     progress: Progress | None,
     sidecars: Sequence[str] = DEFAULT_SIDECARS,
+    chapter_images: bool = True,
 ) -> None:
     def finish(path: Path) -> None:
-        write_tags(path, prepared.script, language=prepared.script.language)
+        write_tags(
+            path,
+            prepared.script,
+            language=prepared.script.language,
+            artwork=artwork(prepared.script, chapter_images=chapter_images),
+        )
         umask = os.umask(0)
         os.umask(umask)
         path.chmod(0o666 & ~umask)
@@ -185,6 +194,7 @@ def build_variants(
     cache_dir: Path | None = None,
     options: EncodeOptions | None = None,
     sidecars: Sequence[str] = DEFAULT_SIDECARS,
+    chapter_images: bool = True,
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> list[tuple[Path, Prepared]]:
@@ -204,6 +214,9 @@ def build_variants(
     ]
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         # Each encode is its own ffmpeg process; the threads only feed it PCM.
-        for done in [pool.submit(_write, p, path, options, None, sidecars) for path, p in planned]:
+        for done in [
+            pool.submit(_write, p, path, options, None, sidecars, chapter_images)
+            for path, p in planned
+        ]:
             done.result()
     return planned

@@ -146,4 +146,6 @@ def write_tags(
                 sub_frames=sub_frames,
             )
         )
-    tags.save(str(path), v2_version=4)
+    # ID3v2.3, not 2.4: ffmpeg (and the players built on it) read a chapter's sub-frame
+    # sizes as plain integers, as 2.3 writes them, so 2.4 chapters with pictures vanish.
+    tags.save(str(path), v2_version=3)
