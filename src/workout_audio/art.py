@@ -31,6 +31,7 @@ __all__ = [
     "chapter_card",
     "chapter_cards",
     "cover_image",
+    "font",
 ]
 
 COVER_PX = 1400  # podcast apps' minimum for a cover
@@ -56,23 +57,24 @@ FONTS = Path(__file__).parent / "fonts"
 
 
 @cache
-def _font(size_px: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+def font(size_px: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    """Lato at ``size_px``, regular or bold: the type of every picture we draw."""
     return ImageFont.truetype(
         str(FONTS / ("Lato-Bold.ttf" if bold else "Lato-Regular.ttf")), size_px
     )
 
 
-def _text_width(font: ImageFont.FreeTypeFont, text: str) -> float:
-    left, _, right, _ = font.getbbox(text)
+def _text_width(face: ImageFont.FreeTypeFont, text: str) -> float:
+    left, _, right, _ = face.getbbox(text)
     return float(right - left)
 
 
 def _wrap(text: str, size_px: int, width_px: int, bold: bool) -> list[str]:
     """Greedy word wrap; a word wider than the line stays whole (the caller shrinks the size)."""
-    font = _font(size_px, bold)
+    face = font(size_px, bold)
     lines: list[str] = []
     for word in text.split():
-        if lines and _text_width(font, f"{lines[-1]} {word}") <= width_px:
+        if lines and _text_width(face, f"{lines[-1]} {word}") <= width_px:
             lines[-1] = f"{lines[-1]} {word}"
         else:
             lines.append(word)
@@ -88,15 +90,15 @@ def _fit(
     """
     smallest_px = max(12, size_px * 4 // 10)
     while True:
-        font = _font(size_px, bold)
+        face = font(size_px, bold)
         lines = _wrap(text, size_px, width_px, bold)
-        too_wide = any(_text_width(font, line) > width_px for line in lines)
+        too_wide = any(_text_width(face, line) > width_px for line in lines)
         if len(lines) <= max_lines and not too_wide:
             return lines, size_px
         if size_px <= smallest_px:
             kept = lines[: max_lines - 1]
             last = " ".join(lines[max_lines - 1 :])
-            while last and _text_width(font, last + "…") > width_px:
+            while last and _text_width(face, last + "…") > width_px:
                 last = last[:-1].rstrip()
             return [*kept, last + "…"], size_px
         size_px = max(smallest_px, size_px * 9 // 10)
@@ -113,9 +115,9 @@ def _draw_lines(
     bold: bool = False,
 ) -> int:
     """Draw ``lines`` from ``y_px`` down; returns the y below the last."""
-    font = _font(size_px, bold)
+    face = font(size_px, bold)
     for line in lines:
-        draw.text((x_px, y_px), line, font=font, fill=fill)
+        draw.text((x_px, y_px), line, font=face, fill=fill)
         y_px += round(size_px * 1.18)
     return y_px
 
@@ -197,7 +199,7 @@ def cover_image(script: Script, size_px: int = COVER_PX) -> bytes:
         draw.rectangle((margin, y + unit // 2, margin + unit, y + row_px - unit), fill=accent)
         rounds = f"×{block.rounds}   " if block.rounds > 1 else ""
         detail = f"{rounds}{_seconds_clock(block.duration_ms)}"
-        detail_width = round(_text_width(_font(name_px), detail))
+        detail_width = round(_text_width(font(name_px), detail))
         [heading_line], _ = _fit(block.name, name_px, width - 5 * unit - detail_width, 1, bold=True)
         _draw_lines(draw, [heading_line], name_px, margin + 3 * unit, y, INK, bold=True)
         _draw_lines(draw, [detail], name_px, margin + width - detail_width, y, MUTED)
@@ -226,7 +228,7 @@ def chapter_card(
     round_width = 0
     if chapter.round_label:
         round_px = 8 * unit
-        round_width = round(_text_width(_font(round_px, True), chapter.round_label))
+        round_width = round(_text_width(font(round_px, True), chapter.round_label))
         _draw_lines(
             draw, [chapter.round_label], round_px, size_px - margin - round_width, 8 * unit,
             accent, bold=True,

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import StorageError, UsageError
+from .errors import UsageError
+from .files import write_whole
 from .script import Script
 
 __all__ = [
@@ -218,28 +217,6 @@ def write_sidecars(script: Script, track: TrackInfo, names: Iterable[str]) -> li
     for name in names:
         sidecar = SIDECARS[name]
         path = track.path.with_suffix(sidecar.suffix)
-        _write_text(path, sidecar.make(script, track))
+        write_whole(path, sidecar.make(script, track).encode("utf-8"))
         written.append(path)
     return written
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write through a temporary file renamed into place: never half a file."""
-    temporary: Path | None = None
-    try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        temporary = Path(name)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        temporary.chmod(0o666 & ~umask)
-        os.replace(temporary, path)
-    except OSError as error:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        raise StorageError.from_os_error(error, path) from None
-    except BaseException:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        raise
