@@ -19,7 +19,7 @@ from .routine import Routine
 from .script import Script, make_script, schedule, script_phrases
 from .sidecars import DEFAULT_SIDECARS, TrackInfo, write_sidecars
 from .speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
-from .tags import write_tags
+from .tags import tag_track
 
 __all__ = ["Prepared", "build", "build_variants", "length_label", "prepare"]
 
@@ -151,12 +151,18 @@ def _write(
     sidecars: Sequence[str] = DEFAULT_SIDECARS,
     chapter_images: bool = True,
 ) -> None:
+    format_name = (options or EncodeOptions()).format
+
     def finish(path: Path) -> None:
-        write_tags(
+        tag_track(
             path,
             prepared.script,
+            format_name,
             language=prepared.script.language,
-            artwork=artwork(prepared.script, chapter_images=chapter_images),
+            # only ID3 carries a picture per chapter that players show
+            artwork=artwork(
+                prepared.script, chapter_images=chapter_images and format_name == "mp3"
+            ),
         )
         umask = os.umask(0)
         os.umask(umask)

@@ -25,6 +25,7 @@ from pydub.generators import Sine
 from .audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe, ms_to_samples
 from .durations import format_clock
 from .errors import EncoderError, StorageError, UsageError
+from .formats import audio_format
 from .script import TONE_MS, Script
 
 __all__ = ["EncodeOptions", "check_output", "render", "tone_pcm"]
@@ -36,9 +37,10 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class EncodeOptions:
-    """How the MP3 is encoded."""
+    """How the track is encoded."""
 
     bitrate_kbps: int = 96
+    format: str = "mp3"  # a name in formats.FORMATS
 
 
 # name -> (frequencies in Hz played one after another, level in dBFS)
@@ -209,7 +211,8 @@ def render(
             "shorten the routine or give it a length"
         )
     try:
-        handle, name = tempfile.mkstemp(dir=folder, prefix=f".{output.stem}.", suffix=".part.mp3")
+        suffix = f".part{audio_format(options.format).suffix}"
+        handle, name = tempfile.mkstemp(dir=folder, prefix=f".{output.stem}.", suffix=suffix)
     except OSError as error:
         raise UsageError(f"{output}: cannot write in {str(folder)!r}: {error.strerror}") from None
     os.close(handle)
@@ -217,8 +220,7 @@ def render(
     command = [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
         "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(CHANNELS), "-i", "pipe:0",
-        "-c:a", "libmp3lame", "-b:a", f"{options.bitrate_kbps}k",
-        "-f", "mp3", str(temporary),
+        *audio_format(options.format).encoder_args(options.bitrate_kbps), str(temporary),
     ]  # fmt: skip
     try:
         _encode(command, script, clips, progress)

@@ -1,0 +1,82 @@
+"""M4A and Opus: whole tracks with chapters, cover and lyrics that ffmpeg and mutagen read back."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import pytest
+from mutagen.flac import Picture
+from mutagen.mp4 import MP4
+from mutagen.oggopus import OggOpus
+from PIL import Image
+
+from conftest import SHORT_ROUTINE, decode, ffmpeg_chapter_titles
+from workout_audio import EncodeOptions, Prepared, build, load_routine
+from workout_audio.errors import UsageError
+from workout_audio.formats import audio_format
+from workout_audio.speech import VoiceSettings
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, speech_cache: Path):
+    folder = tmp_path_factory.mktemp("formats")
+    routine_path = folder / "short.yaml"
+    routine_path.write_text(SHORT_ROUTINE, encoding="utf-8")
+    routine = load_routine(routine_path)
+    tracks: dict[str, tuple[Path, Prepared]] = {}
+    for name in ("m4a", "opus"):
+        output = folder / f"short.{name}"
+        prepared = build(
+            routine,
+            output,
+            voice=VoiceSettings(engine="piper"),
+            cache_dir=speech_cache,
+            options=EncodeOptions(format=name, bitrate_kbps=64),
+        )
+        tracks[name] = (output, prepared)
+    return folder, tracks
+
+
+@pytest.mark.parametrize("name", ["m4a", "opus"])
+def test_track_is_whole_as_long_as_the_script_with_chapters_in_order(built, name) -> None:
+    folder, tracks = built
+    output, prepared = tracks[name]
+    script = prepared.script
+    assert abs(len(decode(output)) - script.length_ms) <= 100
+    listed = ffmpeg_chapter_titles(output)
+    assert [title for _, title in listed] == [c.title for c in script.chapters]
+    for (start_s, _), chapter in zip(listed, script.chapters, strict=True):
+        assert abs(start_s * 1000 - chapter.start_ms) <= 10
+    assert output.with_suffix(".lrc").exists()
+    leftovers = [p.name for p in folder.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_m4a_carries_cover_lyrics_and_nero_chapters(built) -> None:
+    output, prepared = built[1]["m4a"]
+    track = MP4(output)
+    assert track.tags["\xa9nam"] == ["Short Circuit"]
+    [cover] = track.tags["covr"]
+    assert Image.open(io.BytesIO(bytes(cover))).size == (1400, 1400)
+    lyrics = track.tags["\xa9lyr"][0]
+    assert "]Side Lunge, 4 reps per side, left side first.\n" in lyrics
+    assert [c.title for c in track.chapters] == [c.title for c in prepared.script.chapters]
+
+
+def test_opus_carries_chapter_comments_cover_and_lyrics(built) -> None:
+    output, prepared = built[1]["opus"]
+    tags = OggOpus(output).tags
+    chapters = prepared.script.chapters
+    assert tags["CHAPTER001"] == ["00:00:00.000"]
+    assert tags[f"CHAPTER{len(chapters):03d}NAME"] == [chapters[-1].title]
+    picture = Picture(base64.b64decode(tags["METADATA_BLOCK_PICTURE"][0]))
+    assert picture.type == 3  # front cover
+    assert Image.open(io.BytesIO(picture.data)).size == (1400, 1400)
+    assert tags["LYRICS"][0].startswith("[00:00.")
+
+
+def test_unknown_format_is_refused_with_the_choices() -> None:
+    with pytest.raises(UsageError, match=r"unknown format 'wav'; choose from mp3, m4a, opus"):
+        audio_format("wav")
