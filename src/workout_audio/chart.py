@@ -3,7 +3,7 @@
 The layout is computed once, as a list of shapes in pixels; Pillow paints it
 to PNG and the same shapes are written out as SVG, so the two never disagree.
 Intervals come from the Script the build renders: work runs from each start
-tone to its end tone, the pause between the two sides of a move is a switch,
+tone to its end (or rest) tone, the pause between the two sides of a move is a switch,
 and the time before each set is its rest (the intro before the first).
 """
 
@@ -77,7 +77,7 @@ def intervals(script: Script) -> list[Interval]:
     works: list[Interval] = []
     start: int | None = None
     for event in script.events:
-        if event.kind != "tone" or event.tone not in ("start", "end"):
+        if event.kind != "tone" or event.tone not in ("start", "end", "rest"):
             continue
         if event.tone == "start":
             start = event.start_ms

@@ -18,6 +18,7 @@ from .render import EncodeOptions, render
 from .routine import Routine
 from .script import Script, make_script, schedule, script_phrases
 from .sidecars import DEFAULT_SIDECARS, TrackInfo, write_sidecars
+from .sounds import load_sound
 from .speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
 from .tags import tag_track
 
@@ -35,6 +36,7 @@ class Prepared:
     clips: dict[str, bytes]
     engine: str
     notice: str | None  # said once to the user, e.g. "using the offline voice"
+    tones: dict[str, bytes] = dataclasses.field(default_factory=dict)  # the routine's own sounds
 
 
 def prepare(
@@ -61,6 +63,12 @@ def prepare(
     target_ms = length_ms if length_ms is not None else routine.length_ms
     if target_ms is not None:  # a length far out of reach is refused before any speech is made
         check_roughly(routine, target_ms, from_file=length_ms is None)
+    tones = {
+        sound.tone: load_sound(
+            sound.tone, sound.path, where=f"{routine.path}:{sound.line}: sounds.{sound.tone}"
+        )
+        for sound in routine.sounds
+    }
     # The wording, then the voice, are checked for the language before anything is synthesised.
     phrases = script_phrases(routine, length_ms=length_ms)
     cache = SpeechCache(cache_dir)
@@ -76,7 +84,7 @@ def prepare(
 
     clips = synthesize(phrases)
     script = _schedule(routine, clips, length_ms, synthesize)
-    return Prepared(script=script, clips=clips, engine=engine.NAME, notice=notice)
+    return Prepared(script=script, clips=clips, engine=engine.NAME, notice=notice, tones=tones)
 
 
 def _schedule(
@@ -175,6 +183,7 @@ def _write(
         options=options,
         finish=finish,
         progress=(lambda done, total: progress("encode", done, total)) if progress else None,
+        tones=prepared.tones,
     )
     write_sidecars(prepared.script, TrackInfo(output, prepared.engine), sidecars)
 

@@ -15,20 +15,17 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import IO
-
-from pydub import AudioSegment
-from pydub.generators import Sine
 
 from .audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe, ms_to_samples
 from .durations import format_clock
 from .errors import EncoderError, StorageError, UsageError
 from .formats import audio_format
-from .script import TONE_MS, Script
+from .script import Script
+from .sounds import tones_for
 
-__all__ = ["EncodeOptions", "check_output", "render", "tone_pcm"]
+__all__ = ["EncodeOptions", "check_output", "render"]
 
 SILENCE_CHUNK_SAMPLES = SAMPLE_RATE_HZ  # one second of zeros per write
 MAX_TRACK_MS = 6 * 3_600_000  # longer is a mistake (100 rounds of a 6 h hold), not a workout
@@ -43,30 +40,6 @@ class EncodeOptions:
     format: str = "mp3"  # a name in formats.FORMATS
 
 
-# name -> (frequencies in Hz played one after another, level in dBFS)
-_TONE_SHAPES: dict[str, tuple[tuple[int, ...], float]] = {
-    "beep": ((880,), -8.0),
-    "start": ((1320,), -5.0),
-    "end": ((988, 659), -6.0),
-    "tick": ((1760,), -22.0),
-}
-
-
-@cache
-def tone_pcm(name: str) -> bytes:
-    """A tone of exactly ``TONE_MS[name]`` made with pydub's generators, in our PCM format."""
-    frequencies, level_dbfs = _TONE_SHAPES[name]
-    duration_ms = TONE_MS[name]
-    part_ms = duration_ms // len(frequencies)
-    tone = AudioSegment.empty()
-    for frequency in frequencies:
-        part = Sine(frequency, sample_rate=SAMPLE_RATE_HZ, bit_depth=8 * SAMPLE_WIDTH_BYTES)
-        tone += part.to_audio_segment(duration=part_ms, volume=level_dbfs).fade_in(4).fade_out(8)
-    pcm = tone.set_channels(CHANNELS).set_frame_rate(SAMPLE_RATE_HZ).raw_data
-    wanted_bytes = ms_to_samples(duration_ms) * SAMPLE_WIDTH_BYTES
-    return bytes(pcm[:wanted_bytes]).ljust(wanted_bytes, b"\0")
-
-
 def _write_silence(stream: IO[bytes], samples: int) -> None:
     chunk = bytes(SILENCE_CHUNK_SAMPLES * SAMPLE_WIDTH_BYTES)
     while samples > 0:
@@ -76,7 +49,11 @@ def _write_silence(stream: IO[bytes], samples: int) -> None:
 
 
 def _stream_pcm(
-    script: Script, clips: Mapping[str, bytes], stream: IO[bytes], progress: Progress | None
+    script: Script,
+    clips: Mapping[str, bytes],
+    tones: Mapping[str, bytes],
+    stream: IO[bytes],
+    progress: Progress | None,
 ) -> None:
     cursor = 0  # samples written so far
     total = ms_to_samples(script.length_ms)
@@ -85,7 +62,7 @@ def _stream_pcm(
         if start < cursor:
             raise AssertionError(f"events overlap at {event.start_ms} ms: {event}")
         _write_silence(stream, start - cursor)
-        pcm = clips[event.text or ""] if event.kind == "speech" else tone_pcm(event.tone or "")
+        pcm = clips[event.text or ""] if event.kind == "speech" else tones[event.tone or ""]
         if len(pcm) // SAMPLE_WIDTH_BYTES > ms_to_samples(event.end_ms) - start + 1:
             raise AssertionError(f"clip longer than its slot: {event}")
         stream.write(pcm)
@@ -100,7 +77,11 @@ def _stream_pcm(
 
 
 def _encode(
-    command: list[str], script: Script, clips: Mapping[str, bytes], progress: Progress | None
+    command: list[str],
+    script: Script,
+    clips: Mapping[str, bytes],
+    tones: Mapping[str, bytes],
+    progress: Progress | None,
 ) -> None:
     """Stream the track into ffmpeg; on any failure or interrupt, ffmpeg is stopped."""
     with tempfile.TemporaryFile() as log:  # a file, not a pipe: ffmpeg never blocks on it
@@ -116,7 +97,7 @@ def _encode(
         with encoder:  # closes stdin and waits for ffmpeg on the way out
             assert encoder.stdin is not None
             try:
-                _stream_pcm(script, clips, encoder.stdin, progress)
+                _stream_pcm(script, clips, tones, encoder.stdin, progress)
             except BrokenPipeError:
                 pass  # ffmpeg stopped reading; its log says why
             except BaseException:
@@ -189,12 +170,14 @@ def render(
     options: EncodeOptions | None = None,
     finish: Callable[[Path], None] | None = None,
     progress: Progress | None = None,
+    tones: Mapping[str, bytes] | None = None,
 ) -> Path:
     """Encode ``script`` to an MP3 at ``output``.
 
     The MP3 is written to a temporary file beside ``output``, handed to
     ``finish`` (to add tags), and renamed over ``output`` only when complete:
-    a failed or interrupted render leaves any earlier file untouched.
+    a failed or interrupted render leaves any earlier file untouched. ``tones`` replaces
+    generated tones by name (PCM from :func:`workout_audio.sounds.load_sound`).
 
     Raises:
         UsageError: the output folder does not exist or is not writable, or the track
@@ -223,7 +206,7 @@ def render(
         *audio_format(options.format).encoder_args(options.bitrate_kbps), str(temporary),
     ]  # fmt: skip
     try:
-        _encode(command, script, clips, progress)
+        _encode(command, script, clips, tones_for(tones), progress)
         try:
             if finish:
                 finish(temporary)

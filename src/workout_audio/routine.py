@@ -17,7 +17,16 @@ import yaml
 from workout_audio.durations import parse_duration_ms
 from workout_audio.errors import RoutineError, RoutineErrors
 
-__all__ = ["Block", "Exercise", "Rests", "Routine", "Timing", "load_routine", "routine_schema"]
+__all__ = [
+    "Block",
+    "Exercise",
+    "Rests",
+    "Routine",
+    "Sound",
+    "Timing",
+    "load_routine",
+    "routine_schema",
+]
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,15 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Sound:
+    """A routine's own sound file for one tone (``start``, ``rest``, ...)."""
+
+    tone: str
+    path: Path
+    line: int | None
+
+
+@dataclass(frozen=True)
 class Routine:
     """A whole workout, validated; ``path`` and ``length_line`` let later errors cite the file."""
 
@@ -109,6 +127,7 @@ class Routine:
     path: str
     length_line: int | None = None
     language_line: int | None = None
+    sounds: tuple[Sound, ...] = ()  # files that replace generated tones
 
 
 _DEFAULT_TIMING = Timing(
@@ -410,7 +429,25 @@ class _Builder:
             path=self.problems.path,
             length_line=self.problems.lines.get(("length",)) if "length" in raw else None,
             language_line=self.problems.lines.get(("language",)) if "language" in raw else None,
+            sounds=self.sounds(raw.get("sounds"), ("sounds",)),
         )
+
+    def sounds(self, raw: object, where: _Where) -> tuple[Sound, ...]:
+        """Sound files by tone, relative to the routine's folder; the schema checks names."""
+        if not isinstance(raw, dict):
+            return ()
+        tones = routine_schema()["properties"]["sounds"]["properties"]
+        found = []
+        for tone, value in raw.items():
+            if tone not in tones or not isinstance(value, str) or not value.strip():
+                continue  # the schema has said why
+            path = Path(self.problems.path).parent / Path(value).expanduser()
+            if not path.is_file():
+                self.problems.add(
+                    (*where, tone), f"no sound file at {value!r} (relative to the routine's folder)"
+                )
+            found.append(Sound(str(tone), path, self.problems.line((*where, tone))))
+        return tuple(found)
 
     def block(self, raw: dict[str, object], where: _Where, base: Timing) -> Block:
         timing = self.timing(raw.get("timing"), (*where, "timing"), base)

@@ -16,7 +16,7 @@ here are the times in the MP3.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .phrases import Phrases, phrases_for
 from .routine import Block, Exercise, Routine
@@ -37,8 +37,9 @@ __all__ = [
 # A phrase's spoken length in ms: a mapping of measured clips, or a function.
 ClipDurations = Mapping[str, int] | Callable[[str], int]
 
-# How long each tone lasts; render.py makes tones of exactly these lengths.
-TONE_MS = {"beep": 150, "start": 450, "end": 600, "tick": 40}
+# How long each tone lasts; sounds.py makes tones of exactly these lengths. "rest" takes the
+# place of "end" when a rest follows the work, so the two are as long as each other.
+TONE_MS = {"beep": 150, "start": 450, "end": 600, "rest": 600, "tick": 40}
 
 LEAD_IN_MS = 600  # silence before the first word of the track
 TAIL_MS = 1_500  # silence after the last word
@@ -161,6 +162,14 @@ class _Timeline:
 
     def add(self, start_ms: int, duration_ms: int, kind: str, **context: object) -> None:
         self.events.append(Event(start_ms, duration_ms, kind, **context))  # type: ignore[arg-type]
+
+    def retone(self, at_ms: int, old: str, new: str) -> None:
+        """Play tone ``new`` instead of the ``old`` one that starts at ``at_ms``."""
+        for index in range(len(self.events) - 1, -1, -1):  # it is among the latest added
+            event = self.events[index]
+            if event.kind == "tone" and event.tone == old and event.start_ms == at_ms:
+                self.events[index] = replace(event, tone=new)
+                return
 
 
 def _occurrences(routine: Routine) -> list[_Occurrence]:
@@ -549,6 +558,8 @@ def schedule(
             "exercise": exercise.name,
         }
         chapters.append((occ, cursor_ms))
+        if transition.starts_after_tone and transition.rest_ms > 0:
+            timeline.retone(cursor_ms, "end", "rest")  # the work just done ends in a rest
         _render_transition(timeline, cursor_ms, transition_ms, transition, measure, context)
         cursor_ms += transition_ms
         sides = [exercise.first_side, "right" if exercise.first_side == "left" else "left"]
