@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from conftest import ROOT, SEED, SHORT_ROUTINE
@@ -121,9 +123,25 @@ def test_script_table_lists_the_spoken_cues(write_routine, speech_cache: Path) -
     assert "Workout complete. Great work!" in result.stdout
 
 
-@pytest.mark.parametrize(
-    "command", ["build", "script", "validate", "voices", "cache info", "cache clear"]
-)
+def _command_paths(group: TyperGroup, prefix: tuple[str, ...] = ()) -> list[str]:
+    """Every command of the app, sub-commands included, walked from the app itself."""
+    paths = []
+    for name, command in group.commands.items():
+        if isinstance(command, TyperGroup):
+            paths += _command_paths(command, (*prefix, name))
+        else:
+            paths.append(" ".join((*prefix, name)))
+    return paths
+
+
+COMMANDS = _command_paths(typer.main.get_command(app))
+
+
+def test_the_command_walk_finds_every_command() -> None:
+    assert {"build", "variants", "script", "validate", "voices", "cache info"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_an_example_in_its_help(command: str) -> None:
     result = invoke(*command.split(), "--help")
     assert result.exit_code == 0

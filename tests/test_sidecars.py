@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import SEED, SHORT_ROUTINE
-from workout_audio.cli import script_as_json
 from workout_audio.errors import UsageError
 from workout_audio.routine import load_routine
-from workout_audio.script import Script, make_script, script_phrases
+from workout_audio.script import Script, make_script, script_as_json, script_phrases
 from workout_audio.sidecars import (
     SIDECARS,
     TrackInfo,

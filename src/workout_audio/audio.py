@@ -12,12 +12,11 @@ import subprocess
 import warnings
 from functools import cache
 
-with (
-    warnings.catch_warnings()
-):  # pydub warns at import when ffmpeg is not on PATH; we bring our own
+with warnings.catch_warnings():
+    # pydub warns at import when ffmpeg is not on PATH (we bring our own): imported here,
+    # quietly, before any module that uses it.
     warnings.simplefilter("ignore", RuntimeWarning)
-    from pydub import AudioSegment
-    from pydub.silence import detect_leading_silence
+    import pydub  # noqa: F401
 
 from .errors import EncoderError
 
@@ -29,14 +28,11 @@ __all__ = [
     "ffmpeg_exe",
     "ms_to_samples",
     "samples_to_ms",
-    "speech_clip",
 ]
 
 SAMPLE_RATE_HZ = 44_100
 SAMPLE_WIDTH_BYTES = 2
 CHANNELS = 1
-SILENCE_THRESHOLD_DBFS = -45.0  # quieter than this at either end of a clip is trimmed
-SPEECH_PEAK_DBFS = -1.5  # every clip is brought to this peak, whatever the engine's level
 
 
 @cache
@@ -91,23 +87,3 @@ def decode_to_pcm(audio: bytes) -> bytes:
         reason = detail[-1] if detail else f"exit status {done.returncode}"
         raise EncoderError(f"ffmpeg could not decode speech audio: {reason}")
     return done.stdout
-
-
-def speech_clip(audio: bytes) -> bytes:
-    """An engine's output as a clean clip: decoded, silence trimmed at both ends, peak-levelled."""
-    segment = AudioSegment(
-        data=decode_to_pcm(audio),
-        sample_width=SAMPLE_WIDTH_BYTES,
-        frame_rate=SAMPLE_RATE_HZ,
-        channels=CHANNELS,
-    )
-    start_ms = detect_leading_silence(segment, silence_threshold=SILENCE_THRESHOLD_DBFS)
-    end_ms = len(segment) - detect_leading_silence(
-        segment.reverse(), silence_threshold=SILENCE_THRESHOLD_DBFS
-    )
-    if end_ms <= start_ms:
-        raise EncoderError("the speech engine returned silence")
-    trimmed = segment[start_ms:end_ms]
-    levelled = trimmed.apply_gain(SPEECH_PEAK_DBFS - trimmed.max_dBFS)
-    faded = levelled.fade_in(5).fade_out(15)
-    return bytes(faded.raw_data)

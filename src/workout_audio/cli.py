@@ -10,32 +10,82 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import IO, Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer._click import ClickException, Context  # typer's own copy of click, which it raises
+from typer._click.exceptions import NoArgsIsHelpError
+from typer._click.exceptions import UsageError as ClickUsageError
+from typer.core import TyperGroup
 
+from .cli_options import OutputSettings, output_options, voice_options
 from .durations import format_clock, parse_duration_ms
 from .errors import RoutineErrors, StorageError, Terminated, UsageError, WorkoutAudioError
 from .pipeline import Prepared, build, prepare
 from .render import MAX_TRACK_MS, check_output
 from .routine import Routine, load_routine
-from .script import Script
+from .script import Script, script_as_json
 from .speech import VoiceSettings
 
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+
+class CommandError(ClickException):
+    """One of our errors on its way to the user: one line on stderr, and its exit status."""
+
+    def __init__(self, error: WorkoutAudioError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        # escaped: a routine's text or a path may hold [brackets] that rich would read as markup
+        err.print(f"[red]error:[/red] {escape(self.format_message())}", highlight=False)
+
+
+class _App(TyperGroup):
+    """The command group: every error, ours or the command line's, ends as one line."""
+
+    def invoke(self, ctx: Context) -> Any:  # noqa: ANN401 - whatever the command returns
+        with _user_errors():
+            return super().invoke(ctx)
+
+    def main(self, *args: Any, **extra: Any) -> Any:  # noqa: ANN401
+        standalone_mode = extra.pop("standalone_mode", True)
+        try:
+            returned = super().main(*args, standalone_mode=False, **extra)  # type: ignore[misc]
+        except NoArgsIsHelpError as error:
+            error.show()  # the bare command prints its help
+            code = error.exit_code
+        except CommandError as error:
+            error.show()
+            code = error.exit_code
+        except ClickUsageError as error:  # a bad option or a missing argument
+            hint = f" (see: {error.ctx.command_path} --help)" if error.ctx else ""
+            err.print(f"[red]error:[/red] {escape(error.format_message())}{hint}", highlight=False)
+            code = error.exit_code
+        except ClickException as error:
+            err.print(f"[red]error:[/red] {escape(error.format_message())}", highlight=False)
+            code = error.exit_code
+        except typer.Abort:
+            code = 1
+        else:
+            code = returned if isinstance(returned, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
 app = typer.Typer(
+    cls=_App,
     add_completion=False,
     no_args_is_help=True,
     help="Turn a workout routine written in YAML into one voice-guided MP3.",
 )
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
-
-T = TypeVar("T")
 
 
 class Format(str, Enum):
@@ -45,37 +95,6 @@ class Format(str, Enum):
 
 RoutineArg = Annotated[
     Path, typer.Argument(help="The routine file (YAML).", show_default=False, dir_okay=False)
-]
-EngineOpt = Annotated[
-    str,
-    typer.Option(
-        "--engine",
-        help="Voice: auto (Google's when it answers, else an offline voice), gtts, piper, "
-        "espeak, or an installed plugin's; `workout-audio voices` lists them.",
-    ),
-]
-LangOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--lang", help="Cue language: en, es, fr, de, ... (default: the routine's language:)."
-    ),
-]
-TldOpt = Annotated[
-    str | None,
-    typer.Option("--tld", help="Google's accent by domain: com.au, co.uk, co.in, ca (gtts)."),
-]
-SlowOpt = Annotated[bool, typer.Option("--slow", help="Google's slow reading (gtts).")]
-VoiceOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--voice", help="A piper voice file, FILE.onnx with FILE.onnx.json beside it (piper)."
-    ),
-]
-RateOpt = Annotated[
-    float,
-    typer.Option(
-        "--rate", help="Speaking speed, 0.5 to 2.0: 0.9 slower, 1.2 faster (piper, espeak)."
-    ),
 ]
 LengthOpt = Annotated[
     str | None,
@@ -91,20 +110,14 @@ CacheOpt = Annotated[
 ]
 
 
-def _fail(error: WorkoutAudioError) -> NoReturn:
-    # escaped: a routine's text or a path may hold [brackets] that rich would read as markup
-    err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(error.exit_code)
-
-
 @contextmanager
 def _user_errors() -> Iterator[None]:
     try:
         yield
     except WorkoutAudioError as error:
-        _fail(error)
+        raise CommandError(error) from None
     except OSError as error:  # a disk or folder problem our code did not foresee: still one line
-        _fail(StorageError.from_os_error(error))
+        raise CommandError(StorageError.from_os_error(error)) from None
     except Terminated:
         err.print("terminated: nothing was written", highlight=False)
         raise typer.Exit(143) from None
@@ -153,14 +166,6 @@ def _load(path: Path) -> Routine:
     return load_routine(path)
 
 
-def _voice(
-    engine: str, lang: str | None, tld: str | None, slow: bool, voice: Path | None, rate: float
-) -> VoiceSettings:
-    return VoiceSettings(
-        engine=engine, language=lang, tld=tld, slow=slow, voice_path=voice, rate=rate
-    )
-
-
 def _output_path(output: Path | None, routine_path: Path) -> Path:
     """Where the track goes, checked before minutes of synthesis are spent on it."""
     if output is None:
@@ -184,45 +189,41 @@ def _check_cache_dir(cache_dir: Path | None) -> None:
 
 
 @app.command("build")
+@voice_options
+@output_options
 def build_command(
     routine_path: RoutineArg,
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="Where to write the MP3 (default build/NAME.mp3)."),
     ] = None,
-    engine: EngineOpt = "auto",
     length: LengthOpt = None,
     cache_dir: CacheOpt = None,
-    bitrate: Annotated[int, typer.Option(help="MP3 bitrate in kbit/s.", min=32, max=320)] = 96,
-    lang: LangOpt = None,
-    tld: TldOpt = None,
-    slow: SlowOpt = False,
-    voice: VoiceOpt = None,
-    rate: RateOpt = 1.0,
+    *,
+    voice: VoiceSettings,
+    output_settings: OutputSettings,
 ) -> None:
     """Build the voice-guided MP3 of a routine.
 
-    Example: workout-audio build routines/runners-total-body.yaml --length 30m
+    Example: workout-audio build routines/runners-total-body.yaml --music ~/Music/run --length 30m
     """
-    from .render import EncodeOptions
-
-    with _user_errors():
-        routine = _load(routine_path)
-        length_ms = _parse_length(length)
-        output = _output_path(output, routine_path)
-        _check_cache_dir(cache_dir)
-        with _progress_bar() as progress:
-            prepared = build(
-                routine,
-                output,
-                voice=_voice(engine, lang, tld, slow, voice, rate),
-                length_ms=length_ms,
-                cache_dir=cache_dir,
-                options=EncodeOptions(bitrate_kbps=bitrate),
-                progress=progress,
-            )
-        _notice(prepared)
-        _wrote(output, prepared)
+    routine = _load(routine_path)
+    length_ms = _parse_length(length)
+    path = _output_path(output, routine_path)
+    _check_cache_dir(cache_dir)
+    with _progress_bar() as progress:
+        prepared = build(
+            routine,
+            path,
+            voice=voice,
+            length_ms=length_ms,
+            cache_dir=cache_dir,
+            options=output_settings.encode,
+            music=output_settings.music,
+            progress=progress,
+        )
+    _notice(prepared)
+    _wrote(path, prepared)
 
 
 def _notice(prepared: Prepared) -> None:
@@ -251,42 +252,36 @@ def _report(script: Script) -> None:
 
 
 @app.command("script")
+@voice_options
 def script_command(
     routine_path: RoutineArg,
     format: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
-    engine: EngineOpt = "auto",
     length: LengthOpt = None,
     cache_dir: CacheOpt = None,
-    lang: LangOpt = None,
-    tld: TldOpt = None,
-    slow: SlowOpt = False,
-    voice: VoiceOpt = None,
-    rate: RateOpt = 1.0,
+    *,
+    voice: VoiceSettings,
 ) -> None:
     """Print the exact timed script a build would render (same times as the MP3).
 
     Example: workout-audio script routines/runners-total-body.yaml --format json
     """
-    with _user_errors():
-        routine = _load(routine_path)
-        length_ms = _parse_length(length)
-        _check_cache_dir(cache_dir)
-        with _progress_bar() as progress:
-            prepared = prepare(
-                routine,
-                voice=_voice(engine, lang, tld, slow, voice, rate),
-                length_ms=length_ms,
-                cache_dir=cache_dir,
-                progress=progress,
-            )
-        _notice(prepared)
-        if format is Format.json:
-            typer.echo(json.dumps(script_as_json(prepared.script, prepared.engine), indent=2))
-        else:
-            out.print(_script_table(prepared.script))
+    routine = _load(routine_path)
+    length_ms = _parse_length(length)
+    _check_cache_dir(cache_dir)
+    with _progress_bar() as progress:
+        prepared = prepare(
+            routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
+        )
+    _notice(prepared)
+    if format is Format.json:
+        typer.echo(json.dumps(script_as_json(prepared.script, prepared.engine), indent=2))
+    else:
+        out.print(_script_table(prepared.script))
 
 
 @app.command("variants")
+@voice_options
+@output_options
 def variants_command(
     routine_path: RoutineArg,
     lengths: Annotated[
@@ -301,88 +296,47 @@ def variants_command(
             "-o", "--output-dir", help="Folder for the MP3s (default build/).", file_okay=False
         ),
     ] = None,
-    engine: EngineOpt = "auto",
     cache_dir: CacheOpt = None,
-    bitrate: Annotated[int, typer.Option(help="MP3 bitrate in kbit/s.", min=32, max=320)] = 96,
-    lang: LangOpt = None,
-    tld: TldOpt = None,
-    slow: SlowOpt = False,
-    voice: VoiceOpt = None,
-    rate: RateOpt = 1.0,
+    *,
+    voice: VoiceSettings,
+    output_settings: OutputSettings,
 ) -> None:
     """Build one MP3 per length from one speech cache: NAME-20m.mp3, NAME-45m.mp3, ...
 
     Example: workout-audio variants routines/runners-total-body.yaml --lengths 15m,20m,30m,45m
     """
     from .pipeline import build_variants, length_label
-    from .render import EncodeOptions, check_output
 
-    with _user_errors():
-        routine = _load(routine_path)
-        wanted = [_parse_length(text.strip()) for text in lengths.split(",") if text.strip()]
-        if not wanted:
-            raise UsageError("--lengths: give at least one length, e.g. 20m,45m")
-        _check_cache_dir(cache_dir)
-        if output_dir is not None and not output_dir.is_dir():
-            raise UsageError(f"-o: folder {str(output_dir)!r} does not exist")
-        # Every file is checked before minutes of synthesis are spent on any of them.
-        folder = _output_path(
-            None if output_dir is None else output_dir / f"{routine_path.stem}.mp3", routine_path
-        ).parent
-        for length_ms in wanted:
-            if length_ms is not None:
-                check_output(folder / f"{routine_path.stem}-{length_label(length_ms)}.mp3")
-        with _progress_bar() as progress:
-            built = build_variants(
-                routine,
-                [length_ms for length_ms in wanted if length_ms is not None],
-                folder,
-                stem=routine_path.stem,
-                voice=_voice(engine, lang, tld, slow, voice, rate),
-                cache_dir=cache_dir,
-                options=EncodeOptions(bitrate_kbps=bitrate),
-                progress=progress,
-            )
-        if built:
-            _notice(built[0][1])
-        for path, prepared in built:
-            _wrote(path, prepared)
-
-
-def script_as_json(script: Script, engine: str) -> dict[str, object]:
-    """The script as plain data: times in seconds, as ``script --format json`` prints it."""
-    return {
-        "routine": script.routine_name,
-        "language": script.language,
-        "engine": engine,
-        "length_s": script.length_ms / 1000,
-        "adjustments": (
-            None
-            if script.target_ms is None
-            else {
-                "target_s": script.target_ms / 1000,
-                "length_s": script.length_ms / 1000,
-                "changes": list(script.adjustments),
-            }
-        ),
-        "events": [
-            {
-                "start_s": e.start_ms / 1000,
-                "end_s": e.end_ms / 1000,
-                "kind": e.kind,
-                **({"text": e.text} if e.kind == "speech" else {"tone": e.tone}),
-                "block": e.block,
-                "round": e.round,
-                "exercise": e.exercise,
-                "side": e.side,
-            }
-            for e in script.events
-        ],
-        "chapters": [
-            {"title": c.title, "start_s": c.start_ms / 1000, "end_s": c.end_ms / 1000}
-            for c in script.chapters
-        ],
-    }
+    routine = _load(routine_path)
+    wanted = [_parse_length(text.strip()) for text in lengths.split(",") if text.strip()]
+    if not wanted:
+        raise UsageError("--lengths: give at least one length, e.g. 20m,45m")
+    _check_cache_dir(cache_dir)
+    if output_dir is not None and not output_dir.is_dir():
+        raise UsageError(f"-o: folder {str(output_dir)!r} does not exist")
+    # Every file is checked before minutes of synthesis are spent on any of them.
+    folder = _output_path(
+        None if output_dir is None else output_dir / f"{routine_path.stem}.mp3", routine_path
+    ).parent
+    for length_ms in wanted:
+        if length_ms is not None:
+            check_output(folder / f"{routine_path.stem}-{length_label(length_ms)}.mp3")
+    with _progress_bar() as progress:
+        built = build_variants(
+            routine,
+            [length_ms for length_ms in wanted if length_ms is not None],
+            folder,
+            stem=routine_path.stem,
+            voice=voice,
+            cache_dir=cache_dir,
+            options=output_settings.encode,
+            music=output_settings.music,
+            progress=progress,
+        )
+    if built:
+        _notice(built[0][1])
+    for path, prepared in built:
+        _wrote(path, prepared)
 
 
 def _script_table(script: Script) -> Table:
@@ -447,27 +401,26 @@ def voices_command() -> None:
     from .phrases import available_languages
     from .speech import engine_reports
 
-    with _user_errors():
-        for report in engine_reports():
-            status = report.unavailable_reason or "available"
-            if report.unavailable_reason:
-                status = f"not available: {report.unavailable_reason}"
-            out.print(f"{report.name}: {report.description}", highlight=False, markup=False)
-            out.print(f"  {status}", highlight=False, markup=False)
-            if report.languages:
-                listed = f"languages ({len(report.languages)}): {', '.join(report.languages)}"
-                out.print(
-                    textwrap.fill(listed, 96, initial_indent="  ", subsequent_indent="    "),
-                    highlight=False,
-                    markup=False,
-                )
-            for line in report.voices:
-                out.print(f"  voice: {line}", highlight=False, markup=False)
-        out.print(
-            f"cue wording (--lang or the routine's language:): {', '.join(available_languages())}",
-            highlight=False,
-            markup=False,
-        )
+    for report in engine_reports():
+        status = report.unavailable_reason or "available"
+        if report.unavailable_reason:
+            status = f"not available: {report.unavailable_reason}"
+        out.print(f"{report.name}: {report.description}", highlight=False, markup=False)
+        out.print(f"  {status}", highlight=False, markup=False)
+        if report.languages:
+            listed = f"languages ({len(report.languages)}): {', '.join(report.languages)}"
+            out.print(
+                textwrap.fill(listed, 96, initial_indent="  ", subsequent_indent="    "),
+                highlight=False,
+                markup=False,
+            )
+        for line in report.voices:
+            out.print(f"  voice: {line}", highlight=False, markup=False)
+    out.print(
+        f"cue wording (--lang or the routine's language:): {', '.join(available_languages())}",
+        highlight=False,
+        markup=False,
+    )
 
 
 cache_app = typer.Typer(help="The speech cache: what it holds, and emptying it.")
@@ -491,20 +444,19 @@ def cache_info_command(cache_dir: CacheOpt = None) -> None:
     """
     from .speech import SpeechCache
 
-    with _user_errors():
-        _check_cache_dir(cache_dir)
-        info = SpeechCache(cache_dir).info()
-        out.print(f"folder: {info.folder}", highlight=False, markup=False)
-        out.print(f"entries: {info.entries} ({_size(info.size_bytes)})", highlight=False)
-        if info.by_engine:
-            engines = ", ".join(f"{name} {count}" for name, count in info.by_engine.items())
-            out.print(f"by engine: {engines}", highlight=False, markup=False)
-        if info.partial_files:
-            out.print(
-                f"unfinished writes: {info.partial_files} (of a build running now, or stopped "
-                "hard; cleared after an hour)",
-                highlight=False,
-            )
+    _check_cache_dir(cache_dir)
+    info = SpeechCache(cache_dir).info()
+    out.print(f"folder: {info.folder}", highlight=False, markup=False)
+    out.print(f"entries: {info.entries} ({_size(info.size_bytes)})", highlight=False)
+    if info.by_engine:
+        engines = ", ".join(f"{name} {count}" for name, count in info.by_engine.items())
+        out.print(f"by engine: {engines}", highlight=False, markup=False)
+    if info.partial_files:
+        out.print(
+            f"unfinished writes: {info.partial_files} (of a build running now, or stopped "
+            "hard; cleared after an hour)",
+            highlight=False,
+        )
 
 
 @cache_app.command("clear")
@@ -515,16 +467,15 @@ def cache_clear_command(cache_dir: CacheOpt = None) -> None:
     """
     from .speech import SpeechCache
 
-    with _user_errors():
-        _check_cache_dir(cache_dir)
-        cache = SpeechCache(cache_dir)
-        size_bytes = cache.info().size_bytes
-        removed = cache.clear()
-        out.print(
-            f"removed {removed} entries ({_size(size_bytes)}) from {cache.folder}",
-            highlight=False,
-            markup=False,
-        )
+    _check_cache_dir(cache_dir)
+    cache = SpeechCache(cache_dir)
+    size_bytes = cache.info().size_bytes
+    removed = cache.clear()
+    out.print(
+        f"removed {removed} entries ({_size(size_bytes)}) from {cache.folder}",
+        highlight=False,
+        markup=False,
+    )
 
 
 def main() -> None:
@@ -532,7 +483,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    sys.exit(_run())
+    app(prog_name="workout-audio")
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -544,30 +495,6 @@ def _stop(signum: int, frame: object) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
-
-
-def _run() -> int:
-    """Run the app; click's own usage errors (bad option, missing argument) are one line too."""
-    try:
-        code = app(prog_name="workout-audio", standalone_mode=False)
-    except _PARSE_ERRORS as error:
-        if type(error).__name__ == "NoArgsIsHelpError":
-            error.show()  # the bare command prints its help
-            return int(error.exit_code)
-        context = getattr(error, "ctx", None)
-        hint = f" (see: {context.command_path} --help)" if context else ""
-        err.print(f"[red]error:[/red] {escape(error.format_message())}{hint}", highlight=False)
-        return int(error.exit_code)
-    except typer.Abort:
-        return 1
-    return code if isinstance(code, int) else 0
-
-
-# Errors in the command line itself; typer vendors click from 0.2x on, older typers use click.
-_PARSE_ERRORS = (
-    getattr(typer.exceptions, "TyperException", click.ClickException),
-    click.ClickException,
-)
 
 
 if __name__ == "__main__":  # pragma: no cover

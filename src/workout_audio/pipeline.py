@@ -13,6 +13,8 @@ from .art import artwork
 from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
 from .errors import LengthError, UsageError
 from .fit import UnreachableLength, check_roughly, fit_length
+from .formats import audio_format
+from .music import Music, MusicOptions, check_music
 from .phrases import phrases_for
 from .render import EncodeOptions, render
 from .routine import Routine
@@ -22,7 +24,7 @@ from .sounds import load_sound
 from .speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
 from .tags import tag_track
 
-__all__ = ["Prepared", "build", "build_variants", "length_label", "prepare"]
+__all__ = ["Prepared", "build", "build_variants", "length_label", "prepare", "prepare_music"]
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
 _FIT_ATTEMPTS = 4  # fits on estimated then measured phrase lengths; 2 are almost always enough
@@ -127,6 +129,20 @@ def _schedule(
     raise LengthError(f"{routine.path}: could not settle on a plan for this length; try another")
 
 
+def prepare_music(
+    routine: Routine, music: MusicOptions | None, cache_dir: Path | None
+) -> Music | None:
+    """The music to mix: ``music`` (from the command line) over the routine's ``music:``.
+
+    Every track is checked and measured here, before any speech is made.
+
+    Raises:
+        UsageError: a music path is missing, an empty folder or playlist, or not audio.
+    """
+    wanted = (music or MusicOptions()).over(routine.music)
+    return check_music(wanted, SpeechCache(cache_dir).folder / "music")
+
+
 def build(
     routine: Routine,
     output: Path,
@@ -135,19 +151,23 @@ def build(
     length_ms: int | None = None,
     cache_dir: Path | None = None,
     options: EncodeOptions | None = None,
+    music: MusicOptions | None = None,
     sidecars: Sequence[str] = DEFAULT_SIDECARS,
     chapter_images: bool = True,
     progress: Progress | None = None,
 ) -> Prepared:
-    """Make the MP3 of ``routine`` at ``output``, and its ``sidecars`` beside it.
+    """Make the track of ``routine`` at ``output``, and its ``sidecars`` beside it.
 
-    The track carries a cover and, unless ``chapter_images`` is false, a picture per
-    chapter. Nothing is written unless the track succeeds; each file is whole or absent.
+    ``music`` (a file, folder or playlist, its level and ducking) plays under the voice;
+    the routine's own ``music:`` fills in what it leaves unsaid. The track carries a cover
+    and, unless ``chapter_images`` is false, a picture per chapter. Nothing is written
+    unless the track succeeds; each file is whole or absent.
     """
+    mix = prepare_music(routine, music, cache_dir)
     prepared = prepare(
         routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
     )
-    _write(prepared, output, options, progress, sidecars, chapter_images)
+    _write(prepared, output, options, mix, progress, sidecars, chapter_images)
     return prepared
 
 
@@ -155,6 +175,7 @@ def _write(
     prepared: Prepared,
     output: Path,
     options: EncodeOptions | None,
+    music: Music | None,
     progress: Progress | None,
     sidecars: Sequence[str] = DEFAULT_SIDECARS,
     chapter_images: bool = True,
@@ -181,6 +202,7 @@ def _write(
         prepared.clips,
         output,
         options=options,
+        music=music,
         finish=finish,
         progress=(lambda done, total: progress("encode", done, total)) if progress else None,
         tones=prepared.tones,
@@ -208,19 +230,22 @@ def build_variants(
     voice: VoiceSettings | None = None,
     cache_dir: Path | None = None,
     options: EncodeOptions | None = None,
+    music: MusicOptions | None = None,
     sidecars: Sequence[str] = DEFAULT_SIDECARS,
     chapter_images: bool = True,
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> list[tuple[Path, Prepared]]:
-    """One MP3 a length, ``folder/STEM-20m.mp3``; every distinct phrase synthesised once.
+    """One track a length, ``folder/STEM-20m.mp3``; every distinct phrase synthesised once.
 
     Every plan is made (and checked) before any file is written, so a length that
     cannot be made leaves nothing behind; then the tracks are encoded in parallel.
     """
+    mix = prepare_music(routine, music, cache_dir)
+    suffix = audio_format((options or EncodeOptions()).format).suffix
     planned = [
         (
-            folder / f"{stem}-{length_label(length_ms)}.mp3",
+            folder / f"{stem}-{length_label(length_ms)}{suffix}",
             prepare(
                 routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
             ),
@@ -229,9 +254,10 @@ def build_variants(
     ]
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         # Each encode is its own ffmpeg process; the threads only feed it PCM.
-        for done in [
-            pool.submit(_write, p, path, options, None, sidecars, chapter_images)
+        jobs = [
+            pool.submit(_write, p, path, options, mix, None, sidecars, chapter_images)
             for path, p in planned
-        ]:
+        ]
+        for done in jobs:
             done.result()
     return planned

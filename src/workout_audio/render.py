@@ -1,8 +1,10 @@
-"""Script + clips -> one PCM stream -> ffmpeg -> MP3, written whole or not at all.
+"""Script + clips (+ music) -> one PCM stream -> ffmpeg -> MP3, written whole or not at all.
 
-Events never overlap, so the track is streamed in time order: silence up to
-each event, then its samples. Memory holds the clips and one chunk of
-silence, never the whole track, and the work is linear in its length.
+Events never overlap, so the voice is streamed in time order: silence up to
+each event, then its samples. With music, mix.py lays it under the voice on the
+way. Memory holds the clips and a second or two of audio, never the whole
+track, and the work is linear in its length. ffmpeg lifts the mix to the
+target loudness in front of the encoder (loudness.py).
 """
 
 from __future__ import annotations
@@ -13,17 +15,30 @@ import os
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from .audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe, ms_to_samples
 from .durations import format_clock
 from .errors import EncoderError, StorageError, UsageError
 from .formats import audio_format
+from .loudness import (
+    BIN_MS,
+    CLIP_LOUDNESS_LUFS,
+    DEFAULT_TARGET_LUFS,
+    add_powers,
+    encoder_filter,
+    gated_loudness,
+    lufs_to_power,
+    speech_profile,
+)
 from .script import Script
-from .sounds import tones_for
+from .sounds import TONE_SHAPES, tones_for
+
+if TYPE_CHECKING:
+    from .music import Music
 
 __all__ = ["EncodeOptions", "check_output", "render"]
 
@@ -34,55 +49,92 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class EncodeOptions:
-    """How the track is encoded."""
+    """How the track is encoded: bitrate (None: 96 kbit/s mono, 128 with music) and loudness."""
 
-    bitrate_kbps: int = 96
+    bitrate_kbps: int | None = None
+    loudness_lufs: float = DEFAULT_TARGET_LUFS
     format: str = "mp3"  # a name in formats.FORMATS
 
+    def bitrate_for(self, channels: int) -> int:
+        """The bitrate asked for, or the default for this many channels."""
+        return self.bitrate_kbps or (96 if channels == 1 else 128)
 
-def _write_silence(stream: IO[bytes], samples: int) -> None:
-    chunk = bytes(SILENCE_CHUNK_SAMPLES * SAMPLE_WIDTH_BYTES)
+
+def predicted_lufs(script: Script, clips: Mapping[str, bytes], music: Music | None = None) -> float:
+    """The loudness the mix will measure before the encoder's gain, from the script alone.
+
+    Clips sit at CLIP_LOUDNESS_LUFS and tones at their set levels, so the track's loudness
+    follows from what plays when, without analysing the mix.
+    """
+    channels, powers = CHANNELS, [0.0] * -(-script.length_ms // BIN_MS)
+    if music is not None:
+        from .mix import MUSIC_CHANNELS, music_bin_powers
+
+        channels, powers = MUSIC_CHANNELS, music_bin_powers(script, music)
+    profiles = {text: speech_profile(pcm) for text, pcm in clips.items()}
+    for event in script.events:
+        if event.kind == "speech":
+            profile = profiles[event.text or ""]
+        else:
+            tone_power = lufs_to_power(CLIP_LOUDNESS_LUFS + TONE_SHAPES[event.tone or ""][1])
+            profile = [tone_power] * (event.duration_ms // BIN_MS)
+        # the mono voice plays in every channel
+        add_powers(powers, event.start_ms, [p * channels for p in profile])
+    return gated_loudness(powers)
+
+
+_SILENCE = bytes(SILENCE_CHUNK_SAMPLES * SAMPLE_WIDTH_BYTES)
+
+
+def _silence(samples: int) -> Iterator[bytes]:
     while samples > 0:
         step = min(samples, SILENCE_CHUNK_SAMPLES)
-        stream.write(chunk[: step * SAMPLE_WIDTH_BYTES])
+        yield _SILENCE[: step * SAMPLE_WIDTH_BYTES]
         samples -= step
 
 
-def _stream_pcm(
+def voice_pcm(
     script: Script,
     clips: Mapping[str, bytes],
-    tones: Mapping[str, bytes],
-    stream: IO[bytes],
-    progress: Progress | None,
-) -> None:
-    cursor = 0  # samples written so far
+    progress: Progress | None = None,
+    tones: Mapping[str, bytes] | None = None,
+) -> Iterator[bytes]:
+    """The voice track (mono PCM: cues, tones and silence) in time order, piece by piece.
+
+    ``tones`` replaces generated tones by name (see :func:`workout_audio.sounds.load_sound`).
+    """
+    tones = tones_for(tones)
+    cursor = 0  # samples yielded so far
     total = ms_to_samples(script.length_ms)
     for index, event in enumerate(script.events):
         start = ms_to_samples(event.start_ms)
         if start < cursor:
             raise AssertionError(f"events overlap at {event.start_ms} ms: {event}")
-        _write_silence(stream, start - cursor)
+        yield from _silence(start - cursor)
         pcm = clips[event.text or ""] if event.kind == "speech" else tones[event.tone or ""]
         if len(pcm) // SAMPLE_WIDTH_BYTES > ms_to_samples(event.end_ms) - start + 1:
             raise AssertionError(f"clip longer than its slot: {event}")
-        stream.write(pcm)
+        yield pcm
         cursor = start + len(pcm) // SAMPLE_WIDTH_BYTES
         if progress and index % 16 == 0:
             progress(cursor, total)
     if cursor > total:
         raise AssertionError("events run past the end of the track")
-    _write_silence(stream, total - cursor)
+    yield from _silence(total - cursor)
     if progress:
         progress(total, total)
 
 
-def _encode(
-    command: list[str],
-    script: Script,
-    clips: Mapping[str, bytes],
-    tones: Mapping[str, bytes],
-    progress: Progress | None,
-) -> None:
+def _stream_pcm(pieces: Iterator[bytes], stream: IO[bytes]) -> None:
+    try:
+        for piece in pieces:
+            stream.write(piece)
+    finally:
+        if hasattr(pieces, "close"):
+            pieces.close()  # stops the music's decoders at once
+
+
+def _encode(command: list[str], pieces: Iterator[bytes]) -> None:
     """Stream the track into ffmpeg; on any failure or interrupt, ffmpeg is stopped."""
     with tempfile.TemporaryFile() as log:  # a file, not a pipe: ffmpeg never blocks on it
         try:
@@ -97,7 +149,7 @@ def _encode(
         with encoder:  # closes stdin and waits for ffmpeg on the way out
             assert encoder.stdin is not None
             try:
-                _stream_pcm(script, clips, tones, encoder.stdin, progress)
+                _stream_pcm(pieces, encoder.stdin)
             except BrokenPipeError:
                 pass  # ffmpeg stopped reading; its log says why
             except BaseException:
@@ -168,16 +220,16 @@ def render(
     output: Path,
     *,
     options: EncodeOptions | None = None,
+    music: Music | None = None,
     finish: Callable[[Path], None] | None = None,
     progress: Progress | None = None,
     tones: Mapping[str, bytes] | None = None,
 ) -> Path:
-    """Encode ``script`` to an MP3 at ``output``.
+    """Encode ``script`` to an MP3 at ``output``: mono, or stereo with ``music`` under it.
 
     The MP3 is written to a temporary file beside ``output``, handed to
     ``finish`` (to add tags), and renamed over ``output`` only when complete:
-    a failed or interrupted render leaves any earlier file untouched. ``tones`` replaces
-    generated tones by name (PCM from :func:`workout_audio.sounds.load_sound`).
+    a failed or interrupted render leaves any earlier file untouched.
 
     Raises:
         UsageError: the output folder does not exist or is not writable, or the track
@@ -200,13 +252,21 @@ def render(
         raise UsageError(f"{output}: cannot write in {str(folder)!r}: {error.strerror}") from None
     os.close(handle)
     temporary = Path(name)
+    pieces = voice_pcm(script, clips, progress, tones)
+    channels = CHANNELS
+    if music is not None:
+        from .mix import MUSIC_CHANNELS, mixed_pcm  # numpy loads only for music
+
+        pieces, channels = mixed_pcm(pieces, script, music), MUSIC_CHANNELS
     command = [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-        "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(CHANNELS), "-i", "pipe:0",
-        *audio_format(options.format).encoder_args(options.bitrate_kbps), str(temporary),
+        "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels), "-i", "pipe:0",
+        "-af", encoder_filter(options.loudness_lufs - predicted_lufs(script, clips, music)),
+        *audio_format(options.format).encoder_args(options.bitrate_for(channels)),
+        str(temporary),
     ]  # fmt: skip
     try:
-        _encode(command, script, clips, tones_for(tones), progress)
+        _encode(command, pieces)
         try:
             if finish:
                 finish(temporary)

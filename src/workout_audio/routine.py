@@ -16,6 +16,8 @@ import yaml
 
 from workout_audio.durations import parse_duration_ms
 from workout_audio.errors import RoutineError, RoutineErrors
+from workout_audio.levels import DUCK_RANGE_DB, MUSIC_LEVEL_RANGE_DB, parse_level
+from workout_audio.music import MusicOptions
 
 __all__ = [
     "Block",
@@ -127,6 +129,7 @@ class Routine:
     path: str
     length_line: int | None = None
     language_line: int | None = None
+    music: MusicOptions | None = None
     sounds: tuple[Sound, ...] = ()  # files that replace generated tones
 
 
@@ -429,7 +432,27 @@ class _Builder:
             path=self.problems.path,
             length_line=self.problems.lines.get(("length",)) if "length" in raw else None,
             language_line=self.problems.lines.get(("language",)) if "language" in raw else None,
+            music=self.music(raw.get("music"), ("music",)),
             sounds=self.sounds(raw.get("sounds"), ("sounds",)),
+        )
+
+    def music(self, raw: object, where: _Where) -> MusicOptions | None:
+        """The routine's music: its file relative to the routine, and its levels."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("file"), str):
+            return None
+        levels: dict[str, float | None] = {"level": None, "duck": None}
+        for key, valid in (("level", MUSIC_LEVEL_RANGE_DB), ("duck", DUCK_RANGE_DB)):
+            if key in raw:
+                try:
+                    levels[key] = parse_level(raw[key], valid)
+                except ValueError as error:
+                    self.problems.add((*where, key), str(error))
+        line = self.problems.line((*where, "file"))
+        return MusicOptions(
+            source=Path(self.problems.path).parent / Path(str(raw["file"])).expanduser(),
+            level_db=levels["level"],
+            duck_db=levels["duck"],
+            where=f"{self.problems.path}:{line}: music.file" if line else "music.file",
         )
 
     def sounds(self, raw: object, where: _Where) -> tuple[Sound, ...]:

@@ -31,6 +31,7 @@ __all__ = [
     "layout",
     "make_script",
     "schedule",
+    "script_as_json",
     "script_phrases",
 ]
 
@@ -591,3 +592,39 @@ def schedule(
         target_ms=planned.target_ms,
         adjustments=adjustments,
     )
+
+
+def script_as_json(script: Script, engine: str) -> dict[str, object]:
+    """The script as plain data: times in seconds, as ``script --format json`` prints it."""
+    return {
+        "routine": script.routine_name,
+        "language": script.language,
+        "engine": engine,
+        "length_s": script.length_ms / 1000,
+        "adjustments": (
+            None
+            if script.target_ms is None
+            else {
+                "target_s": script.target_ms / 1000,
+                "length_s": script.length_ms / 1000,
+                "changes": list(script.adjustments),
+            }
+        ),
+        "events": [
+            {
+                "start_s": e.start_ms / 1000,
+                "end_s": e.end_ms / 1000,
+                "kind": e.kind,
+                **({"text": e.text} if e.kind == "speech" else {"tone": e.tone}),
+                "block": e.block,
+                "round": e.round,
+                "exercise": e.exercise,
+                "side": e.side,
+            }
+            for e in script.events
+        ],
+        "chapters": [
+            {"title": c.title, "start_s": c.start_ms / 1000, "end_s": c.end_ms / 1000}
+            for c in script.chapters
+        ],
+    }

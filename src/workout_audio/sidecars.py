@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .files import write_whole
-from .script import Script
+from .script import Script, script_as_json
 
 __all__ = [
     "DEFAULT_SIDECARS",
@@ -156,8 +156,6 @@ def podcast_chapters(script: Script, track: TrackInfo | None = None) -> str:
 
 
 def _script_json(script: Script, track: TrackInfo) -> str:
-    from .cli import script_as_json  # until the script's JSON moves next to Script
-
     return json.dumps(script_as_json(script, track.engine), indent=2) + "\n"
 
 

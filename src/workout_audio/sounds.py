@@ -3,7 +3,8 @@
 Each tone fills a slot of exactly ``TONE_MS[name]``, so a replacement never
 moves anything: a file is decoded with ffmpeg, its leading silence trimmed,
 cut (with a short fade) or padded with silence to the slot, and brought to the
-generated tone's peak level so a loud recording does not startle.
+generated tone's loudness against the voice, so the track's predicted loudness
+holds and a loud recording does not startle.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from .audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, decode_to_pcm, ms_to_samples
 from .errors import EncoderError, UsageError
+from .loudness import CLIP_LOUDNESS_LUFS, is_silent, measure_pcm, sine_peak_dbfs
 from .script import TONE_MS
 
 with warnings.catch_warnings():  # pydub warns at import when ffmpeg is not on PATH
@@ -25,17 +27,19 @@ with warnings.catch_warnings():  # pydub warns at import when ffmpeg is not on P
 
 __all__ = ["TONE_NAMES", "TONE_SHAPES", "load_sound", "tone_pcm", "tones_for"]
 
-# name -> (frequencies in Hz played one after another, level in dBFS)
+# name -> (frequencies in Hz played one after another, loudness against the voice in LU):
+# clearly heard over the voice's level, never piercing.
 TONE_SHAPES: dict[str, tuple[tuple[int, ...], float]] = {
-    "beep": ((880,), -8.0),
-    "start": ((1320,), -5.0),
-    "end": ((988, 659), -6.0),
-    "rest": ((784, 659, 523), -6.0),  # a falling major triad: work is over, breathe
-    "tick": ((1760,), -22.0),
+    "beep": ((880,), -4.0),
+    "start": ((1320,), -2.0),
+    "end": ((988, 659), -3.0),
+    "rest": ((784, 659, 523), -3.0),  # a falling major triad: work is over, breathe
+    "tick": ((1760,), -16.0),
 }
 TONE_NAMES = tuple(TONE_SHAPES)
 SILENCE_DBFS = -45.0  # quieter than this at the start of a sound file is trimmed
 FADE_OUT_MS = 30  # a file cut to its slot fades out rather than clicks
+PEAK_CEILING_DBFS = -1.0  # a replacement is turned down rather than clipped
 
 
 def _segment(pcm: bytes) -> AudioSegment:
@@ -52,18 +56,19 @@ def _fit_to_slot(segment: AudioSegment, duration_ms: int) -> bytes:
 @cache
 def tone_pcm(name: str) -> bytes:
     """A tone of exactly ``TONE_MS[name]`` made with pydub's generators, in our PCM format."""
-    frequencies, level_dbfs = TONE_SHAPES[name]
+    frequencies, against_voice_lu = TONE_SHAPES[name]
     duration_ms = TONE_MS[name]
     part_ms = duration_ms // len(frequencies)
     tone = AudioSegment.empty()
     for frequency in frequencies:
         part = Sine(frequency, sample_rate=SAMPLE_RATE_HZ, bit_depth=8 * SAMPLE_WIDTH_BYTES)
-        tone += part.to_audio_segment(duration=part_ms, volume=level_dbfs).fade_in(4).fade_out(8)
+        peak_dbfs = sine_peak_dbfs(CLIP_LOUDNESS_LUFS + against_voice_lu, frequency)
+        tone += part.to_audio_segment(duration=part_ms, volume=peak_dbfs).fade_in(4).fade_out(8)
     return _fit_to_slot(tone.set_channels(CHANNELS).set_frame_rate(SAMPLE_RATE_HZ), duration_ms)
 
 
 def load_sound(name: str, path: Path, *, where: str = "") -> bytes:
-    """The sound file at ``path`` as the ``name`` tone: its slot's length, the tone's peak level.
+    """The sound file at ``path`` as the ``name`` tone: its slot's length, the tone's loudness.
 
     Raises:
         UsageError: the file cannot be read or holds no sound (``where`` starts the message).
@@ -84,8 +89,14 @@ def load_sound(name: str, path: Path, *, where: str = "") -> bytes:
     duration_ms = TONE_MS[name]
     if len(segment) > duration_ms:
         segment = segment[:duration_ms].fade_out(min(FADE_OUT_MS, duration_ms // 4))
-    _, level_dbfs = TONE_SHAPES[name]
-    return _fit_to_slot(segment.apply_gain(level_dbfs - segment.max_dBFS), duration_ms)
+    slot = _fit_to_slot(segment, duration_ms)
+    loudness = measure_pcm(slot)
+    if is_silent(loudness):
+        raise UsageError(f"{prefix}{path} is too quiet to hear")
+    _, against_voice_lu = TONE_SHAPES[name]
+    gain_db = CLIP_LOUDNESS_LUFS + against_voice_lu - loudness.integrated_lufs
+    gain_db = min(gain_db, PEAK_CEILING_DBFS - segment.max_dBFS)
+    return _fit_to_slot(segment.apply_gain(gain_db), duration_ms)
 
 
 def tones_for(replacements: Mapping[str, bytes] | None = None) -> dict[str, bytes]:

@@ -15,13 +15,14 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from ..audio import speech_clip
 from ..errors import EngineError, UsageError
+from ..loudness import CLIP_LOUDNESS_LUFS
 from . import espeak as _espeak  # noqa: F401 - registers the engine
 from . import gtts as _gtts  # noqa: F401 - registers the engine
 from . import piper as _piper  # noqa: F401 - registers the engine
 from .base import ENGINES, Engine, VoiceSettings, engine_class, engine_names
 from .cache import CacheInfo, SpeechCache, default_cache_dir
+from .clip import Clip, speech_clip
 from .espeak import EspeakEngine
 from .gtts import GttsEngine, google_reachable
 from .piper import PiperEngine
@@ -206,15 +207,16 @@ def synthesize_phrases(
     missing = [text for text in wanted if text not in clips]
     log.info("%d phrases: %d cached, %d to synthesise", len(wanted), len(clips), len(missing))
     meta = {"engine": engine.NAME, "voice": engine.voice_label()}
-    for done, (text, pcm) in enumerate(_synthesize_all(engine, missing, workers), start=1):
-        cache.put(keys[text], pcm, {**meta, "text": text})
-        clips[text] = pcm
+    for done, (text, clip) in enumerate(_synthesize_all(engine, missing, workers), start=1):
+        loudness = {"source_lufs": f"{clip.source_lufs:.1f}", "lufs": f"{CLIP_LOUDNESS_LUFS:.1f}"}
+        cache.put(keys[text], clip.pcm, {**meta, **loudness, "text": text})
+        clips[text] = clip.pcm
         if progress:
             progress(done, len(missing))
     return {text: clips[text] for text in wanted}
 
 
-def _clip(engine: Engine, text: str) -> bytes:
+def _clip(engine: Engine, text: str) -> Clip:
     return speech_clip(engine.synthesize(text))
 
 
@@ -238,7 +240,7 @@ def _worker_count(engine: Engine, missing: int, workers: int | None) -> int:
 
 def _synthesize_all(
     engine: Engine, texts: list[str], workers: int | None
-) -> Iterator[tuple[str, bytes]]:
+) -> Iterator[tuple[str, Clip]]:
     """(text, clip) pairs in the order they finish."""
     count = _worker_count(engine, len(texts), workers) if texts else 0
     if count <= 1 or engine.PARALLEL == "serial":
@@ -256,9 +258,9 @@ def _synthesize_all(
     )
     done: set[str] = set()
     try:
-        for text, pcm in _in_pool(pool, None, texts):
+        for text, clip in _in_pool(pool, None, texts):
             done.add(text)
-            yield text, pcm
+            yield text, clip
     except BrokenProcessPool as error:  # a worker died (memory?) or could not start
         log.warning("speech workers failed (%s); going on in this process", error)
         for text in texts:
@@ -266,11 +268,9 @@ def _synthesize_all(
                 yield text, _clip(engine, text)
 
 
-def _in_pool(
-    pool: Executor, engine: Engine | None, texts: list[str]
-) -> Iterator[tuple[str, bytes]]:
+def _in_pool(pool: Executor, engine: Engine | None, texts: list[str]) -> Iterator[tuple[str, Clip]]:
     """Run every phrase in ``pool``; on the first failure or Ctrl-C, stop the rest."""
-    futures: dict[Future[bytes], str] = {}
+    futures: dict[Future[Clip], str] = {}
     try:
         # Worker processes start on submit; started with Ctrl-C ignored, they leave it to
         # this process (which stops them) instead of each printing a traceback.
@@ -318,6 +318,6 @@ def _worker_start(engine: Engine, workers: int) -> None:
     _worker_engine = engine
 
 
-def _worker_clip(text: str) -> bytes:
+def _worker_clip(text: str) -> Clip:
     assert _worker_engine is not None, "worker not started"
     return _clip(_worker_engine, text)

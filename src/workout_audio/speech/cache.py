@@ -34,7 +34,7 @@ __all__ = ["CacheInfo", "SpeechCache", "default_cache_dir"]
 log = logging.getLogger(__name__)
 
 # Bump when the way clips are made (trim, level, format) changes: old entries stop matching.
-CLIP_FORMAT = "clip-v2"
+CLIP_FORMAT = "clip-v3"  # v3: clips at CLIP_LOUDNESS_LUFS, not peak-levelled
 META_CHUNK = b"wkau"
 STALE_PART_S = 3600  # a temporary file this old belongs to a writer that was killed
 _ENTRY_NAME = re.compile(r"[0-9a-f]{64}\.wav")

@@ -1,0 +1,245 @@
+"""Loudness by design: every clip enters the cache at one loudness, tones are set against it,
+and the encoder lifts the mix to the user's target with a light limiter in front.
+
+Loudness is measured as EBU R 128 / ITU-R BS.1770 (LUFS, true peak in dBTP) with
+ffmpeg's ebur128 filter, the same meter players and podcast hosts use.
+"""
+
+from __future__ import annotations
+
+import audioop
+import cmath
+import itertools
+import math
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe
+from .errors import EncoderError
+
+__all__ = [
+    "CLIP_LOUDNESS_LUFS",
+    "DEFAULT_TARGET_LUFS",
+    "Loudness",
+    "encoder_filter",
+    "measure_file",
+    "measure_pcm",
+    "sine_peak_dbfs",
+]
+
+CLIP_LOUDNESS_LUFS = -20.0  # every speech clip is stored at this loudness: headroom for peaks
+# A clip's peaks are held this far above its loudness when it enters the cache: speech
+# voices differ most in their peaks (piper's run 19 dB over its loudness), and a track
+# can only be as loud as its peaks allow.
+CLIP_CREST_DB = 11.0
+DEFAULT_TARGET_LUFS = -16.0  # the finished track: podcast and spoken-word loudness
+TRUE_PEAK_CEILING_DBTP = -1.0  # the finished track never peaks above this
+# The final limiter holds sample peaks here; peaks between samples and the MP3 encoder's
+# own overshoot (up to a decibel in joint stereo) stay below TRUE_PEAK_CEILING_DBTP.
+LIMITER_CEILING_DBFS = -2.5
+_LEVELLING_PASSES = 5  # limiting lowers the loudness a little; each pass makes it up
+_LEVEL_TOLERANCE_LU = 0.15
+_MIN_MEASURED_MS = 3_000  # a shorter clip is measured looped: the meter needs 400 ms blocks
+_SILENT_LUFS = -70.0  # the meter's absolute gate: quieter than this is silence
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """An EBU R 128 measurement."""
+
+    integrated_lufs: float
+    true_peak_dbtp: float
+
+
+_INTEGRATED = re.compile(r"Integrated loudness:\s+I:\s+(-?[\d.]+|-?inf|nan) LUFS")
+_TRUE_PEAK = re.compile(r"True peak:\s+Peak:\s+(-?[\d.]+|-?inf|nan) dBFS")
+
+
+def _measure(input_args: list[str], stdin: bytes | None) -> Loudness:
+    command = [
+        ffmpeg_exe(), "-hide_banner", "-nostats", "-nostdin", *input_args,
+        "-map", "0:a:0", "-af", "ebur128=peak=true", "-f", "null", "-",
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(command, input=stdin, capture_output=True, check=False)
+    except OSError as error:
+        raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
+    log = done.stderr.decode("utf-8", "replace")
+    integrated, peak = _INTEGRATED.search(log), _TRUE_PEAK.search(log)
+    if done.returncode != 0 or integrated is None or peak is None:
+        lines = log.strip().splitlines()
+        raise EncoderError(
+            f"ffmpeg could not measure loudness: {lines[-1] if lines else done.returncode}"
+        )
+    return Loudness(float(integrated.group(1)), float(peak.group(1)))
+
+
+def _limiter(ceiling_dbfs: float) -> str:
+    """ffmpeg's lookahead limiter, holding sample peaks at ``ceiling_dbfs``, delay compensated."""
+    limit = 10 ** (ceiling_dbfs / 20)
+    return f"alimiter=limit={limit:.4f}:attack=5:release=60:level=false:latency=true"
+
+
+def _gained_and_limited(pcm: bytes, gain_db: float, ceiling_dbfs: float) -> bytes:
+    command = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
+        "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", "1", "-i", "pipe:0",
+        "-af", f"volume={gain_db:.3f}dB,{_limiter(ceiling_dbfs)}",
+        "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(command, input=pcm, capture_output=True, check=False)
+    except OSError as error:
+        raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise EncoderError(f"ffmpeg could not level speech: {lines[-1] if lines else '?'}")
+    return done.stdout[: len(pcm)].ljust(len(pcm), b"\0")
+
+
+def level_speech(pcm: bytes) -> tuple[bytes, Loudness]:
+    """A mono speech clip at CLIP_LOUDNESS_LUFS with its peaks held CLIP_CREST_DB above that.
+
+    Returns the levelled clip and the loudness it came in with.
+
+    Raises:
+        EncoderError: ffmpeg could not run.
+    """
+    source = measure_pcm(pcm)
+    if is_silent(source):
+        return pcm, source
+    # Limiting takes back part of each decibel of gain: step by the secant, not one for one.
+    gain_db, slope = CLIP_LOUDNESS_LUFS - source.integrated_lufs, 1.0
+    levelled, previous = pcm, None
+    for _ in range(_LEVELLING_PASSES):
+        levelled = _gained_and_limited(pcm, gain_db, CLIP_LOUDNESS_LUFS + CLIP_CREST_DB)
+        reached = measure_pcm(levelled).integrated_lufs
+        if abs(CLIP_LOUDNESS_LUFS - reached) < _LEVEL_TOLERANCE_LU:
+            break
+        if previous is not None and previous[1] != reached:
+            slope = max((reached - previous[1]) / (gain_db - previous[0]), 0.2)
+        previous = (gain_db, reached)
+        gain_db += (CLIP_LOUDNESS_LUFS - reached) / slope
+    return levelled, source
+
+
+def measure_pcm(pcm: bytes, channels: int = 1) -> Loudness:
+    """The loudness of our PCM; a clip shorter than the meter's window is measured looped.
+
+    Raises:
+        EncoderError: ffmpeg could not run.
+    """
+    frame_bytes = SAMPLE_WIDTH_BYTES * channels
+    duration_ms = len(pcm) // frame_bytes * 1000 // SAMPLE_RATE_HZ
+    if 0 < duration_ms < _MIN_MEASURED_MS:
+        pcm *= math.ceil(_MIN_MEASURED_MS / duration_ms)  # looping keeps its mean energy
+    raw = ["-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels), "-i", "pipe:0"]
+    return _measure(raw, pcm)
+
+
+def measure_file(path: Path) -> Loudness:
+    """The loudness of an audio file's first audio stream (a finished track, a song).
+
+    Raises:
+        EncoderError: ffmpeg could not run or could not decode the file.
+    """
+    return _measure(["-i", str(path)], None)
+
+
+def is_silent(loudness: Loudness) -> bool:
+    """Whether the meter found nothing above its absolute gate."""
+    return not loudness.integrated_lufs > _SILENT_LUFS
+
+
+# BS.1770's K-weighting filter (a high shelf, then a high-pass), as given at 48 kHz.
+_K_STAGES = (
+    (
+        (1.53512485958697, -2.69169618940638, 1.19839281085285),
+        (-1.69065929318241, 0.73248077421585),
+    ),
+    ((1.0, -2.0, 1.0), (-1.99004745483398, 0.99007225036621)),
+)
+
+
+def _k_weighting_db(frequency_hz: float) -> float:
+    """The K-weighting filter's gain at ``frequency_hz``."""
+    z = cmath.exp(-2j * math.pi * frequency_hz / 48_000)  # z^-1
+    gain = 1.0
+    for (b0, b1, b2), (a1, a2) in _K_STAGES:
+        gain *= abs((b0 + b1 * z + b2 * z * z) / (1 + a1 * z + a2 * z * z))
+    return 20 * math.log10(gain)
+
+
+def sine_peak_dbfs(loudness_lufs: float, frequency_hz: float) -> float:
+    """The peak level at which a steady sine at ``frequency_hz`` measures ``loudness_lufs``.
+
+    A sine's mean square is half its peak squared (-3.01 dB), and BS.1770 adds -0.691 dB
+    to the K-weighted mean square.
+    """
+    return loudness_lufs + 0.691 + 10 * math.log10(2) - _k_weighting_db(frequency_hz)
+
+
+def lufs_to_power(loudness_lufs: float) -> float:
+    """BS.1770's summed, K-weighted mean square for a loudness."""
+    return float(10 ** ((loudness_lufs + 0.691) / 10))
+
+
+def power_to_lufs(power: float) -> float:
+    """The loudness of a summed, K-weighted mean square."""
+    return -0.691 + 10 * math.log10(power) if power > 0 else -math.inf
+
+
+BIN_MS = 10  # loudness is predicted from the power in each 10 ms of the track
+_BLOCK_BINS = 400 // BIN_MS  # BS.1770's gating blocks are 400 ms long ...
+_HOP_BINS = 100 // BIN_MS  # ... and start every 100 ms
+_RELATIVE_GATE_LU = 10.0
+
+
+def gated_loudness(powers: list[float]) -> float:
+    """Integrated loudness (BS.1770, absolute and relative gates) from the mean power in
+    each BIN_MS of a track."""
+    running = [0.0, *itertools.accumulate(powers)]
+    blocks = [
+        (running[i + _BLOCK_BINS] - running[i]) / _BLOCK_BINS
+        for i in range(0, len(powers) - _BLOCK_BINS + 1, _HOP_BINS)
+    ]
+    audible = [p for p in blocks if power_to_lufs(p) > _SILENT_LUFS]
+    if not audible:
+        return -math.inf
+    gate = power_to_lufs(sum(audible) / len(audible)) - _RELATIVE_GATE_LU
+    kept = [p for p in audible if power_to_lufs(p) > gate]
+    return power_to_lufs(sum(kept) / len(kept))
+
+
+def speech_profile(pcm: bytes) -> list[float]:
+    """The power in each BIN_MS of a clip stored at CLIP_LOUDNESS_LUFS.
+
+    The shape comes from the samples, the level from the clip's loudness: together they
+    say what the clip adds to a track's loudness wherever it is placed.
+    """
+    step = SAMPLE_RATE_HZ * BIN_MS // 1000 * SAMPLE_WIDTH_BYTES
+    shape = [
+        float(audioop.rms(pcm[i : i + step], SAMPLE_WIDTH_BYTES)) ** 2
+        for i in range(0, len(pcm), step)
+    ]
+    padded = shape + [0.0] * max(_BLOCK_BINS - len(shape), 0)
+    own = gated_loudness(padded * math.ceil(_BLOCK_BINS * 8 / len(padded)))
+    if own == -math.inf:
+        return [0.0] * len(shape)
+    scale = lufs_to_power(CLIP_LOUDNESS_LUFS) / lufs_to_power(own)
+    return [p * scale for p in shape]
+
+
+def add_powers(powers: list[float], start_ms: int, profile: list[float]) -> None:
+    """Add a clip's profile (a power per BIN_MS) into a track's, from ``start_ms``."""
+    first = start_ms // BIN_MS
+    for index, power in enumerate(profile[: max(len(powers) - first, 0)]):
+        powers[first + index] += power
+
+
+def encoder_filter(gain_db: float) -> str:
+    """ffmpeg's filter in front of the encoder: the gain to the target, then a light limiter
+    (clips' peaks are already held, so it only touches a louder target's or the music's)."""
+    return f"volume={gain_db:.2f}dB,{_limiter(LIMITER_CEILING_DBFS)}"

@@ -1,0 +1,246 @@
+"""Music under the voice, ducked from the script: the music starts to dip before the coach
+speaks, because every cue's time is known before the first sample is written.
+
+Mixing streams a second at a time: the voice's PCM (in time order, as render.py
+makes it), the music decoded track by track by ffmpeg (crossfaded, looped), and
+a gain curve made from the script's events. Memory holds a few seconds of audio,
+never the track.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import subprocess
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe, ms_to_samples
+from .errors import EncoderError
+from .loudness import BIN_MS, CLIP_LOUDNESS_LUFS, lufs_to_power
+from .music import Music, Track
+from .script import Script
+
+__all__ = ["MUSIC_CHANNELS", "Dip", "ducking_dips", "mixed_pcm", "music_bin_powers"]
+
+Samples = npt.NDArray[np.float32]
+
+MUSIC_CHANNELS = 2
+BLOCK_SAMPLES = SAMPLE_RATE_HZ  # mixed one second at a time
+ATTACK_MS = 150  # the music starts to fall this long before a cue ...
+RELEASE_MS = 400  # ... and is back up this long after it
+HOLD_GAP_MS = 1_000  # cues closer than this keep the music down in between (no pumping)
+TONE_DUCK_SHARE = 0.5  # a beep or a start tone dips the music half as far as speech
+UNDUCKED_TONES = ("tick",)  # soft per-rep ticks every second or two: dipping would pump
+FADE_IN_MS = 2_000  # the music fades in from the first cue ...
+FADE_OUT_MS = 5_000  # ... and out over the track's last seconds
+CROSSFADE_MS = 3_000  # one track into the next
+_READ_BYTES = BLOCK_SAMPLES * MUSIC_CHANNELS * SAMPLE_WIDTH_BYTES
+# Stereo carries the mono voice in both channels, 3 dB louder than in mono: music level is
+# set against the voice as it sounds in the mix.
+_VOICE_IN_MIX_LUFS = CLIP_LOUDNESS_LUFS + 10 * float(np.log10(MUSIC_CHANNELS))
+
+
+@dataclass(frozen=True)
+class Dip:
+    """The music held ``depth_db`` down from ``start_ms`` to ``end_ms``, ramping around it."""
+
+    start_ms: int
+    end_ms: int
+    depth_db: float
+
+
+def ducking_dips(script: Script, duck_db: float) -> list[Dip]:
+    """Where the music dips, and how far: under every cue, and between cues close together."""
+    cues = [
+        Dip(e.start_ms, e.end_ms, duck_db if e.kind == "speech" else duck_db * TONE_DUCK_SHARE)
+        for e in script.events
+        if e.kind == "speech" or e.tone not in UNDUCKED_TONES
+    ]
+    dips: list[Dip] = []
+    for cue in sorted(cues, key=lambda dip: dip.start_ms):
+        if dips and cue.start_ms - dips[-1].end_ms < HOLD_GAP_MS:
+            last = dips[-1]
+            if cue.depth_db == last.depth_db:
+                dips[-1] = Dip(last.start_ms, max(last.end_ms, cue.end_ms), last.depth_db)
+                continue
+            if cue.start_ms > last.end_ms:  # held at the shallower of the two in between
+                dips.append(Dip(last.end_ms, cue.start_ms, min(last.depth_db, cue.depth_db)))
+        dips.append(cue)
+    return dips
+
+
+class _Envelope:
+    """The music's gain, sample by sample: ducking, fade-in and fade-out."""
+
+    def __init__(self, dips: list[Dip], music_start_ms: int, length_ms: int) -> None:
+        self.dips = dips
+        self.first = 0  # dips before this index end (ramp included) before the current block
+        self.fade_ms = (
+            [music_start_ms, music_start_ms + FADE_IN_MS, length_ms - FADE_OUT_MS, length_ms],
+            [0.0, 1.0, 1.0, 0.0],
+        )
+
+    def gains(self, start_sample: int, count: int) -> Samples:
+        """The gain of each of ``count`` samples from ``start_sample``; called in time order."""
+        return self.gains_at(
+            np.arange(start_sample, start_sample + count) * (1000 / SAMPLE_RATE_HZ)
+        )
+
+    def gains_at(self, times_ms: npt.NDArray[np.floating[Any]]) -> Samples:
+        """The gain at each of ``times_ms`` (ascending); successive calls go forward in time."""
+        count = len(times_ms)
+        end_ms = float(times_ms[-1])
+        while self.first < len(self.dips) and (
+            self.dips[self.first].end_ms + RELEASE_MS < times_ms[0]
+        ):
+            self.first += 1
+        depth_db = np.zeros(count, dtype=np.float32)
+        for dip in itertools.islice(self.dips, self.first, None):
+            if dip.start_ms - ATTACK_MS > end_ms:
+                break
+            shape = np.interp(
+                times_ms,
+                [dip.start_ms - ATTACK_MS, dip.start_ms, dip.end_ms, dip.end_ms + RELEASE_MS],
+                [0.0, dip.depth_db, dip.depth_db, 0.0],
+            )
+            np.maximum(depth_db, shape, out=depth_db)
+        fade = np.interp(times_ms, *self.fade_ms).astype(np.float32)
+        gains: Samples = (np.power(10.0, -depth_db / 20) * fade).astype(np.float32)
+        return gains
+
+
+def _envelope(script: Script, music: Music) -> _Envelope:
+    start_ms = script.events[0].start_ms if script.events else 0
+    return _Envelope(ducking_dips(script, music.duck_db), start_ms, script.length_ms)
+
+
+def music_bin_powers(script: Script, music: Music) -> list[float]:
+    """The music's power in each BIN_MS of the track, ducked and faded as it will play
+    (every track plays at the same loudness, so its power is known without decoding it)."""
+    times_ms = np.arange(0, script.length_ms, BIN_MS, dtype=np.float64) + BIN_MS / 2
+    gains = _envelope(script, music).gains_at(times_ms).astype(np.float64)
+    gains[times_ms < (script.events[0].start_ms if script.events else 0)] = 0.0
+    power = lufs_to_power(_VOICE_IN_MIX_LUFS + music.level_db)
+    return [float(p) for p in gains**2 * power]
+
+
+def _decoded(track: Track, gain: float) -> Iterator[Samples]:
+    """A track as stereo float blocks at ``gain``; ffmpeg is stopped however this ends."""
+    command = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(track.path),
+        "-map", "0:a:0", "-f", "s16le", "-acodec", "pcm_s16le",
+        "-ar", str(SAMPLE_RATE_HZ), "-ac", str(MUSIC_CHANNELS), "pipe:1",
+    ]  # fmt: skip
+    try:
+        decoder = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+    except OSError as error:
+        raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
+    try:
+        assert decoder.stdout is not None
+        leftover = b""
+        while data := decoder.stdout.read(_READ_BYTES):
+            data = leftover + data
+            whole = len(data) - len(data) % (MUSIC_CHANNELS * SAMPLE_WIDTH_BYTES)
+            leftover = data[whole:]
+            samples = np.frombuffer(data[:whole], dtype="<i2").astype(np.float32)
+            yield samples.reshape(-1, MUSIC_CHANNELS) * gain
+    finally:
+        decoder.kill()
+        decoder.wait()
+        if decoder.stdout is not None:
+            decoder.stdout.close()
+
+
+def _playlist(music: Music) -> Generator[Samples, None, None]:
+    """The tracks one after another, crossfaded, looping for as long as they are read."""
+    crossfade = ms_to_samples(CROSSFADE_MS)
+    target_lufs = _VOICE_IN_MIX_LUFS + music.level_db
+    tail: Samples | None = None  # the previous track's last seconds, not yet played
+    empty_in_a_row = 0
+    for track in itertools.cycle(music.tracks):
+        gain = float(10 ** ((target_lufs - track.loudness_lufs) / 20))
+        held = np.zeros((0, MUSIC_CHANNELS), dtype=np.float32)
+        produced = False
+        for block in _decoded(track, gain):
+            produced = produced or len(block) > 0
+            held = np.concatenate([held, block])
+            if tail is not None and len(held) >= len(tail):
+                yield _crossfade(tail, held[: len(tail)])
+                held, tail = held[len(tail) :], None
+            if tail is None and len(held) > crossfade:
+                yield held[:-crossfade]
+                held = held[-crossfade:]
+        if tail is not None:  # a track shorter than the crossfade
+            yield _crossfade(tail, held)
+            held = tail[len(held) :] if len(held) < len(tail) else held[len(tail) :]
+        tail = held
+        empty_in_a_row = 0 if produced else empty_in_a_row + 1
+        if empty_in_a_row >= len(music.tracks):
+            raise EncoderError("the music decoded to no sound at all")
+
+
+def _crossfade(outgoing: Samples, incoming: Samples) -> Samples:
+    """Equal-power crossfade over the incoming part's length."""
+    count = len(incoming)
+    rising = np.sqrt(np.linspace(0.0, 1.0, count, dtype=np.float32))[:, None]
+    falling = np.sqrt(1.0 - rising * rising)
+    return outgoing[:count] * falling + incoming * rising
+
+
+class _MusicReader:
+    """Reads exactly the samples asked for from the endless playlist."""
+
+    def __init__(self, music: Music) -> None:
+        self.source = _playlist(music)
+        self.buffer = np.zeros((0, MUSIC_CHANNELS), dtype=np.float32)
+
+    def read(self, count: int) -> Samples:
+        parts, have = [self.buffer], len(self.buffer)
+        while have < count:
+            block = next(self.source)
+            parts.append(block)
+            have += len(block)
+        joined = np.concatenate(parts)
+        self.buffer = joined[count:]
+        return joined[:count]
+
+    def close(self) -> None:
+        self.source.close()  # stops the running decoder
+
+
+def mixed_pcm(voice: Iterable[bytes], script: Script, music: Music) -> Iterator[bytes]:
+    """The voice (mono PCM, in time order) over the music: stereo PCM, a second at a time."""
+    music_start = ms_to_samples(script.events[0].start_ms) if script.events else 0
+    envelope = _envelope(script, music)
+    reader = _MusicReader(music)
+    pending = bytearray()
+    position = 0
+    block_bytes = BLOCK_SAMPLES * SAMPLE_WIDTH_BYTES
+    with contextlib.closing(reader):
+
+        def mixed(raw: bytes) -> bytes:
+            nonlocal position
+            voice_samples = np.frombuffer(raw, dtype="<i2").astype(np.float32)
+            count = len(voice_samples)
+            out = np.repeat(voice_samples[:, None], MUSIC_CHANNELS, axis=1)
+            skip = min(max(music_start - position, 0), count)
+            if skip < count:
+                gains = envelope.gains(position + skip, count - skip)
+                out[skip:] += reader.read(count - skip) * gains[:, None]
+            position += count
+            return np.clip(out, -32768, 32767).astype("<i2").tobytes()
+
+        for piece in voice:
+            pending += piece
+            while len(pending) >= block_bytes:
+                yield mixed(bytes(pending[:block_bytes]))
+                del pending[:block_bytes]
+        if pending:
+            yield mixed(bytes(pending))

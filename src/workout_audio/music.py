@@ -1,0 +1,197 @@
+"""The user's music: which files play, in what order, and how loud each one is.
+
+A music source is an audio file, a folder (its audio files in name order) or an
+.m3u/.m3u8 playlist. Every track is checked (it must decode to sound) and its
+loudness measured before any speech is made; measurements are kept beside the
+speech cache, keyed by the file's path, size and time, so a rebuild measures
+nothing again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .errors import EncoderError, UsageError
+from .loudness import is_silent, measure_file
+
+__all__ = [
+    "AUDIO_SUFFIXES",
+    "DEFAULT_DUCK_DB",
+    "DEFAULT_LEVEL_DB",
+    "Music",
+    "MusicOptions",
+    "Track",
+    "check_music",
+]
+
+AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".flac", ".wav")
+PLAYLIST_SUFFIXES = (".m3u", ".m3u8")
+DEFAULT_LEVEL_DB = -15.0  # the music against the voice when nobody speaks
+DEFAULT_DUCK_DB = 12.0  # how far it dips under a spoken cue
+
+
+@dataclass(frozen=True)
+class MusicOptions:
+    """Music as asked for on the command line or in a routine; None is "not said".
+
+    ``where`` names the option or the routine line, for messages about it.
+    """
+
+    source: Path | None = None
+    level_db: float | None = None
+    duck_db: float | None = None
+    where: str = "--music"
+
+    def over(self, fallback: MusicOptions | None) -> MusicOptions:
+        """These options, with what they leave unsaid taken from ``fallback``."""
+        if fallback is None:
+            return self
+        return MusicOptions(
+            source=self.source or fallback.source,
+            level_db=self.level_db if self.level_db is not None else fallback.level_db,
+            duck_db=self.duck_db if self.duck_db is not None else fallback.duck_db,
+            where=self.where if self.source else fallback.where,
+        )
+
+
+@dataclass(frozen=True)
+class Track:
+    """One music file and its measured loudness."""
+
+    path: Path
+    loudness_lufs: float
+
+
+@dataclass(frozen=True)
+class Music:
+    """Checked music, ready to mix: the playlist and its levels."""
+
+    tracks: tuple[Track, ...]
+    level_db: float = DEFAULT_LEVEL_DB
+    duck_db: float = DEFAULT_DUCK_DB
+
+
+def check_music(options: MusicOptions | None, measurements: Path) -> Music | None:
+    """The playlist ``options`` names, every track checked and measured; None for no music.
+
+    ``measurements`` is the folder where measured loudness is kept between builds.
+
+    Raises:
+        UsageError: the source is missing, an empty folder or playlist, or a file in it
+            is not audio, named in one line.
+    """
+    if options is None or options.source is None:
+        return None
+    where = options.where
+    paths = _playlist(options.source, where)
+    store = _MeasurementStore(measurements)
+    tracks = tuple(_measured(path, store, where) for path in paths)
+    music = Music(tracks)
+    if options.level_db is not None:
+        music = replace(music, level_db=options.level_db)
+    if options.duck_db is not None:
+        music = replace(music, duck_db=options.duck_db)
+    return music
+
+
+def _playlist(source: Path, where: str) -> list[Path]:
+    if not source.exists():
+        raise UsageError(f"{where}: {str(source)!r} does not exist")
+    if source.is_dir():
+        found = sorted(
+            (p for p in source.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES),
+            key=lambda p: p.name.casefold(),
+        )
+        if not found:
+            raise UsageError(
+                f"{where}: the folder {str(source)!r} holds no audio files "
+                f"({', '.join(AUDIO_SUFFIXES)})"
+            )
+        return found
+    if source.suffix.lower() in PLAYLIST_SUFFIXES:
+        return _read_m3u(source, where)
+    return [source]
+
+
+def _read_m3u(playlist: Path, where: str) -> list[Path]:
+    try:
+        text = playlist.read_bytes().decode("utf-8-sig", "replace")
+    except OSError as error:
+        raise UsageError(f"{where}: cannot read {str(playlist)!r}: {error.strerror}") from None
+    tracks = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        if "://" in entry:
+            raise UsageError(f"{where}: {playlist}:{number}: {entry!r} is not a local file")
+        path = Path(entry).expanduser()
+        path = path if path.is_absolute() else playlist.parent / path
+        if not path.is_file():
+            raise UsageError(f"{where}: {playlist}:{number}: {entry!r} does not exist")
+        tracks.append(path)
+    if not tracks:
+        raise UsageError(f"{where}: the playlist {str(playlist)!r} lists no tracks")
+    return tracks
+
+
+def _measured(path: Path, store: _MeasurementStore, where: str) -> Track:
+    key = store.key(path)
+    known = store.get(key)
+    if known is not None:
+        return Track(path, known)
+    try:
+        loudness = measure_file(path)
+    except EncoderError:
+        raise UsageError(f"{where}: {str(path)!r} is not an audio file ffmpeg can play") from None
+    if is_silent(loudness):
+        raise UsageError(f"{where}: {str(path)!r} is silent")
+    store.put(key, loudness.integrated_lufs)
+    return Track(path, loudness.integrated_lufs)
+
+
+class _MeasurementStore:
+    """Measured music loudness, one small JSON file per (path, size, time)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @staticmethod
+    def key(path: Path) -> str:
+        try:
+            stat = path.stat()
+        except OSError:
+            return ""
+        material = f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}"
+        return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def get(self, key: str) -> float | None:
+        if not key:
+            return None
+        try:
+            value = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            return float(value["loudness_lufs"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, loudness_lufs: float) -> None:
+        """Written whole or not at all; a cache that cannot be written costs a re-measure."""
+        if not key:
+            return
+        with contextlib.suppress(OSError):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".part")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as part:
+                    json.dump({"loudness_lufs": loudness_lufs}, part)
+                os.replace(temporary, self.folder / f"{key}.json")
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
