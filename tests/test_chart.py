@@ -79,10 +79,42 @@ def test_other_suffixes_are_refused(seed_script: Script, tmp_path: Path) -> None
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_plain_build_never_imports_the_chart() -> None:
-    code = (
-        "import sys, workout_audio, workout_audio.cli, workout_audio.pipeline; "
-        "assert 'workout_audio.chart' not in sys.modules, 'chart loaded'"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+def run_cli(*args: str, cwd: Path):
+    return subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "workout_audio", *args],
+        capture_output=True, text=True, cwd=cwd, check=False, timeout=600,
+    )  # fmt: skip
+
+
+def test_build_chart_beside_the_track_and_never_in_a_plain_build(
+    tmp_path: Path, speech_cache: Path
+) -> None:
+    (tmp_path / "short.yaml").write_text(SHORT_ROUTINE, encoding="utf-8")
+    common = ["--engine", "piper", "--cache-dir", str(speech_cache), "--sidecars", "none"]
+    plain = run_cli("build", "short.yaml", "-o", "plain.mp3", *common, cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert "workout_audio.art" in plain.stderr  # -X importtime lists every module loaded
+    assert "workout_audio.chart" not in plain.stderr
+    assert not (tmp_path / "plain.png").exists()
+    charted = run_cli("build", "short.yaml", "-o", "with.opus", "--chart", *common, cwd=tmp_path)
+    assert charted.returncode == 0, charted.stderr
+    assert "beside it: with.png" in charted.stdout
+    assert Image.open(tmp_path / "with.png").format == "PNG"
+
+
+def test_chart_command_draws_png_or_svg_and_refuses_other_names(
+    tmp_path: Path, speech_cache: Path
+) -> None:
+    (tmp_path / "short.yaml").write_text(SHORT_ROUTINE, encoding="utf-8")
+    common = ["--engine", "piper", "--cache-dir", str(speech_cache)]
+    done = run_cli("chart", "short.yaml", "-o", "c.svg", "--length", "3m", *common, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    assert "wrote c.svg (3:00, " in done.stdout
+    texts = [t.text for t in ET.parse(tmp_path / "c.svg").getroot().iter(f"{SVG}text")]
+    assert "3:00" in texts
+    refused = run_cli("chart", "short.yaml", "-o", "c.jpg", *common, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "error: -o c.jpg: the chart is written as .png or .svg"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.svg", "short.yaml"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,43 @@ def test_opus_carries_chapter_comments_cover_and_lyrics(built) -> None:
 def test_unknown_format_is_refused_with_the_choices() -> None:
     with pytest.raises(UsageError, match=r"unknown format 'wav'; choose from mp3, m4a, opus"):
         audio_format("wav")
+
+
+def run_cli(*args: str, cwd: Path):
+    return subprocess.run(
+        [sys.executable, "-m", "workout_audio", *args],
+        capture_output=True, text=True, cwd=cwd, check=False, timeout=600,
+    )  # fmt: skip
+
+
+def test_cli_takes_the_format_from_the_name_and_writes_every_sidecar(
+    tmp_path: Path, speech_cache: Path
+) -> None:
+    (tmp_path / "short.yaml").write_text(SHORT_ROUTINE, encoding="utf-8")
+    common = ["--engine", "piper", "--cache-dir", str(speech_cache)]
+    done = run_cli("build", "short.yaml", "-o", "out.m4a", "--sidecars",
+                   "lrc,srt,vtt,cue,json,chapters", *common, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert MP4(tmp_path / "out.m4a").chapters is not None
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(["short.yaml", "out.m4a", "out.lrc", "out.srt", "out.vtt",
+                            "out.cue", "out.json", "out.chapters.json"])  # fmt: skip
+    assert 'FILE "out.m4a" WAVE' in (tmp_path / "out.cue").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-o", "x.mp3", "--format", "opus"], "error: -o x.mp3: a .mp3 file, but --format opus; "
+                                              "name it x.opus"),
+        (["--format", "wav"], "error: --format: unknown format 'wav'; choose from mp3, m4a, opus"),
+        (["--sidecars", "lrc,mp4"], "error: --sidecars: unknown sidecar 'mp4'; choose from lrc, "
+                                    "srt, vtt, cue, json, chapters, none"),
+    ],
+)  # fmt: skip
+def test_cli_refuses_bad_output_options_before_any_work(tmp_path: Path, args, message) -> None:
+    (tmp_path / "short.yaml").write_text(SHORT_ROUTINE, encoding="utf-8")
+    done = run_cli("build", "short.yaml", "--engine", "piper", *args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == message
+    assert [p.name for p in tmp_path.iterdir()] == ["short.yaml"]
