@@ -78,8 +78,7 @@ def predicted_lufs(script: Script, clips: Mapping[str, bytes], music: Music | No
         else:
             tone_power = lufs_to_power(CLIP_LOUDNESS_LUFS + TONE_SHAPES[event.tone or ""][1])
             profile = [tone_power] * (event.duration_ms // BIN_MS)
-        # the mono voice plays in every channel
-        add_powers(powers, event.start_ms, [p * channels for p in profile])
+        add_powers(powers, event.start_ms, profile, channels)  # the voice is in every channel
     return gated_loudness(powers)
 
 

@@ -28,13 +28,15 @@ from pathlib import Path
 import platformdirs
 
 from ..audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
+from ..loudness import CLIP_CREST_DB, CLIP_LOUDNESS_LUFS
 
 __all__ = ["CacheInfo", "SpeechCache", "default_cache_dir"]
 
 log = logging.getLogger(__name__)
 
 # Bump when the way clips are made (trim, level, format) changes: old entries stop matching.
-CLIP_FORMAT = "clip-v3"  # v3: clips at CLIP_LOUDNESS_LUFS, not peak-levelled
+# Clips are levelled to a loudness with held peaks; changing either makes new entries.
+CLIP_FORMAT = f"clip-v3-{CLIP_LOUDNESS_LUFS:g}LUFS-{CLIP_CREST_DB:g}dB"
 META_CHUNK = b"wkau"
 STALE_PART_S = 3600  # a temporary file this old belongs to a writer that was killed
 _ENTRY_NAME = re.compile(r"[0-9a-f]{64}\.wav")
