@@ -116,6 +116,26 @@ def test_cover_and_a_picture_in_every_chapter(short_build) -> None:
         assert Image.open(io.BytesIO(picture.data)).size == (800, 800)
 
 
+def test_no_chapter_images_keeps_the_cover_and_the_chapters(
+    short_build, tmp_path: Path, speech_cache: Path
+) -> None:
+    with_images, script, _ = short_build
+    (tmp_path / "short.yaml").write_text(SHORT_ROUTINE, encoding="utf-8")
+    output = tmp_path / "plain.mp3"
+    done = run_cli(
+        "build", str(tmp_path / "short.yaml"), "-o", str(output), "--engine", "piper",
+        "--cache-dir", str(speech_cache), "--no-chapter-images", "--sidecars", "none",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    tags = ID3(output)
+    assert [f.type for f in tags.getall("APIC")] == [PictureType.COVER_FRONT]
+    chapters = tags.getall("CHAP")
+    assert len(chapters) == len(script["chapters"])
+    assert all(not c.sub_frames.getall("APIC") for c in chapters)
+    assert output.stat().st_size < with_images.stat().st_size
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.mp3", "short.yaml"]
+
+
 def test_cues_are_synced_lyrics_in_the_tags_and_beside_the_track(short_build) -> None:
     output, script, _ = short_build
     speech = [(round(e["start_s"] * 1000), e["text"]) for e in script["events"]
