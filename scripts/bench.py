@@ -1,61 +1,128 @@
-"""Render speed against the MP3 encoder's own speed, measured in the same run.
+"""Build speed and memory against the MP3 encoder's own, measured side by side.
 
-    python scripts/bench.py [ROUTINE] [--runs 5]
+    python scripts/bench.py [--runs 3] [--cold-runs 1] [--quick]
 
-Times (median of --runs) four things on the same machine, interleaved:
-  encoder        ffmpeg/libmp3lame encoding the track's length of mono silence from a pipe;
-  render         workout_audio.render streaming the real script + clips into the same encoder;
-  encoder 2ch    the same for stereo silence at 128 kbit/s (the format with music);
-  render music   the render with music under the voice (a generated 3-minute bed, looped).
-The ratios render/encoder are what the project is held to: the render should add
-little on top of the encoder. Speech is synthesised (or read from the cache) once,
-before timing, so only rendering is measured. The loudness and true peak of both
-tracks are measured afterwards with ffmpeg's ebur128. Machines here are shared and
-noisy: quote the medians and the ratios, not single runs.
+The floor is ffmpeg encoding the finished track's own PCM, read from a file, with
+the same settings as a build (filter, codec, bitrate): what no build can beat.
+Each case runs as a user runs it (``python -m workout_audio ...``, a fresh process)
+after a warm-up, interleaved with its floor so both see the same machine load:
+
+  warm            the seed routine, speech cached                 <= 1.10 x floor (mono)
+  music           the same with a generated 3-minute music bed    <= 1.15 x floor (stereo)
+  variants x4     15m,20m,30m,45m from a warm cache               <= 4.50 x floor (mono)
+  script          `script` of the seed, warm                      <= 0.5 s
+  2-hour          a generated 2-hour routine, warm                 peak memory <= 1.2 x warm's
+  cold            the seed with an empty speech cache (piper)      reported
+                  (scripts/bench_speech.py compares 1 and 2 synthesis workers)
+
+Peak memory is the largest sum of RSS over the build's whole process tree (our
+process, ffmpeg, speech workers), sampled every 20 ms. Targets: warm <= 120 MB,
+music <= 160 MB. Medians, minima and maxima are printed as a table and written to
+build/bench.json; the exit status is 1 when a target is missed. Machines here are
+shared and noisy: quote medians and ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from workout_audio import EncodeOptions, load_routine, prepare, render
-from workout_audio.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe
-from workout_audio.loudness import measure_file
+import yaml
+
+from workout_audio import EncodeOptions, load_routine, prepare
+from workout_audio.audio import SAMPLE_RATE_HZ, ffmpeg_exe
+from workout_audio.loudness import encoder_filter
 from workout_audio.music import MusicOptions, check_music
+from workout_audio.render import predicted_lufs, voice_pcm
 from workout_audio.speech import VoiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "routines" / "runners-total-body.yaml"
+SAMPLE_S = 0.02
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
-def encode_silence(length_ms: int, output: Path, channels: int = 1) -> None:
-    """The encoder alone: the same length of PCM through the same ffmpeg command."""
-    command = [
+@dataclass
+class Case:
+    """One measured thing: wall times and peak tree memory of its runs."""
+
+    name: str
+    seconds: list[float] = field(default_factory=list)
+    peak_mb: list[float] = field(default_factory=list)
+
+    def row(self) -> dict[str, float | str]:
+        return {
+            "case": self.name,
+            "median_s": statistics.median(self.seconds),
+            "min_s": min(self.seconds),
+            "max_s": max(self.seconds),
+            "peak_mb": max(self.peak_mb) if self.peak_mb else 0.0,
+        }
+
+
+def _tree_rss_bytes(root: int) -> int:
+    """RSS summed over ``root`` and its descendants (walked through /proc's children lists)."""
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as statm:
+                total += int(statm.read().split()[1]) * PAGE_BYTES
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children", "rb") as children:
+                    todo += [int(child) for child in children.read().split()]
+        except (OSError, ValueError, IndexError):
+            continue  # it ended while we looked
+    return total
+
+
+def run(command: list[str], case: Case) -> None:
+    """Run ``command`` to the end, timing it and sampling its process tree's memory."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    peak = 0
+    try:
+        while child.poll() is None:
+            peak = max(peak, _tree_rss_bytes(child.pid))
+            time.sleep(SAMPLE_S)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+    case.seconds.append(time.perf_counter() - started)
+    case.peak_mb.append(peak / 1e6)
+    if child.returncode != 0:
+        sys.exit(
+            f"{' '.join(command)} failed: {child.stderr.read().decode() if child.stderr else ''}"
+        )
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "workout_audio", *args]
+
+
+def floor_command(pcm: Path, channels: int, gain_db: float, output: Path) -> list[str]:
+    """The encoder alone on the track's own PCM, with the build's settings."""
+    bitrate = EncodeOptions().bitrate_for(channels)
+    return [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-        "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels), "-i", "pipe:0",
-        "-c:a", "libmp3lame", "-b:a", "96k" if channels == 1 else "128k",
+        "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels), "-i", str(pcm),
+        "-af", encoder_filter(gain_db), "-c:a", "libmp3lame", "-b:a", f"{bitrate}k",
         "-f", "mp3", str(output),
     ]  # fmt: skip
-    encoder = subprocess.Popen(command, stdin=subprocess.PIPE)
-    assert encoder.stdin is not None
-    chunk = bytes(SAMPLE_RATE_HZ * SAMPLE_WIDTH_BYTES * channels)
-    remaining = length_ms * SAMPLE_RATE_HZ // 1000 * SAMPLE_WIDTH_BYTES * channels
-    while remaining > 0:
-        step = min(remaining, len(chunk))
-        encoder.stdin.write(chunk[:step])
-        remaining -= step
-    encoder.stdin.close()
-    if encoder.wait() != 0:
-        sys.exit("ffmpeg failed")
 
 
 def music_bed(folder: Path) -> Path:
-    """Three minutes of music-like sound: two chords over pink noise, in stereo."""
+    """Three minutes of music-like sound: two notes over pink noise, in stereo."""
     path = folder / "bed.flac"
     subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-y",
@@ -69,60 +136,166 @@ def music_bed(folder: Path) -> Path:
     return path
 
 
-def timed(action) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
+def two_hour_routine(folder: Path) -> Path:
+    """The seed's blocks four times over, without a target length: about two hours."""
+    data = yaml.safe_load(SEED.read_text(encoding="utf-8"))
+    data.pop("length", None)
+    blocks = data["blocks"]
+    data["blocks"] = [
+        {**block, "name": f"{block['name']} {lap}"} for lap in range(1, 5) for block in blocks
+    ]
+    path = folder / "two-hours.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
 
 
-def main() -> None:
+def track_pcm(
+    routine: Path, cache: Path, folder: Path, music: Path | None
+) -> tuple[Path, int, float]:
+    """The finished track's PCM in a file (what the floor encodes), its channels and gain."""
+    prepared = prepare(load_routine(routine), voice=VoiceSettings(engine="piper"), cache_dir=cache)
+    mix = check_music(MusicOptions(source=music), cache / "music") if music else None
+    pieces = voice_pcm(prepared.script, prepared.clips)
+    channels = 1
+    if mix is not None:
+        from workout_audio.mix import MUSIC_CHANNELS, mixed_pcm
+
+        pieces, channels = mixed_pcm(pieces, prepared.script, mix), MUSIC_CHANNELS
+    path = folder / f"{routine.stem}-{channels}.pcm"
+    with path.open("wb") as out:
+        for piece in pieces:
+            out.write(piece)
+    gain_db = EncodeOptions().loudness_lufs - predicted_lufs(prepared.script, prepared.clips, mix)
+    return path, channels, gain_db
+
+
+Timed = Callable[["Case | None"], None]
+
+
+def interleaved(runs: int, pairs: list[tuple[Timed, Timed]]) -> None:
+    """Each pair once as a warm-up (not counted: it fills the page cache), then ``runs``
+    times, pairs interleaved so that both of a pair see the same load."""
+    for first, second in pairs:
+        first(Case("warm-up"))
+        second(Case("warm-up"))
+    for _ in range(runs):
+        for first, second in pairs:
+            first(None)
+            second(None)
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("routine", nargs="?", default=ROOT / "routines" / "runners-total-body.yaml")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--engine", default="piper")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--cold-runs", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="warm and music cases only")
     args = parser.parse_args()
+    cases: dict[str, Case] = {}
 
-    routine = load_routine(args.routine)
-    prepared = prepare(routine, voice=VoiceSettings(engine=args.engine))
-    length_ms = prepared.script.length_ms
-    times: dict[str, list[float]] = {"encoder": [], "render": [], "encoder2": [], "music": []}
+    def case(name: str) -> Case:
+        return cases.setdefault(name, Case(name))
+
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        music = check_music(MusicOptions(source=music_bed(folder)), folder / "measured")
-        plain, mixed = folder / "plain.mp3", folder / "mixed.mp3"
-        options = EncodeOptions()
-        for _ in range(args.runs):  # interleaved, so all see the same machine load
-            times["encoder"].append(timed(lambda: encode_silence(length_ms, folder / "s.mp3")))
-            times["render"].append(
-                timed(lambda: render(prepared.script, prepared.clips, plain, options=options))
+        cache = folder / "cache"
+        out = folder / "out"
+        out.mkdir()
+        music = music_bed(folder)
+        speech = ["--engine", "piper", "--cache-dir", str(cache)]
+        warm = cli("build", str(SEED), "-o", str(out / "seed.mp3"), *speech)
+        mixed = [*warm, "--music", str(music)]
+        run(warm, Case("setup"))  # fills the speech cache
+        mono_pcm, _, mono_gain = track_pcm(SEED, cache, folder, None)
+        stereo_pcm, _, stereo_gain = track_pcm(SEED, cache, folder, music)
+        mono_floor = floor_command(mono_pcm, 1, mono_gain, out / "floor.mp3")
+        stereo_floor = floor_command(stereo_pcm, 2, stereo_gain, out / "floor2.mp3")
+
+        def timing(command: list[str] | None, name: str) -> Callable[[Case | None], None]:
+            def measure(into: Case | None) -> None:
+                if command is not None:
+                    run(command, into or case(name))
+
+            return measure
+
+        pairs = [
+            (timing(mono_floor, "floor"), timing(warm, "warm")),
+            (timing(stereo_floor, "floor stereo"), timing(mixed, "music")),
+        ]
+        if not args.quick:
+            variants = cli(
+                "variants", str(SEED), "--lengths", "15m,20m,30m,45m", "-o", str(out), *speech
             )
-            times["encoder2"].append(
-                timed(lambda: encode_silence(length_ms, folder / "s2.mp3", channels=2))
+            script = cli("script", str(SEED), "--format", "json", *speech)
+            long_routine = two_hour_routine(folder)
+            run(
+                cli("build", str(long_routine), "-o", str(out / "long.mp3"), *speech), Case("setup")
             )
-            times["music"].append(
-                timed(
-                    lambda: render(
-                        prepared.script, prepared.clips, mixed, options=options, music=music
-                    )
-                )
-            )
-        loudness = {"voice": measure_file(plain), "music": measure_file(mixed)}
-    median = {key: statistics.median(values) for key, values in times.items()}
-    print(f"track          {length_ms / 60000:.1f} min, {len(prepared.script.events)} events")
-    speed = length_ms / 1000 / median["encoder"]
-    print(f"encoder        median {median['encoder']:.2f} s ({speed:.0f}x real time)")
-    print(f"render         median {median['render']:.2f} s")
-    print(f"encoder 2ch    median {median['encoder2']:.2f} s")
-    print(f"render music   median {median['music']:.2f} s  (medians of {args.runs} runs)")
-    print(f"ratio          render / encoder = {median['render'] / median['encoder']:.2f}")
-    print(f"ratio          render music / encoder 2ch = {median['music'] / median['encoder2']:.2f}")
-    print(f"ratio          render music / render = {median['music'] / median['render']:.2f}")
-    for name, measured in loudness.items():
+            long = cli("build", str(long_routine), "-o", str(out / "long.mp3"), *speech)
+            pairs += [
+                (timing(variants, "variants x4"), timing(script, "script")),
+                (timing(long, "2-hour"), timing(None, "")),
+            ]
+        interleaved(args.runs, pairs)
+        if not args.quick:
+            for index in range(args.cold_runs):
+                command = cli(
+                    "build", str(SEED), "-o", str(out / "cold.mp3"), "--engine", "piper",
+                    "--cache-dir", str(folder / f"cold-{index}"),
+                )  # fmt: skip
+                run(command, case("cold"))
+
+    rows = {name: c.row() for name, c in cases.items()}
+    targets = _targets(rows)
+    _print(rows, targets, args.runs)
+    report = ROOT / "build" / "bench.json"
+    report.parent.mkdir(exist_ok=True)
+    report.write_text(
+        json.dumps({"runs": args.runs, "cases": list(rows.values()), "targets": targets}, indent=2),
+        encoding="utf-8",
+    )
+    print(f"wrote {report.relative_to(ROOT)}")
+    return 0 if all(t["met"] for t in targets) else 1
+
+
+def _targets(rows: dict[str, dict[str, float | str]]) -> list[dict[str, object]]:
+    def median(name: str) -> float:
+        return float(rows[name]["median_s"])
+
+    def peak(name: str) -> float:
+        return float(rows[name]["peak_mb"])
+
+    checks: list[tuple[str, float, float]] = [
+        ("warm / floor", median("warm") / median("floor"), 1.10),
+        ("music / stereo floor", median("music") / median("floor stereo"), 1.15),
+        ("warm peak MB", peak("warm"), 120.0),
+        ("music peak MB", peak("music"), 160.0),
+    ]
+    if "variants x4" in rows:
+        checks += [
+            ("variants x4 / floor", median("variants x4") / median("floor"), 4.5),
+            ("script s", median("script"), 0.5),
+            ("2-hour peak / warm peak", peak("2-hour") / peak("warm"), 1.2),
+        ]
+    return [
+        {"target": what, "value": round(value, 3), "at_most": limit, "met": value <= limit}
+        for what, value, limit in checks
+    ]
+
+
+def _print(
+    rows: dict[str, dict[str, float | str]], targets: list[dict[str, object]], runs: int
+) -> None:
+    print(f"{'case':<22}{'median s':>10}{'min s':>9}{'max s':>9}{'peak MB':>10}   ({runs} runs)")
+    for row in rows.values():
         print(
-            f"loudness       {name}: {measured.integrated_lufs:.1f} LUFS integrated, "
-            f"true peak {measured.true_peak_dbtp:.1f} dBTP"
+            f"{row['case']:<22}{row['median_s']:>10.2f}{row['min_s']:>9.2f}"
+            f"{row['max_s']:>9.2f}{row['peak_mb']:>10.0f}"
         )
+    print()
+    for target in targets:
+        mark = "ok  " if target["met"] else "MISS"
+        print(f"{mark} {target['target']:<26}{target['value']:>9} (at most {target['at_most']})")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -16,6 +16,7 @@ from pydub import AudioSegment
 from typer.testing import CliRunner
 
 from conftest import SHORT_ROUTINE
+from gtts_stub import serve
 from workout_audio.audio import SAMPLE_RATE_HZ, ffmpeg_exe
 from workout_audio.cli import app
 from workout_audio.loudness import measure_file
@@ -331,3 +332,45 @@ def test_quiet_and_loud_voices_end_at_the_same_loudness(
     loudness = measure_file(output)
     assert abs(loudness.integrated_lufs - TARGET_LUFS) <= 1, loudness
     assert loudness.true_peak_dbtp <= -1.0, loudness
+
+
+@pytest.fixture
+def gtts_stub(monkeypatch: pytest.MonkeyPatch):
+    yield from serve(monkeypatch)
+
+
+def test_googles_voice_ends_at_the_same_loudness(gtts_stub, tmp_path: Path) -> None:
+    routine = tmp_path / "short.yaml"
+    routine.write_text(SHORT_ROUTINE, encoding="utf-8")
+    output = tmp_path / "out.mp3"
+    result = runner.invoke(
+        app,
+        ["build", str(routine), "-o", str(output), "--engine", "gtts",
+         "--cache-dir", str(tmp_path / "cache")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    loudness = measure_file(output)
+    assert abs(loudness.integrated_lufs - TARGET_LUFS) <= 1, loudness
+    assert loudness.true_peak_dbtp <= -1.0, loudness
+
+
+def test_variants_carry_the_music_at_every_length(
+    short, tmp_path: Path, speech_cache: Path
+) -> None:
+    routine = short[0]
+    music = make_tone(tmp_path / "bed.wav", MUSIC_HZ, 200)
+    result = runner.invoke(
+        app,
+        ["variants", str(routine), "--lengths", "3m,4m", "-o", str(tmp_path), "--engine",
+         "piper", "--cache-dir", str(speech_cache), "--music", str(music)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for label, length_ms in (("3m", 180_000), ("4m", 240_000)):
+        track = tmp_path / f"short-{label}.mp3"
+        assert channels(track) == 2
+        samples = decoded(track)
+        assert abs(len(samples) * 1000 / SAMPLE_RATE_HZ - length_ms) < 30
+        assert (
+            level_db(samples, length_ms - 20_000, length_ms - 15_000)
+            > level_db(samples, length_ms - 800, length_ms - 100) + 10
+        ), "the music fades out at the end"

@@ -33,12 +33,12 @@ CLIP_LOUDNESS_LUFS = -20.0  # every speech clip is stored at this loudness: head
 # A clip's peaks are held this far above its loudness when it enters the cache: speech
 # voices differ most in their peaks (piper's run 19 dB over its loudness), and a track
 # can only be as loud as its peaks allow.
-CLIP_CREST_DB = 10.0
+CLIP_CREST_DB = 9.0
 DEFAULT_TARGET_LUFS = -16.0  # the finished track: podcast and spoken-word loudness
 TRUE_PEAK_CEILING_DBTP = -1.0  # the finished track never peaks above this
 # The final limiter holds sample peaks here; peaks between samples and the MP3 encoder's
 # own overshoot (up to a decibel in joint stereo) stay below TRUE_PEAK_CEILING_DBTP.
-LIMITER_CEILING_DBFS = -2.0
+LIMITER_CEILING_DBFS = -2.5
 _LEVELLING_PASSES = 5  # limiting lowers the loudness a little; each pass makes it up
 _LEVEL_TOLERANCE_LU = 0.15
 _MIN_MEASURED_MS = 3_000  # a shorter clip is measured looped: the meter needs 400 ms blocks
