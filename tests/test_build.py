@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,7 +11,8 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from mutagen.id3 import ID3
+from mutagen.id3 import ID3, PictureType
+from PIL import Image
 
 from conftest import SEED, SHORT_ROUTINE, decode, ffmpeg_chapter_titles
 from workout_audio import build, load_routine, prepare
@@ -96,7 +98,61 @@ def test_chapters_read_back_in_order_with_mutagen_and_ffmpeg(short_build) -> Non
     assert [title for _, title in listed] == expected
     assert tags["TIT2"].text == ["Short Circuit"]
     lyrics = tags.getall("USLT")[0].text
-    assert "] Side Lunge, 4 reps per side, left side first." in lyrics
+    assert "]Side Lunge, 4 reps per side, left side first.\n" in lyrics
+
+
+def test_cover_and_a_picture_in_every_chapter(short_build) -> None:
+    output, script, _ = short_build
+    tags = ID3(output)
+    [cover] = [f for f in tags.getall("APIC") if f.type == PictureType.COVER_FRONT]
+    assert cover.mime == "image/png"
+    assert Image.open(io.BytesIO(cover.data)).size >= (1400, 1400)
+    toc = tags.getall("CTOC")[0]
+    chapters = {f.element_id: f for f in tags.getall("CHAP")}
+    pictures = [chapters[i].sub_frames.getall("APIC") for i in toc.child_element_ids]
+    assert [len(p) for p in pictures] == [1] * len(script["chapters"])
+    assert len({p[0].data for p in pictures}) == len(pictures)  # each its own
+    for [picture] in pictures:
+        assert Image.open(io.BytesIO(picture.data)).size == (800, 800)
+
+
+def test_no_chapter_images_keeps_the_cover_and_the_chapters(
+    short_build, tmp_path: Path, speech_cache: Path
+) -> None:
+    with_images, script, _ = short_build
+    (tmp_path / "short.yaml").write_text(SHORT_ROUTINE, encoding="utf-8")
+    output = tmp_path / "plain.mp3"
+    done = run_cli(
+        "build", str(tmp_path / "short.yaml"), "-o", str(output), "--engine", "piper",
+        "--cache-dir", str(speech_cache), "--no-chapter-images", "--sidecars", "none",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    tags = ID3(output)
+    assert [f.type for f in tags.getall("APIC")] == [PictureType.COVER_FRONT]
+    chapters = tags.getall("CHAP")
+    assert len(chapters) == len(script["chapters"])
+    assert all(not c.sub_frames.getall("APIC") for c in chapters)
+    assert output.stat().st_size < with_images.stat().st_size
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.mp3", "short.yaml"]
+
+
+def test_cues_are_synced_lyrics_in_the_tags_and_beside_the_track(short_build) -> None:
+    output, script, _ = short_build
+    speech = [(round(e["start_s"] * 1000), e["text"]) for e in script["events"]
+              if e["kind"] == "speech"]  # fmt: skip
+    tags = ID3(output)
+    [synced] = tags.getall("SYLT")
+    assert synced.format == 2  # milliseconds
+    assert [(at_ms, text) for text, at_ms in synced.text] == speech
+    lrc_in_tags = tags.getall("USLT")[0].text.splitlines()
+    lrc_file = output.with_suffix(".lrc").read_text(encoding="utf-8").splitlines()
+    assert lrc_file[0] == "[ti:Short Circuit]"
+    assert lrc_file[-len(lrc_in_tags) :] == lrc_in_tags
+    assert len(lrc_in_tags) == len(speech)
+    for line, (at_ms, text) in zip(lrc_in_tags, speech, strict=True):
+        minutes, seconds = line[1:9].split(":")
+        assert abs((int(minutes) * 60 + float(seconds)) * 1000 - at_ms) <= 10, line
+        assert line[10:] == text
 
 
 def test_rebuild_synthesises_nothing(short_build, speech_cache: Path, tmp_path: Path) -> None:

@@ -757,7 +757,9 @@ def test_two_builds_writing_the_same_track_at_once_leave_one_whole_track(
         assert build.returncode == 0, stderr
     assert abs(len(decode(earlier_track)) - length_ms) <= 100
     assert len(ID3(earlier_track).getall("CHAP")) == 5
-    assert [p.name for p in earlier_track.parent.iterdir()] == [earlier_track.name]
+    # the track and its lyrics beside it, each whole: no temporary file is left
+    beside = sorted(p.name for p in earlier_track.parent.iterdir())
+    assert beside == [earlier_track.with_suffix(".lrc").name, earlier_track.name]
 
 
 # --- no network under --engine auto ---

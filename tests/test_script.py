@@ -45,7 +45,7 @@ def work_windows(script: Script) -> list[tuple[int, int]]:
     for event in script.events:
         if event.tone == "start":
             start = event.start_ms
-        elif event.tone == "end" and start is not None:
+        elif event.tone in ("end", "rest") and start is not None:
             windows.append((start, event.start_ms))
             start = None
     return windows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import signal
@@ -25,10 +26,12 @@ from typer.core import TyperGroup
 from .cli_options import OutputSettings, output_options, voice_options
 from .durations import format_clock, parse_duration_ms
 from .errors import RoutineErrors, StorageError, Terminated, UsageError, WorkoutAudioError
+from .formats import FORMATS, audio_format
 from .pipeline import Prepared, build, prepare
-from .render import MAX_TRACK_MS, check_output
+from .render import MAX_TRACK_MS, EncodeOptions, check_output
 from .routine import Routine, load_routine
 from .script import Script, script_as_json
+from .sidecars import sidecar_paths
 from .speech import VoiceSettings
 
 err = Console(stderr=True, soft_wrap=True)
@@ -170,10 +173,10 @@ def _load(path: Path) -> Routine:
     return load_routine(path)
 
 
-def _output_path(output: Path | None, routine_path: Path) -> Path:
+def _output_path(output: Path | None, routine_path: Path, suffix: str = ".mp3") -> Path:
     """Where the track goes, checked before minutes of synthesis are spent on it."""
     if output is None:
-        output = Path("build") / f"{routine_path.stem}.mp3"
+        output = Path("build") / f"{routine_path.stem}{suffix}"
         try:
             output.parent.mkdir(exist_ok=True)
         except OSError as error:
@@ -182,9 +185,33 @@ def _output_path(output: Path | None, routine_path: Path) -> Path:
                 f"({error.strerror}); choose another place with -o"
             ) from None
     if output.exists() and routine_path.exists() and output.samefile(routine_path):
-        raise UsageError(f"{output}: that is the routine itself; write the MP3 elsewhere")
+        raise UsageError(f"{output}: that is the routine itself; write the track elsewhere")
     check_output(output)
     return output
+
+
+def _encoding(settings: OutputSettings, output: Path | None) -> EncodeOptions:
+    """The encoding, its format from --format or else from -o's suffix (mp3 by default)."""
+    by_suffix = next(
+        (f.name for f in FORMATS.values() if output and output.suffix.lower() == f.suffix), None
+    )
+    named = settings.encode.format
+    if settings.format_named and by_suffix and by_suffix != named:
+        raise UsageError(
+            f"-o {output}: a {output.suffix if output else ''} file, but --format {named}; "
+            f"name it {output.with_suffix(FORMATS[named].suffix) if output else ''}"
+        )
+    if settings.format_named or by_suffix is None:
+        return settings.encode
+    return dataclasses.replace(settings.encode, format=by_suffix)
+
+
+def _check_extras(track: Path, settings: OutputSettings, chart: bool = False) -> None:
+    """Every file written beside the track, checked before any work like the track itself."""
+    for path in sidecar_paths(track, settings.sidecars):
+        check_output(path)
+    if chart:
+        check_output(track.with_suffix(".png"))
 
 
 def _check_cache_dir(cache_dir: Path | None) -> None:
@@ -199,21 +226,27 @@ def build_command(
     routine_path: RoutineArg,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="Where to write the MP3 (default build/NAME.mp3)."),
+        typer.Option("-o", "--output", help="Where to write the track (default build/NAME.mp3)."),
     ] = None,
     length: LengthOpt = None,
     cache_dir: CacheOpt = None,
+    chart: Annotated[
+        bool,
+        typer.Option("--chart", help="Also draw the workout's chart beside it (NAME.png)."),
+    ] = False,
     *,
     voice: VoiceSettings,
     output_settings: OutputSettings,
 ) -> None:
-    """Build the voice-guided MP3 of a routine.
+    """Build the voice-guided track of a routine, with its lyrics file beside it.
 
     Example: workout-audio build routines/runners-total-body.yaml --music ~/Music/run --length 30m
     """
     routine = _load(routine_path)
     length_ms = _parse_length(length)
-    path = _output_path(output, routine_path)
+    encode = _encoding(output_settings, output)
+    path = _output_path(output, routine_path, audio_format(encode.format).suffix)
+    _check_extras(path, output_settings, chart)
     _check_cache_dir(cache_dir)
     with _progress_bar() as progress:
         prepared = build(
@@ -222,12 +255,21 @@ def build_command(
             voice=voice,
             length_ms=length_ms,
             cache_dir=cache_dir,
-            options=output_settings.encode,
+            options=encode,
             music=output_settings.music,
+            sidecars=output_settings.sidecars,
+            chapter_images=output_settings.chapter_images,
             progress=progress,
         )
+    extras = sidecar_paths(path, output_settings.sidecars)
+    if chart:
+        from .chart import write_chart  # the chart's drawing loads only when asked for
+
+        extras.append(write_chart(prepared.script, path.with_suffix(".png")))
     _notice(prepared)
     _wrote(path, prepared)
+    if extras:
+        out.print(f"beside it: {', '.join(p.name for p in extras)}", highlight=False, markup=False)
 
 
 def _notice(prepared: Prepared) -> None:
@@ -319,12 +361,17 @@ def variants_command(
     if output_dir is not None and not output_dir.is_dir():
         raise UsageError(f"-o: folder {str(output_dir)!r} does not exist")
     # Every file is checked before minutes of synthesis are spent on any of them.
+    suffix = audio_format(output_settings.encode.format).suffix
     folder = _output_path(
-        None if output_dir is None else output_dir / f"{routine_path.stem}.mp3", routine_path
+        None if output_dir is None else output_dir / f"{routine_path.stem}{suffix}",
+        routine_path,
+        suffix,
     ).parent
     for length_ms in wanted:
         if length_ms is not None:
-            check_output(folder / f"{routine_path.stem}-{length_label(length_ms)}.mp3")
+            track = folder / f"{routine_path.stem}-{length_label(length_ms)}{suffix}"
+            check_output(track)
+            _check_extras(track, output_settings)
     with _progress_bar() as progress:
         built = build_variants(
             routine,
@@ -335,12 +382,55 @@ def variants_command(
             cache_dir=cache_dir,
             options=output_settings.encode,
             music=output_settings.music,
+            sidecars=output_settings.sidecars,
+            chapter_images=output_settings.chapter_images,
             progress=progress,
         )
     if built:
         _notice(built[0][1])
     for path, prepared in built:
         _wrote(path, prepared)
+
+
+@app.command("chart")
+@voice_options
+def chart_command(
+    routine_path: RoutineArg,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="The picture: FILE.png or FILE.svg (default build/NAME.png)."
+        ),
+    ] = None,
+    length: LengthOpt = None,
+    cache_dir: CacheOpt = None,
+    *,
+    voice: VoiceSettings,
+) -> None:
+    """Draw the whole workout as a timeline: a row per block, work, rest and switch bars.
+
+    Example: workout-audio chart routines/runners-total-body.yaml --length 20m -o build/chart.svg
+    """
+    from .chart import CHART_FORMATS, write_chart
+
+    routine = _load(routine_path)
+    length_ms = _parse_length(length)
+    if output is not None and output.suffix.lower() not in CHART_FORMATS:
+        raise UsageError(f"-o {output}: the chart is written as .png or .svg")
+    path = _output_path(output, routine_path, ".png")
+    _check_cache_dir(cache_dir)
+    with _progress_bar() as progress:
+        prepared = prepare(
+            routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
+        )
+    write_chart(prepared.script, path)
+    _notice(prepared)
+    out.print(
+        f"wrote {path} ({format_clock(prepared.script.length_ms)}, "
+        f"{len(prepared.script.chapters)} sets)",
+        highlight=False,
+        markup=False,
+    )
 
 
 def _script_table(script: Script) -> Table:

@@ -17,10 +17,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from .errors import UsageError
+from .formats import FORMATS, audio_format
 from .levels import DUCK_RANGE_DB, LOUDNESS_RANGE_LUFS, MUSIC_LEVEL_RANGE_DB, parse_level
 from .loudness import DEFAULT_TARGET_LUFS
 from .music import MusicOptions
 from .render import EncodeOptions
+from .sidecars import DEFAULT_SIDECARS, SIDECARS, parse_sidecars
 from .speech import VoiceSettings
 
 __all__ = ["OutputSettings", "output_options", "voice_options"]
@@ -144,10 +146,13 @@ voice_options = _group(
 
 @dataclass(frozen=True)
 class OutputSettings:
-    """How the track is encoded, and the music under it."""
+    """How the track is encoded, the music under it, and the files and pictures with it."""
 
     encode: EncodeOptions
     music: MusicOptions
+    format_named: bool = False  # --format given; otherwise -o's suffix may choose it
+    sidecars: tuple[str, ...] = DEFAULT_SIDECARS
+    chapter_images: bool = True
 
 
 def _level(option: str, value: str | None, valid: tuple[float, float], unit: str) -> float | None:
@@ -165,12 +170,20 @@ def _output(
     music_level: str | None,
     duck: str | None,
     loudness: str,
+    format_name: str | None,
+    sidecars: str,
+    chapter_images: bool,
 ) -> OutputSettings:
     target = _level("--loudness", loudness, LOUDNESS_RANGE_LUFS, "LUFS")
     return OutputSettings(
         encode=EncodeOptions(
-            bitrate_kbps=bitrate, loudness_lufs=DEFAULT_TARGET_LUFS if target is None else target
+            bitrate_kbps=bitrate,
+            loudness_lufs=DEFAULT_TARGET_LUFS if target is None else target,
+            format=audio_format(format_name or "mp3").name,
         ),
+        format_named=format_name is not None,
+        sidecars=parse_sidecars(sidecars),
+        chapter_images=chapter_images,
         music=MusicOptions(
             source=music,
             level_db=_level("--music-level", music_level, MUSIC_LEVEL_RANGE_DB, "dB"),
@@ -240,6 +253,42 @@ output_options = _group(
                 ),
             ],
             f"{DEFAULT_TARGET_LUFS:g}",
+        ),
+        "format_name": _Option(
+            Annotated[
+                str | None,
+                typer.Option(
+                    "--format",
+                    help=f"{', '.join(FORMATS)}: MP3 (default, or as -o's suffix says), M4A "
+                    "with chapters for Apple Books and audiobook players, Opus in Ogg.",
+                    rich_help_panel=_OUTPUT_PANEL,
+                    show_default=False,
+                ),
+            ],
+            None,
+        ),
+        "sidecars": _Option(
+            Annotated[
+                str,
+                typer.Option(
+                    "--sidecars",
+                    help=f"Files beside the track, comma-separated: {', '.join(SIDECARS)}, "
+                    "or none.",
+                    rich_help_panel=_OUTPUT_PANEL,
+                ),
+            ],
+            ",".join(DEFAULT_SIDECARS),
+        ),
+        "chapter_images": _Option(
+            Annotated[
+                bool,
+                typer.Option(
+                    "--chapter-images/--no-chapter-images",
+                    help="A picture in every chapter (MP3): the move, its prescription, its round.",
+                    rich_help_panel=_OUTPUT_PANEL,
+                ),
+            ],
+            True,
         ),
     },
 )

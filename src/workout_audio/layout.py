@@ -50,7 +50,9 @@ __all__ = [
 ClipDurations = Mapping[str, int] | Callable[[str], int]
 
 # How long each tone lasts; render.py makes tones of exactly these lengths.
-TONE_MS = {"beep": 150, "start": 450, "end": 600, "tick": 40}
+# How long each tone lasts; sounds.py makes tones of exactly these lengths. "rest" takes the
+# place of "end" when a rest follows the work, so the two are as long as each other.
+TONE_MS = {"beep": 150, "start": 450, "end": 600, "rest": 600, "tick": 40}
 
 LEAD_IN_MS = 600  # silence before the first word of the track
 TAIL_MS = 1_500  # silence after the last word

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .art import artwork
 from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
 from .errors import EngineError, LengthError, UsageError
 from .fit import UnreachableLength, check_roughly, fit_length
+from .formats import audio_format
 from .music import Music, MusicOptions, check_music
 from .phrases import phrases_for
 from .render import EncodeOptions, render
 from .routine import Routine
 from .script import Script, make_script, schedule, script_phrases
+from .sidecars import DEFAULT_SIDECARS, TrackInfo, write_sidecars
+from .sounds import load_sound
 from .speech import (
     Engine,
     SpeechCache,
@@ -27,7 +31,7 @@ from .speech import (
     make_engine,
     synthesize_phrases,
 )
-from .tags import write_tags
+from .tags import tag_track
 
 __all__ = [
     "Prepared",
@@ -52,6 +56,7 @@ class Prepared:
     engine: str
     notice: str | None  # said once to the user, e.g. "using the offline voice"
     profiles: dict[str, list[float]] | None = None  # each clip's loudness, as stored with it
+    tones: dict[str, bytes] = dataclasses.field(default_factory=dict)  # the routine's own sounds
 
 
 def prepare(
@@ -75,6 +80,12 @@ def prepare(
     target_ms = length_ms if length_ms is not None else routine.length_ms
     if target_ms is not None:  # a length far out of reach is refused before any speech is made
         check_roughly(routine, target_ms, from_file=length_ms is None)
+    tones = {
+        sound.tone: load_sound(
+            sound.tone, sound.path, where=f"{routine.path}:{sound.line}: sounds.{sound.tone}"
+        )
+        for sound in routine.sounds
+    }
     # The wording, then the voice, are checked for the language before anything is synthesised.
     phrases = script_phrases(routine, length_ms=length_ms)
     cache = SpeechCache(cache_dir)
@@ -109,7 +120,12 @@ def prepare(
         engine, notice = fallback
         clips, script = speak(engine)
     return Prepared(
-        script=script, clips=clips, engine=engine.NAME, notice=notice, profiles=profiles
+        script=script,
+        clips=clips,
+        engine=engine.NAME,
+        notice=notice,
+        profiles=profiles,
+        tones=tones,
     )
 
 
@@ -194,18 +210,22 @@ def build(
     cache_dir: Path | None = None,
     options: EncodeOptions | None = None,
     music: MusicOptions | None = None,
+    sidecars: Sequence[str] = DEFAULT_SIDECARS,
+    chapter_images: bool = True,
     progress: Progress | None = None,
 ) -> Prepared:
-    """Make the MP3 of ``routine`` at ``output``; nothing is written unless it all succeeds.
+    """Make the track of ``routine`` at ``output``, and its ``sidecars`` beside it.
 
     ``music`` (a file, folder or playlist, its level and ducking) plays under the voice;
-    the routine's own ``music:`` fills in what it leaves unsaid.
+    the routine's own ``music:`` fills in what it leaves unsaid. The track carries a cover
+    and, unless ``chapter_images`` is false, a picture per chapter. Nothing is written
+    unless the track succeeds; each file is whole or absent.
     """
     mix = prepare_music(routine, music, cache_dir)
     prepared = prepare(
         routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
     )
-    _write(prepared, output, options, mix, progress)
+    _write(prepared, output, options, mix, progress, sidecars, chapter_images)
     return prepared
 
 
@@ -215,9 +235,22 @@ def _write(
     options: EncodeOptions | None,
     music: Music | None,
     progress: Progress | None,
+    sidecars: Sequence[str] = DEFAULT_SIDECARS,
+    chapter_images: bool = True,
 ) -> None:
+    format_name = (options or EncodeOptions()).format
+
     def finish(path: Path) -> None:
-        write_tags(path, prepared.script, language=prepared.script.language)
+        tag_track(
+            path,
+            prepared.script,
+            format_name,
+            language=prepared.script.language,
+            # only ID3 carries a picture per chapter that players show
+            artwork=artwork(
+                prepared.script, chapter_images=chapter_images and format_name == "mp3"
+            ),
+        )
         umask = os.umask(0)
         os.umask(umask)
         path.chmod(0o666 & ~umask)
@@ -231,7 +264,9 @@ def _write(
         profiles=prepared.profiles,
         finish=finish,
         progress=(lambda done, total: progress("encode", done, total)) if progress else None,
+        tones=prepared.tones,
     )
+    write_sidecars(prepared.script, TrackInfo(output, prepared.engine), sidecars)
 
 
 def length_label(length_ms: int) -> str:
@@ -255,18 +290,21 @@ def build_variants(
     cache_dir: Path | None = None,
     options: EncodeOptions | None = None,
     music: MusicOptions | None = None,
+    sidecars: Sequence[str] = DEFAULT_SIDECARS,
+    chapter_images: bool = True,
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> list[tuple[Path, Prepared]]:
-    """One MP3 a length, ``folder/STEM-20m.mp3``; every distinct phrase synthesised once.
+    """One track a length, ``folder/STEM-20m.mp3``; every distinct phrase synthesised once.
 
     Every plan is made (and checked) before any file is written, so a length that
     cannot be made leaves nothing behind; then the tracks are encoded in parallel.
     """
     mix = prepare_music(routine, music, cache_dir)
+    suffix = audio_format((options or EncodeOptions()).format).suffix
     planned = [
         (
-            folder / f"{stem}-{length_label(length_ms)}.mp3",
+            folder / f"{stem}-{length_label(length_ms)}{suffix}",
             prepare(
                 routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
             ),
@@ -275,6 +313,10 @@ def build_variants(
     ]
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         # Each encode is its own ffmpeg process; the threads only feed it PCM.
-        for done in [pool.submit(_write, p, path, options, mix, None) for path, p in planned]:
+        jobs = [
+            pool.submit(_write, p, path, options, mix, None, sidecars, chapter_images)
+            for path, p in planned
+        ]
+        for done in jobs:
             done.result()
     return planned

@@ -17,16 +17,13 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
-
-from pydub import AudioSegment
-from pydub.generators import Sine
 
 from .audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe, ms_to_samples
 from .durations import format_clock
 from .errors import EncoderError, StorageError, UsageError
+from .formats import audio_format
 from .loudness import (
     BIN_MS,
     CLIP_LOUDNESS_LUFS,
@@ -35,15 +32,15 @@ from .loudness import (
     encoder_filter,
     gated_loudness,
     lufs_to_power,
-    sine_peak_dbfs,
     speech_profile,
 )
-from .script import TONE_MS, Script
+from .script import Script
+from .sounds import TONE_SHAPES, tones_for
 
 if TYPE_CHECKING:
     from .music import Music
 
-__all__ = ["EncodeOptions", "check_output", "render", "tone_pcm"]
+__all__ = ["EncodeOptions", "check_output", "render"]
 
 SILENCE_CHUNK_SAMPLES = SAMPLE_RATE_HZ  # one second of zeros per write
 MAX_TRACK_MS = 6 * 3_600_000  # longer is a mistake (100 rounds of a 6 h hold), not a workout
@@ -56,36 +53,11 @@ class EncodeOptions:
 
     bitrate_kbps: int | None = None
     loudness_lufs: float = DEFAULT_TARGET_LUFS
+    format: str = "mp3"  # a name in formats.FORMATS
 
     def bitrate_for(self, channels: int) -> int:
         """The bitrate asked for, or the default for this many channels."""
         return self.bitrate_kbps or (96 if channels == 1 else 128)
-
-
-# name -> (frequencies in Hz played one after another, loudness against the voice in LU):
-# clearly heard over the voice's level, never piercing.
-_TONE_SHAPES: dict[str, tuple[tuple[int, ...], float]] = {
-    "beep": ((880,), -4.0),
-    "start": ((1320,), -2.0),
-    "end": ((988, 659), -3.0),
-    "tick": ((1760,), -16.0),
-}
-
-
-@cache
-def tone_pcm(name: str) -> bytes:
-    """A tone of exactly ``TONE_MS[name]`` made with pydub's generators, in our PCM format."""
-    frequencies, against_voice_lu = _TONE_SHAPES[name]
-    duration_ms = TONE_MS[name]
-    part_ms = duration_ms // len(frequencies)
-    tone = AudioSegment.empty()
-    for frequency in frequencies:
-        part = Sine(frequency, sample_rate=SAMPLE_RATE_HZ, bit_depth=8 * SAMPLE_WIDTH_BYTES)
-        peak_dbfs = sine_peak_dbfs(CLIP_LOUDNESS_LUFS + against_voice_lu, frequency)
-        tone += part.to_audio_segment(duration=part_ms, volume=peak_dbfs).fade_in(4).fade_out(8)
-    pcm = tone.set_channels(CHANNELS).set_frame_rate(SAMPLE_RATE_HZ).raw_data
-    wanted_bytes = ms_to_samples(duration_ms) * SAMPLE_WIDTH_BYTES
-    return bytes(pcm[:wanted_bytes]).ljust(wanted_bytes, b"\0")
 
 
 def predicted_lufs(
@@ -111,7 +83,7 @@ def predicted_lufs(
         if event.kind == "speech":
             profile = known[event.text or ""]
         else:
-            tone_power = lufs_to_power(CLIP_LOUDNESS_LUFS + _TONE_SHAPES[event.tone or ""][1])
+            tone_power = lufs_to_power(CLIP_LOUDNESS_LUFS + TONE_SHAPES[event.tone or ""][1])
             profile = [tone_power] * (event.duration_ms // BIN_MS)
         add_powers(powers, event.start_ms, profile, channels)  # the voice is in every channel
     return gated_loudness(powers)
@@ -128,9 +100,16 @@ def _silence(samples: int) -> Iterator[bytes]:
 
 
 def voice_pcm(
-    script: Script, clips: Mapping[str, bytes], progress: Progress | None = None
+    script: Script,
+    clips: Mapping[str, bytes],
+    progress: Progress | None = None,
+    tones: Mapping[str, bytes] | None = None,
 ) -> Iterator[bytes]:
-    """The voice track (mono PCM: cues, tones and silence) in time order, piece by piece."""
+    """The voice track (mono PCM: cues, tones and silence) in time order, piece by piece.
+
+    ``tones`` replaces generated tones by name (see :func:`workout_audio.sounds.load_sound`).
+    """
+    tones = tones_for(tones)
     cursor = 0  # samples yielded so far
     total = ms_to_samples(script.length_ms)
     for index, event in enumerate(script.events):
@@ -138,7 +117,7 @@ def voice_pcm(
         if start < cursor:
             raise AssertionError(f"events overlap at {event.start_ms} ms: {event}")
         yield from _silence(start - cursor)
-        pcm = clips[event.text or ""] if event.kind == "speech" else tone_pcm(event.tone or "")
+        pcm = clips[event.text or ""] if event.kind == "speech" else tones[event.tone or ""]
         if len(pcm) // SAMPLE_WIDTH_BYTES > ms_to_samples(event.end_ms) - start + 1:
             raise AssertionError(f"clip longer than its slot: {event}")
         yield pcm
@@ -251,6 +230,7 @@ def render(
     profiles: Mapping[str, list[float]] | None = None,
     finish: Callable[[Path], None] | None = None,
     progress: Progress | None = None,
+    tones: Mapping[str, bytes] | None = None,
 ) -> Path:
     """Encode ``script`` to an MP3 at ``output``: mono, or stereo with ``music`` under it.
 
@@ -273,12 +253,13 @@ def render(
             "shorten the routine or give it a length"
         )
     try:
-        handle, name = tempfile.mkstemp(dir=folder, prefix=f".{output.stem}.", suffix=".part.mp3")
+        suffix = f".part{audio_format(options.format).suffix}"
+        handle, name = tempfile.mkstemp(dir=folder, prefix=f".{output.stem}.", suffix=suffix)
     except OSError as error:
         raise UsageError(f"{output}: cannot write in {str(folder)!r}: {error.strerror}") from None
     os.close(handle)
     temporary = Path(name)
-    pieces = voice_pcm(script, clips, progress)
+    pieces = voice_pcm(script, clips, progress, tones)
     channels = CHANNELS
     if music is not None:
         from .mix import MUSIC_CHANNELS, mixed_pcm  # numpy loads only for music
@@ -289,8 +270,8 @@ def render(
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
         "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels), "-i", "pipe:0",
         "-af", encoder_filter(gain_db),
-        "-c:a", "libmp3lame", "-b:a", f"{options.bitrate_for(channels)}k",
-        "-f", "mp3", str(temporary),
+        *audio_format(options.format).encoder_args(options.bitrate_for(channels)),
+        str(temporary),
     ]  # fmt: skip
     try:
         _encode(command, pieces)

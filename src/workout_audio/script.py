@@ -29,6 +29,7 @@ from .layout import (
     layout,
     measurer,
     plan,
+    prescription,
 )
 from .phrases import Phrases, phrases_for
 from .routine import Routine
@@ -44,6 +45,7 @@ __all__ = [
     "script_phrases",
 ]
 
+_REST_KINDS = ("exercise", "round", "block")  # transitions that rest after the work
 COUNTED_REPS = 3  # the last reps are counted aloud
 HALFWAY_MIN_MS = 40_000  # holds this long get a "Halfway." cue
 TIME_LEFT_MS = 10_000  # "10 seconds left." ...
@@ -81,6 +83,10 @@ class Chapter:
     title: str
     start_ms: int
     end_ms: int
+    block: str = ""
+    exercise: str = ""
+    prescription: str = ""  # as the call says it: "10 reps", "30 seconds per side"
+    round_label: str | None = None  # "Round 2/3"; None in a one-round block
 
 
 @dataclass(frozen=True)
@@ -278,7 +284,10 @@ def _render_work(
     placer.take(start_ms, TONE_MS["start"])
     continuous = segment.then is not None and segment.then.kind == "continuous"
     if not continuous:  # in continuous flow the next start tone marks the boundary
-        timeline.add(segment.end_ms, TONE_MS["end"], "tone", tone="end", **context)
+        then = segment.then
+        rest_follows = then is not None and then.kind in _REST_KINDS and then.rest_ms > 0
+        tone = "rest" if rest_follows else "end"
+        timeline.add(segment.end_ms, TONE_MS[tone], "tone", tone=tone, **context)
     if occ.reps is not None:
         counted = _counted_reps(occ.reps)
         for rep in range(2, occ.reps + 1):
@@ -313,14 +322,23 @@ def _render_work(
             earliest_ms = tip_start_ms + clip_ms(tip)
 
 
-def _chapter_title(occ: Occurrence, say: Phrases) -> str:
+def _chapter(occ: Occurrence, say: Phrases, start_ms: int, end_ms: int) -> Chapter:
+    """The chapter of one occurrence: its title, and the parts players and cards show."""
     if occ.exercise is None:  # one chapter for a whole AMRAP
-        return occ.block.name
-    parts = [occ.block.name]
+        return Chapter(occ.block.name, start_ms, end_ms, block=occ.block.name)
+    round_label = None
     if occ.block.rounds > 1:
-        parts.append(say.say("chapter_round", number=occ.round, total=occ.block.rounds))
-    parts.append(occ.exercise.name)
-    return " · ".join(parts)
+        round_label = say.say("chapter_round", number=occ.round, total=occ.block.rounds)
+    parts = [occ.block.name, *filter(None, [round_label]), occ.exercise.name]
+    return Chapter(
+        title=" · ".join(parts),
+        start_ms=start_ms,
+        end_ms=end_ms,
+        block=occ.block.name,
+        exercise=occ.exercise.name,
+        prescription=prescription(occ, say),
+        round_label=round_label,
+    )
 
 
 def make_script(
@@ -358,7 +376,7 @@ def schedule(
     routine = planned.routine
     say = phrases_for(routine.language)
     timeline = _Timeline()
-    chapters: list[tuple[str, int]] = []
+    chapters: list[tuple[Occurrence, int]] = []
     total_ms = 0
     for segment in planned.segments(lengths_ms):
         occ = segment.occurrence
@@ -374,7 +392,7 @@ def schedule(
             "exercise": occ.name,
         }
         if segment.kind == "transition":
-            chapters.append((_chapter_title(occ, say), segment.start_ms))
+            chapters.append((occ, segment.start_ms))
         if segment.kind != "transition":
             context["side"] = segment.side
         transition = segment.transition
@@ -392,7 +410,9 @@ def schedule(
         language=say.language,
         length_ms=total_ms,
         events=events,
-        chapters=tuple(Chapter(t, s, e) for (t, s), e in zip(chapters, ends, strict=True)),
+        chapters=tuple(
+            _chapter(occ, say, s, e) for (occ, s), e in zip(chapters, ends, strict=True)
+        ),
         target_ms=planned.target_ms,
         adjustments=adjustments,
     )

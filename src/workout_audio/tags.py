@@ -1,28 +1,73 @@
-"""ID3v2 tags: title, album, artist, genre, the script as lyrics, one chapter per exercise."""
+"""Tags for each format: title, album, artist, genre, lyrics, a cover, one chapter per set.
+
+MP3 gets ID3v2.3 (synced lyrics, chapters with pictures); M4A gets MP4 atoms
+and chapters written by ffmpeg; Opus gets Vorbis comments with CHAPTERxxx entries.
+"""
 
 from __future__ import annotations
 
+import base64
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from mutagen.id3 import CHAP, CTOC, ID3, TALB, TCON, TIT2, TPE1, USLT, CTOCFlags
+from mutagen.id3 import (
+    APIC,
+    CHAP,
+    CTOC,
+    ID3,
+    SYLT,
+    TALB,
+    TCON,
+    TIT2,
+    TLEN,
+    TPE1,
+    USLT,
+    CTOCFlags,
+    Encoding,
+    PictureType,
+)
 from mutagen.id3._tags import save_frame
 
-from .durations import format_clock
+from .audio import ffmpeg_exe
+from .errors import EncoderError
 from .script import Script
+from .sidecars import ARTIST, lrc_lines, lrc_text
 
-__all__ = ["lyrics_text", "write_tags"]
+__all__ = [
+    "ARTIST",
+    "GENRE",
+    "Artwork",
+    "lyrics_language",
+    "tag_track",
+    "write_mp4_tags",
+    "write_opus_tags",
+    "write_tags",
+]
 
-ARTIST = "workout-audio"
 GENRE = "Fitness"
+_MS_TIMESTAMPS = 2  # SYLT's timestamp format: absolute milliseconds
+_LYRICS_CONTENT = 1  # SYLT's content type: lyrics
 
-
-def lyrics_text(script: Script) -> str:
-    """Every spoken cue on its own line, with its time: ``[03:15] Round 2 of 3.``."""
-    return "\n".join(f"[{format_clock(e.start_ms)}] {e.text}" for e in script.speech())
-
-
-# ID3 wants ISO 639-2 codes for lyrics.
+# ID3 and MP4 want ISO 639-2 codes for lyrics.
 _LYRICS_LANGUAGE = {"en": "eng", "es": "spa", "fr": "fra", "de": "deu", "it": "ita", "pt": "por"}
+
+
+def lyrics_language(language: str) -> str:
+    """``"en-GB"`` -> ``"eng"``: the ISO 639-2 code tags want, ``"und"`` when unknown."""
+    return _LYRICS_LANGUAGE.get(language.split("-")[0].lower(), "und")
+
+
+@dataclass(frozen=True)
+class Artwork:
+    """Pictures for the tags: a front cover and one image per chapter (may be empty)."""
+
+    cover: bytes | None = None
+    chapter_images: Sequence[bytes] = ()
+    mime: str = "image/png"
 
 
 class _ChapterOrderedID3(ID3):
@@ -45,32 +90,71 @@ class _ChapterOrderedID3(ID3):
 
 
 def write_tags(
-    path: Path, script: Script, *, language: str = "en", album: str | None = None
+    path: Path,
+    script: Script,
+    *,
+    language: str = "en",
+    album: str | None = None,
+    artwork: Artwork | None = None,
 ) -> None:
-    """Tag the MP3 at ``path`` with ``script``'s title, lyrics and chapters."""
+    """Tag the MP3 at ``path`` with ``script``'s title, lyrics, chapters and pictures.
+
+    The cues go in twice: as SYLT (synchronised, in milliseconds) and as LRC
+    text in USLT, which players such as Musicolet and Poweramp read instead.
+    """
+    artwork = artwork or Artwork()
+    if artwork.chapter_images and len(artwork.chapter_images) != len(script.chapters):
+        raise ValueError("one chapter image per chapter, or none")
+    lang = lyrics_language(language)
     tags = _ChapterOrderedID3()
-    tags.add(TIT2(encoding=3, text=script.routine_name))
-    tags.add(TALB(encoding=3, text=album or script.routine_name))
-    tags.add(TPE1(encoding=3, text=ARTIST))
-    tags.add(TCON(encoding=3, text=GENRE))
+    tags.add(TIT2(encoding=Encoding.UTF8, text=script.routine_name))
+    tags.add(TALB(encoding=Encoding.UTF8, text=album or script.routine_name))
+    tags.add(TPE1(encoding=Encoding.UTF8, text=ARTIST))
+    tags.add(TCON(encoding=Encoding.UTF8, text=GENRE))
+    tags.add(TLEN(encoding=Encoding.UTF8, text=str(script.length_ms)))
+    tags.add(USLT(encoding=Encoding.UTF8, lang=lang, desc="", text=lrc_text(script)))
     tags.add(
-        USLT(
-            encoding=3,
-            lang=_LYRICS_LANGUAGE.get(language.split("-")[0], "und"),
+        SYLT(
+            encoding=Encoding.UTF8,
+            lang=lang,
+            format=_MS_TIMESTAMPS,
+            type=_LYRICS_CONTENT,
             desc="",
-            text=lyrics_text(script),
+            text=[(text, at_ms) for at_ms, text in lrc_lines(script)],
         )
     )
+    if artwork.cover is not None:
+        tags.add(
+            APIC(
+                encoding=Encoding.UTF8,
+                mime=artwork.mime,
+                type=PictureType.COVER_FRONT,
+                desc="Cover",
+                data=artwork.cover,
+            )
+        )
+    images: Sequence[bytes | None] = artwork.chapter_images or [None] * len(script.chapters)
     chapter_ids = [f"ch{index}" for index in range(len(script.chapters))]
     tags.add(
         CTOC(
             element_id="toc",
             flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
             child_element_ids=chapter_ids,
-            sub_frames=[TIT2(encoding=3, text=script.routine_name)],
+            sub_frames=[TIT2(encoding=Encoding.UTF8, text=script.routine_name)],
         )
     )
-    for chapter_id, chapter in zip(chapter_ids, script.chapters, strict=True):
+    for chapter_id, chapter, image in zip(chapter_ids, script.chapters, images, strict=True):
+        sub_frames: list[object] = [TIT2(encoding=Encoding.UTF8, text=chapter.title)]
+        if image is not None:
+            sub_frames.append(
+                APIC(
+                    encoding=Encoding.UTF8,
+                    mime=artwork.mime,
+                    type=PictureType.OTHER,
+                    desc=chapter_id,
+                    data=image,
+                )
+            )
         tags.add(
             CHAP(
                 element_id=chapter_id,
@@ -78,7 +162,132 @@ def write_tags(
                 end_time=chapter.end_ms,
                 start_offset=0xFFFFFFFF,
                 end_offset=0xFFFFFFFF,
-                sub_frames=[TIT2(encoding=3, text=chapter.title)],
+                sub_frames=sub_frames,
             )
         )
-    tags.save(str(path), v2_version=4)
+    # ID3v2.3, not 2.4: ffmpeg (and the players built on it) read a chapter's sub-frame
+    # sizes as plain integers, as 2.3 writes them, so 2.4 chapters with pictures vanish.
+    tags.save(str(path), v2_version=3)
+
+
+def _ffmetadata_escape(text: str) -> str:
+    for special in ("\\", "=", ";", "#", "\n"):
+        text = text.replace(special, "\\" + special)
+    return text
+
+
+def ffmetadata(script: Script) -> str:
+    """The chapters in ffmpeg's metadata file format, times in milliseconds."""
+    lines = [";FFMETADATA1", f"title={_ffmetadata_escape(script.routine_name)}"]
+    for chapter in script.chapters:
+        lines += [
+            "[CHAPTER]",
+            "TIMEBASE=1/1000",
+            f"START={chapter.start_ms}",
+            f"END={chapter.end_ms}",
+            f"title={_ffmetadata_escape(chapter.title)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _add_mp4_chapters(path: Path, script: Script) -> None:
+    """Copy the audio into a new MP4 with chapters (a chapter track and Nero chpl)."""
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.") as folder:
+        metadata = Path(folder) / "chapters.txt"
+        metadata.write_text(ffmetadata(script), encoding="utf-8")
+        chaptered = Path(folder) / f"chaptered{path.suffix}"
+        command = [
+            ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+            "-i", str(path), "-f", "ffmetadata", "-i", str(metadata),
+            "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
+            "-c", "copy", "-f", "ipod", str(chaptered),
+        ]  # fmt: skip
+        try:
+            done = subprocess.run(command, capture_output=True, check=False)
+        except OSError as error:
+            raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
+        if done.returncode != 0:
+            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            reason = lines[-1] if lines else f"exit status {done.returncode}"
+            raise EncoderError(f"ffmpeg ({command[0]}) could not add chapters: {reason}")
+        os.replace(chaptered, path)
+
+
+def write_mp4_tags(
+    path: Path, script: Script, *, language: str = "en", artwork: Artwork | None = None
+) -> None:
+    """Tag the M4A at ``path``: chapters, title, album, artist, genre, LRC lyrics and cover.
+
+    MP4 has no picture per chapter that players agree on, so only the cover is written.
+    """
+    from mutagen.mp4 import MP4, MP4Cover
+
+    _add_mp4_chapters(path, script)
+    track = MP4(str(path))
+    if track.tags is None:
+        track.add_tags()
+    tags = track.tags
+    assert tags is not None
+    tags["\xa9nam"] = [script.routine_name]
+    tags["\xa9alb"] = [script.routine_name]
+    tags["\xa9ART"] = [ARTIST]
+    tags["\xa9gen"] = [GENRE]
+    tags["\xa9lyr"] = [lrc_text(script)]
+    if artwork and artwork.cover is not None:
+        image_format = MP4Cover.FORMAT_PNG if artwork.mime == "image/png" else MP4Cover.FORMAT_JPEG
+        tags["covr"] = [MP4Cover(artwork.cover, imageformat=image_format)]
+    track.save()
+
+
+def _vorbis_clock(at_ms: int) -> str:
+    hours, rest_ms = divmod(at_ms, 3_600_000)
+    minutes, rest_ms = divmod(rest_ms, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest_ms // 1000:02d}.{rest_ms % 1000:03d}"
+
+
+def write_opus_tags(
+    path: Path, script: Script, *, language: str = "en", artwork: Artwork | None = None
+) -> None:
+    """Tag the Opus file at ``path``: Vorbis comments with chapters, LRC lyrics and a cover."""
+    from mutagen.flac import Picture
+    from mutagen.oggopus import OggOpus
+
+    track = OggOpus(str(path))
+    tags = track.tags
+    assert tags is not None  # an Opus stream always has its comment header
+    tags["TITLE"] = script.routine_name
+    tags["ALBUM"] = script.routine_name
+    tags["ARTIST"] = ARTIST
+    tags["GENRE"] = GENRE
+    tags["LANGUAGE"] = lyrics_language(language)
+    tags["LYRICS"] = lrc_text(script)
+    for number, chapter in enumerate(script.chapters, start=1):  # the Vorbis chapter extension
+        tags[f"CHAPTER{number:03d}"] = _vorbis_clock(chapter.start_ms)
+        tags[f"CHAPTER{number:03d}NAME"] = chapter.title
+    if artwork and artwork.cover is not None:
+        picture = Picture()
+        picture.type = PictureType.COVER_FRONT
+        picture.mime = artwork.mime
+        picture.desc = "Cover"
+        picture.data = artwork.cover
+        tags["METADATA_BLOCK_PICTURE"] = base64.b64encode(picture.write()).decode("ascii")
+    track.save()
+
+
+_TAGGERS: dict[str, Callable[..., None]] = {
+    "mp3": write_tags,
+    "m4a": write_mp4_tags,
+    "opus": write_opus_tags,
+}
+
+
+def tag_track(
+    path: Path,
+    script: Script,
+    format_name: str,
+    *,
+    language: str = "en",
+    artwork: Artwork | None = None,
+) -> None:
+    """Tag the track at ``path`` the way its format (a name in formats.FORMATS) carries tags."""
+    _TAGGERS[format_name](path, script, language=language, artwork=artwork)

@@ -18,7 +18,7 @@ import jsonschema  # type: ignore[import-untyped, unused-ignore]
 
 from .build import Builder
 from .messages import Problems, explain
-from .model import PERIOD_REST_MS, Block, Exercise, Rests, Routine, Timing
+from .model import PERIOD_REST_MS, Block, Exercise, Rests, Routine, Sound, Timing
 from .nodes import parse_yaml, read_text
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "Exercise",
     "Rests",
     "Routine",
+    "Sound",
     "Timing",
     "load_routine",
     "routine_schema",

@@ -16,7 +16,16 @@ from ..durations import parse_duration_ms
 from ..levels import DUCK_RANGE_DB, MUSIC_LEVEL_RANGE_DB, parse_level
 from ..music import MusicOptions
 from .messages import Problems, Where, show
-from .model import DEFAULT_TIMING, PERIOD_REST_MS, Block, Exercise, Rests, Routine, Timing
+from .model import (
+    DEFAULT_TIMING,
+    PERIOD_REST_MS,
+    Block,
+    Exercise,
+    Rests,
+    Routine,
+    Sound,
+    Timing,
+)
 
 __all__ = ["Builder"]
 
@@ -81,7 +90,24 @@ class Builder:
             length_line=self.problems.lines.get(("length",)) if "length" in raw else None,
             language_line=self.problems.lines.get(("language",)) if "language" in raw else None,
             music=self.music(raw.get("music"), ("music",)),
+            sounds=self.sounds(raw.get("sounds"), ("sounds",)),
         )
+
+    def sounds(self, raw: object, where: Where) -> tuple[Sound, ...]:
+        """Sound files by tone, relative to the routine's folder; the schema checks names."""
+        if not isinstance(raw, dict):
+            return ()
+        found = []
+        for tone, value in raw.items():
+            if not isinstance(value, str) or not value.strip():
+                continue  # the schema has said why
+            path = Path(self.problems.path).parent / Path(value).expanduser()
+            if not path.is_file():
+                self.problems.add(
+                    (*where, tone), f"no sound file at {value!r} (relative to the routine's folder)"
+                )
+            found.append(Sound(str(tone), path, self.problems.line((*where, tone))))
+        return tuple(found)
 
     def music(self, raw: object, where: Where) -> MusicOptions | None:
         """The routine's music: its file relative to the routine, and its levels."""

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..music import MusicOptions
 
-__all__ = ["DEFAULT_TIMING", "PERIOD_REST_MS", "Block", "Exercise", "Rests", "Routine", "Timing"]
+__all__ = [
+    "DEFAULT_TIMING",
+    "PERIOD_REST_MS",
+    "Block",
+    "Exercise",
+    "Rests",
+    "Routine",
+    "Sound",
+    "Timing",
+]
 
 PERIOD_REST_MS = 1_000  # the least of an EMOM period its work must leave
 
@@ -127,6 +137,15 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Sound:
+    """A routine's own sound file for one tone (``start``, ``rest``, ...)."""
+
+    tone: str
+    path: Path
+    line: int | None
+
+
+@dataclass(frozen=True)
 class Routine:
     """A whole workout, validated; ``path`` and ``length_line`` let later errors cite the file."""
 
@@ -141,6 +160,7 @@ class Routine:
     length_line: int | None = None
     language_line: int | None = None
     music: MusicOptions | None = None
+    sounds: tuple[Sound, ...] = ()  # files that replace generated tones
 
 
 DEFAULT_TIMING = Timing(

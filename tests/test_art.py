@@ -1,0 +1,100 @@
+"""Cover and chapter cards: sizes players accept, every word inside, every letter drawn."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageFont
+
+from conftest import SEED
+from test_sidecars import script_of
+from workout_audio.art import (
+    BACKGROUND,
+    CHAPTER_IMAGE_PX,
+    COVER_PX,
+    FONTS,
+    block_summaries,
+    chapter_card,
+    chapter_cards,
+    cover_image,
+)
+from workout_audio.script import Chapter, Script
+
+PHRASES = Path(__file__).resolve().parent.parent / "src" / "workout_audio" / "phrases"
+
+
+@pytest.fixture(scope="module")
+def seed_script() -> Script:
+    return script_of(SEED)
+
+
+def open_png(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    return image.convert("RGB")
+
+
+def margins_are_empty(image: Image.Image, margin_px: int, top_px: int, bottom_px: int) -> bool:
+    """Nothing drawn in the left and right margins between the top and bottom bands."""
+    width, height = image.size
+    for x_range in (range(margin_px - 4), range(width - margin_px + 4, width)):
+        for x in x_range:
+            for y in range(top_px, height - bottom_px):
+                if image.getpixel((x, y)) != BACKGROUND:
+                    return False
+    return True
+
+
+def test_cover_is_a_square_of_podcast_size_naming_the_blocks(seed_script: Script) -> None:
+    cover = open_png(cover_image(seed_script))
+    assert cover.size == (COVER_PX, COVER_PX)
+    assert COVER_PX >= 1400
+    blocks = block_summaries(seed_script)
+    assert [(b.name, b.rounds) for b in blocks] == [
+        ("Warmup", 1),
+        ("Glute Activation", 2),
+        ("Strength Set A", 3),
+        ("Strength Set B", 3),
+        ("Strength Set C", 3),
+        ("Cooldown", 1),
+    ]
+    assert sum(b.duration_ms for b in blocks) == seed_script.length_ms
+    assert blocks[2].moves == ("Hip Thrust", "Floor Press in 90-90")
+
+
+def test_each_chapter_gets_its_own_card(seed_script: Script) -> None:
+    cards = chapter_cards(seed_script)
+    assert len(cards) == len(seed_script.chapters) == 29
+    assert len(set(cards)) == 29  # even the same move in another round looks different
+    for card in cards[:3]:
+        assert open_png(card).size == (CHAPTER_IMAGE_PX, CHAPTER_IMAGE_PX)
+
+
+def test_long_words_shrink_to_fit_inside_the_card() -> None:
+    chapter = Chapter(
+        title="x",
+        start_ms=60_000,
+        end_ms=120_000,
+        block="Mobilitäts- und Kräftigungszirkel für Fortgeschrittene",
+        exercise="Einbeinige rumänische Kreuzheberbewegung mit Überkopfrotation",
+        prescription="45 Sekunden pro Seite, linke Seite zuerst, dann die rechte Seite",
+        round_label="Round 12/12",
+    )
+    card = open_png(chapter_card(chapter, (255, 145, 77), length_ms=600_000))
+    unit = CHAPTER_IMAGE_PX // 100
+    assert margins_are_empty(card, 8 * unit, top_px=4 * unit, bottom_px=8 * unit)
+
+
+def test_every_letter_of_the_cue_wording_has_a_glyph() -> None:
+    letters = set()
+    for path in PHRASES.glob("*.yaml"):
+        letters |= set(path.read_text(encoding="utf-8"))
+    letters |= set("ÄÖÜäöüßÉÈÊÀÇéèêàçñÑáíóúÁÍÓÚ¿¡«»’×·–")
+    for face in ("Lato-Regular.ttf", "Lato-Bold.ttf"):
+        font = ImageFont.truetype(str(FONTS / face), 40)
+        missing_glyph = bytes(font.getmask("\uffff"))
+        missing = [c for c in letters if c.isprintable() and not c.isspace()
+                   and bytes(font.getmask(c)) == missing_glyph]  # fmt: skip
+        assert missing == [], face
