@@ -475,7 +475,7 @@ def protocol_holds(subject: Routine, script: Script) -> None:
             ]
             assert [y - x for x, y in pairwise(starts_ms)] == works[:-1]
         if b.amrap_ms is not None:
-            ends_ms = [e.start_ms for e in tones if e.tone == "end"]
+            ends_ms = [e.start_ms for e in tones if e.tone in ("end", "rest")]
             ((start_ms, end_ms),) = zip(starts_ms, ends_ms, strict=True)
             # As written, or moved by a length to a whole number of minutes.
             assert end_ms - start_ms == b.amrap_ms or (end_ms - start_ms) % 60_000 == 0

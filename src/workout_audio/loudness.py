@@ -81,12 +81,16 @@ def _limiter(ceiling_dbfs: float) -> str:
     return f"alimiter=limit={limit:.4f}:attack=5:release=60:level=false:latency=true"
 
 
-def _gained_and_limited(pcm: bytes, gain_db: float, ceiling_dbfs: float) -> bytes:
+def _filtered(pcm: bytes, audio_filter: str, output_format: str, purpose: str) -> bytes:
+    """Mono PCM through an ffmpeg filter, as ``output_format`` (s16le, f32le).
+
+    Raises:
+        EncoderError: ffmpeg could not run or failed (``purpose`` says what for).
+    """
     command = [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
         "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", "1", "-i", "pipe:0",
-        "-af", f"volume={gain_db:.3f}dB,{_limiter(ceiling_dbfs)}",
-        "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
+        "-af", audio_filter, "-f", output_format, "pipe:1",
     ]  # fmt: skip
     try:
         done = subprocess.run(command, input=pcm, capture_output=True, check=False)
@@ -94,8 +98,14 @@ def _gained_and_limited(pcm: bytes, gain_db: float, ceiling_dbfs: float) -> byte
         raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
     if done.returncode != 0:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise EncoderError(f"ffmpeg could not level speech: {lines[-1] if lines else '?'}")
-    return done.stdout[: len(pcm)].ljust(len(pcm), b"\0")
+        raise EncoderError(f"ffmpeg could not {purpose}: {lines[-1] if lines else '?'}")
+    return done.stdout
+
+
+def _gained_and_limited(pcm: bytes, gain_db: float, ceiling_dbfs: float) -> bytes:
+    audio_filter = f"volume={gain_db:.3f}dB,{_limiter(ceiling_dbfs)}"
+    levelled = _filtered(pcm, audio_filter, "s16le", "level speech")
+    return levelled[: len(pcm)].ljust(len(pcm), b"\0")
 
 
 def level_speech(pcm: bytes) -> tuple[bytes, Loudness]:
@@ -253,18 +263,8 @@ def speech_profile(pcm: bytes) -> list[float]:
     """
     import numpy as np  # only where clips are made
 
-    command = [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
-        "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", "1", "-i", "pipe:0",
-        "-af", _k_filter(), "-f", "f32le", "pipe:1",
-    ]  # fmt: skip
-    try:
-        done = subprocess.run(command, input=pcm, capture_output=True, check=False)
-    except OSError as error:
-        raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
-    if done.returncode != 0:
-        raise EncoderError("ffmpeg could not weigh a clip's loudness")
-    weighted = np.frombuffer(done.stdout, dtype="<f4").astype(np.float64)
+    weighted_pcm = _filtered(pcm, _k_filter(), "f32le", "weigh a clip's loudness")
+    weighted = np.frombuffer(weighted_pcm, dtype="<f4").astype(np.float64)
     step = SAMPLE_RATE_HZ * BIN_MS // 1000
     whole = len(weighted) // step * step
     powers = list((weighted[:whole].reshape(-1, step) ** 2).mean(axis=1))

@@ -53,7 +53,8 @@ def load_routine(path: str | Path) -> Routine:
     for error in _validator().iter_errors(data):
         for where, message in explain(error):
             problems.add(where, message)
-    routine = Builder(problems).routine(data)
+    tones = frozenset(routine_schema()["properties"]["sounds"]["properties"])
+    routine = Builder(problems, tones).routine(data)
     problems.raise_if_any()
     return routine
 

@@ -50,8 +50,9 @@ class Builder:
     already has an error, or the wrong type, is skipped with a harmless stand-in value.
     """
 
-    def __init__(self, problems: Problems) -> None:
+    def __init__(self, problems: Problems, tones: frozenset[str] = frozenset()) -> None:
         self.problems = problems
+        self.tones = tones  # the tones a routine's sounds: may replace (the schema's names)
 
     def routine(self, raw: dict[str, object]) -> Routine:
         timing = self.timing(raw.get("timing"), ("timing",), DEFAULT_TIMING)
@@ -99,7 +100,7 @@ class Builder:
             return ()
         found = []
         for tone, value in raw.items():
-            if not isinstance(value, str) or not value.strip():
+            if tone not in self.tones or not isinstance(value, str) or not value.strip():
                 continue  # the schema has said why
             path = Path(self.problems.path).parent / Path(value).expanduser()
             if not path.is_file():
