@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .art import artwork
 from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
 from .errors import EngineError, LengthError, UsageError
 from .fit import UnreachableLength, check_roughly, fit_length
@@ -241,6 +240,8 @@ def _write(
     format_name = (options or EncodeOptions()).format
 
     def finish(path: Path) -> None:
+        from .art import artwork  # Pillow loads only when a track is written
+
         tag_track(
             path,
             prepared.script,
