@@ -127,10 +127,13 @@ def _seconds_clock(duration_ms: int) -> str:
 
 
 def _png(image: Image.Image) -> bytes:
+    # Fast octree and zlib's default level: a quarter of the time of median cut with
+    # optimize=True, for about 2 kB more a card; every build draws its 30 pictures.
     buffer = io.BytesIO()
-    image.quantize(colors=_PALETTE_COLOURS, dither=Image.Dither.NONE).save(
-        buffer, "PNG", optimize=True
+    palette = image.quantize(
+        colors=_PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
     )
+    palette.save(buffer, "PNG", compress_level=6)
     return buffer.getvalue()
 
 

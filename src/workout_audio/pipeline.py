@@ -238,35 +238,38 @@ def _write(
     chapter_images: bool = True,
 ) -> None:
     format_name = (options or EncodeOptions()).format
+    from .art import artwork  # Pillow loads only when a track is written
 
-    def finish(path: Path) -> None:
-        from .art import artwork  # Pillow loads only when a track is written
-
-        tag_track(
-            path,
-            prepared.script,
-            format_name,
-            language=prepared.script.language,
-            # only ID3 carries a picture per chapter that players show
-            artwork=artwork(
-                prepared.script, chapter_images=chapter_images and format_name == "mp3"
-            ),
+    # The pictures are drawn while ffmpeg encodes (Pillow and zlib let go of the GIL), so
+    # they cost no time on two cores; only ID3 carries a picture per chapter that players show.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="art") as drawing:
+        pictures = drawing.submit(
+            artwork, prepared.script, chapter_images=chapter_images and format_name == "mp3"
         )
-        umask = os.umask(0)
-        os.umask(umask)
-        path.chmod(0o666 & ~umask)
 
-    render(
-        prepared.script,
-        prepared.clips,
-        output,
-        options=options,
-        music=music,
-        profiles=prepared.profiles,
-        finish=finish,
-        progress=(lambda done, total: progress("encode", done, total)) if progress else None,
-        tones=prepared.tones,
-    )
+        def finish(path: Path) -> None:
+            tag_track(
+                path,
+                prepared.script,
+                format_name,
+                language=prepared.script.language,
+                artwork=pictures.result(),
+            )
+            umask = os.umask(0)
+            os.umask(umask)
+            path.chmod(0o666 & ~umask)
+
+        render(
+            prepared.script,
+            prepared.clips,
+            output,
+            options=options,
+            music=music,
+            profiles=prepared.profiles,
+            finish=finish,
+            progress=(lambda done, total: progress("encode", done, total)) if progress else None,
+            tones=prepared.tones,
+        )
     write_sidecars(prepared.script, TrackInfo(output, prepared.engine), sidecars)
 
 
