@@ -20,7 +20,8 @@ from gtts_stub import serve
 from workout_audio.audio import SAMPLE_RATE_HZ, ffmpeg_exe
 from workout_audio.cli import app
 from workout_audio.loudness import measure_file
-from workout_audio.mix import CROSSFADE_MS
+from workout_audio.mix import CROSSFADE_MS, ducking_dips
+from workout_audio.script import Event, Script
 from workout_audio.speech import registry
 from workout_audio.speech.piper import PiperEngine
 
@@ -368,3 +369,20 @@ def test_variants_carry_the_music_at_every_length(
             level_db(samples, length_ms - 20_000, length_ms - 15_000)
             > level_db(samples, length_ms - 800, length_ms - 100) + 10
         ), "the music fades out at the end"
+
+
+def test_tones_dip_the_music_less_ticks_not_at_all_and_close_cues_hold_it_down() -> None:
+    events = (
+        Event(1_000, 1_000, "speech", text="Next up: Plank."),  # 1.0-2.0 s
+        Event(2_500, 150, "tone", tone="beep"),  # half a second later: held down
+        Event(10_000, 40, "tone", tone="tick"),  # never dips the music
+        Event(20_000, 450, "tone", tone="start"),  # alone: a dip of its own, half as deep
+    )
+    script = Script("Test", "en", 30_000, events, ())
+    dips = ducking_dips(script, 12.0)
+    assert [(d.start_ms, d.end_ms, d.depth_db) for d in dips] == [
+        (1_000, 2_000, 12.0),
+        (2_000, 2_500, 6.0),  # between the cue and the beep: held at the shallower depth
+        (2_500, 2_650, 6.0),
+        (20_000, 20_450, 6.0),
+    ]
