@@ -226,10 +226,10 @@ def test_an_m3u_playlist_plays_its_entries(tmp_path: Path, speech_cache: Path) -
 
 
 def test_the_routine_file_names_its_music_and_levels(tmp_path: Path, speech_cache: Path) -> None:
-    make_tone(tmp_path / "bed.wav", MUSIC_HZ, 200)
+    make_tone(tmp_path / "bed.flac", MUSIC_HZ, 200)
     routine = tmp_path / "hold.yaml"
     routine.write_text(
-        HOLD_ROUTINE + "music: {file: bed.wav, level: -20dB, duck: 20dB}\n", encoding="utf-8"
+        HOLD_ROUTINE + "music: {file: bed.flac, level: -20dB, duck: 20dB}\n", encoding="utf-8"
     )
     loud = tmp_path / "loud.mp3"
     quiet = tmp_path / "quiet.mp3"
@@ -353,7 +353,7 @@ def test_variants_carry_the_music_at_every_length(
     short, tmp_path: Path, speech_cache: Path
 ) -> None:
     routine = short[0]
-    music = make_tone(tmp_path / "bed.wav", MUSIC_HZ, 200)
+    music = make_tone(tmp_path / "bed.flac", MUSIC_HZ, 200)
     result = runner.invoke(
         app,
         ["variants", str(routine), "--lengths", "3m,4m", "-o", str(tmp_path), "--engine",
