@@ -11,40 +11,23 @@ from __future__ import annotations
 import selectors
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
+
+from loopback import LoopbackServer
 
 IDLE_S = 10.0  # a tunnel quiet this long is closed: nothing outlives a test
 
 
-class ConnectProxy:
+class ConnectProxy(LoopbackServer):
     """Use as a context manager; ``url`` is what HTTPS_PROXY is set to."""
 
     def __init__(self, hosts: dict[str, str] | None = None) -> None:
         self.hosts = hosts or {}
         self.tunnels: list[str] = []  # "host:port" of each CONNECT, in order
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
+        super().__init__(_Handler)
         self._server.proxy = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> ConnectProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def _record(self, target: str) -> None:
         with self._lock:

@@ -20,12 +20,12 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 import pytest
 
+from loopback import LoopbackServer
 from workout_audio.audio import ffmpeg_exe
 
 SERVICE_PATH = "/_/TranslateWebserverUi/data/batchexecute"
@@ -86,7 +86,7 @@ class SpeechRequest:
     at_s: float = 0.0  # when it arrived (time.monotonic)
 
 
-class GttsStub:
+class GttsStub(LoopbackServer):
     """The stub server: use it as a context manager, and ``url`` as gTTS's ``_translate_url``.
 
     Args:
@@ -112,29 +112,10 @@ class GttsStub:
         self._lock = threading.Lock()
         self._plan: deque[str] = deque()
         self._requests: list[SpeechRequest] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
+        super().__init__(_Handler)
         self._server.stub = self  # type: ignore[attr-defined]
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.port: int = self._server.server_address[1]
-
-    def __enter__(self) -> GttsStub:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     def url(self, tld: str = "com", path: str = "") -> str:
         """Drop-in for ``gtts.tts._translate_url``: every tld leads here."""

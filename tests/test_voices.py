@@ -4,15 +4,15 @@ repository, then used by name, and by auto for its language."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from gtts_stub import closed_port_url
+from loopback import LoopbackServer
 from workout_audio.cli import app
 from workout_audio.errors import EngineError, UsageError
 from workout_audio.speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
@@ -41,7 +41,7 @@ def spanish_config() -> bytes:
     return json.dumps(config).encode()
 
 
-class VoiceRepository:
+class VoiceRepository(LoopbackServer):
     """Files by path over HTTP on loopback; ``cut`` answers a file with half its bytes."""
 
     def __init__(self, files: dict[str, bytes]) -> None:
@@ -72,21 +72,8 @@ class VoiceRepository:
                 self.wfile.write(body[: len(body) // 2] if path in repository.cut else body)
                 self.close_connection = path in repository.cut
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
-
-    def __enter__(self) -> VoiceRepository:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(Handler)
+        self.url = f"http://127.0.0.1:{self.port}/"
 
 
 @pytest.fixture(scope="module")
