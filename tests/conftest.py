@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -64,6 +65,19 @@ def write_routine(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+def run_cli(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    python_options: tuple[str, ...] = (),
+) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it: a fresh Python process, bounded in time."""
+    return subprocess.run(
+        [sys.executable, *python_options, "-m", "workout_audio", *args],
+        capture_output=True, text=True, cwd=cwd, env=env, check=False, timeout=600,
+    )  # fmt: skip
 
 
 def decode(path: Path) -> AudioSegment:

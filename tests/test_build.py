@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
 from itertools import pairwise
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 from mutagen.id3 import ID3, PictureType
 from PIL import Image
 
-from conftest import SEED, SHORT_ROUTINE, decode, ffmpeg_chapter_titles
+from conftest import SEED, SHORT_ROUTINE, decode, ffmpeg_chapter_titles, run_cli
 from workout_audio import build, load_routine, prepare
 from workout_audio.speech import VoiceSettings
 
@@ -22,17 +20,6 @@ PIPER = VoiceSettings(engine="piper")
 
 SPEECH_DBFS = -40.0  # a window with speech in it is louder than this
 SILENCE_DBFS = -70.0  # a gap between clips is quieter than this
-
-
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "workout_audio", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from itertools import pairwise
 from pathlib import Path
@@ -13,10 +11,17 @@ import pytest
 from PIL import Image
 
 from conftest import SEED, SHORT_ROUTINE
+from conftest import run_cli as run_plain_cli
 from test_sidecars import script_of
 from workout_audio.chart import COLOURS, chart_png, chart_svg, intervals, write_chart
 from workout_audio.errors import UsageError
 from workout_audio.script import Script
+
+
+def run_cli(*args: str, cwd: Path):
+    """The command in a fresh process that reports every module it imports."""
+    return run_plain_cli(*args, cwd=cwd, python_options=("-X", "importtime"))
+
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -77,13 +82,6 @@ def test_other_suffixes_are_refused(seed_script: Script, tmp_path: Path) -> None
     with pytest.raises(UsageError, match=r"chart\.jpg: the chart is written as \.png or \.svg"):
         write_chart(seed_script, tmp_path / "chart.jpg")
     assert list(tmp_path.iterdir()) == []
-
-
-def run_cli(*args: str, cwd: Path):
-    return subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "workout_audio", *args],
-        capture_output=True, text=True, cwd=cwd, check=False, timeout=600,
-    )  # fmt: skip
 
 
 def test_build_chart_beside_the_track_and_never_in_a_plain_build(

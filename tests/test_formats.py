@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ from mutagen.mp4 import MP4
 from mutagen.oggopus import OggOpus
 from PIL import Image
 
-from conftest import SHORT_ROUTINE, decode, ffmpeg_chapter_titles
+from conftest import SHORT_ROUTINE, decode, ffmpeg_chapter_titles, run_cli
 from workout_audio import EncodeOptions, Prepared, build, load_routine
 from workout_audio.errors import UsageError
 from workout_audio.formats import audio_format
@@ -82,13 +80,6 @@ def test_opus_carries_chapter_comments_cover_and_lyrics(built) -> None:
 def test_unknown_format_is_refused_with_the_choices() -> None:
     with pytest.raises(UsageError, match=r"unknown format 'wav'; choose from mp3, m4a, opus"):
         audio_format("wav")
-
-
-def run_cli(*args: str, cwd: Path):
-    return subprocess.run(
-        [sys.executable, "-m", "workout_audio", *args],
-        capture_output=True, text=True, cwd=cwd, check=False, timeout=600,
-    )  # fmt: skip
 
 
 def test_cli_takes_the_format_from_the_name_and_writes_every_sidecar(
