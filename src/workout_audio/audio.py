@@ -6,11 +6,14 @@ Every piece of the track (speech, tones, silence) is signed 16-bit mono at
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import math
 import shutil
 import subprocess
 import warnings
 from functools import cache
+from typing import IO
 
 with warnings.catch_warnings():
     # pydub warns at import when ffmpeg is not on PATH (we bring our own): imported here,
@@ -28,8 +31,10 @@ __all__ = [
     "ffmpeg_exe",
     "ms_to_samples",
     "samples_to_ms",
+    "widen_pipe",
 ]
 
+PIPE_BYTES = 1 << 20  # a wide pipe to or from ffmpeg: both sides wake each other less often
 SAMPLE_RATE_HZ = 44_100
 SAMPLE_WIDTH_BYTES = 2
 CHANNELS = 1
@@ -87,3 +92,10 @@ def decode_to_pcm(audio: bytes) -> bytes:
         reason = detail[-1] if detail else f"exit status {done.returncode}"
         raise EncoderError(f"ffmpeg could not decode speech audio: {reason}")
     return done.stdout
+
+
+def widen_pipe(stream: IO[bytes] | None) -> None:
+    """Give a pipe to or from ffmpeg PIPE_BYTES of room (Linux; elsewhere it stays as it is)."""
+    if stream is not None:
+        with contextlib.suppress(OSError, AttributeError):
+            fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)

@@ -315,7 +315,10 @@ def build_variants(
         )
         for length_ms in dict.fromkeys(lengths_ms)
     ]
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+    workers = workers or os.cpu_count() or 1
+    if workers > 1 and len(planned) > 1:  # the tracks already keep the cores busy
+        options = dataclasses.replace(options or EncodeOptions(), encoders=1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         # Each encode is its own ffmpeg process; the threads only feed it PCM.
         jobs = [
             pool.submit(_write, p, path, options, mix, None, sidecars, chapter_images)

@@ -1,28 +1,27 @@
-"""Script + clips (+ music) -> one PCM stream -> ffmpeg -> MP3, written whole or not at all.
+"""Script + clips (+ music) -> PCM streams -> ffmpeg -> MP3, written whole or not at all.
 
 Events never overlap, so the voice is streamed in time order: silence up to
 each event, then its samples. With music, mix.py lays it under the voice on the
 way. Memory holds the clips and a second or two of audio, never the whole
 track, and the work is linear in its length. ffmpeg lifts the mix to the
-target loudness in front of the encoder (loudness.py).
+target loudness in front of the encoder (loudness.py). A voice-only MP3 is cut
+at silences into a part per core, encoded side by side (encoder.py) and joined
+into one gapless stream (mp3_join.py).
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
-import signal
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from .audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe, ms_to_samples
 from .durations import format_clock
-from .errors import EncoderError, StorageError, UsageError
+from .encoder import encode
+from .errors import StorageError, UsageError
 from .formats import audio_format
 from .loudness import (
     BIN_MS,
@@ -34,6 +33,7 @@ from .loudness import (
     lufs_to_power,
     speech_profile,
 )
+from .mp3_join import PartsMisaligned, frames_for, join_mp3, plan_parts
 from .script import Script
 from .sounds import TONE_SHAPES, tones_for
 
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["EncodeOptions", "check_output", "render"]
 
 SILENCE_CHUNK_SAMPLES = SAMPLE_RATE_HZ  # one second of zeros per write
+SPLIT_MIN_MS = 60_000  # shorter tracks encode faster than two encoders start
 MAX_TRACK_MS = 6 * 3_600_000  # longer is a mistake (100 rounds of a 6 h hold), not a workout
 Progress = Callable[[int, int], None]
 
@@ -54,6 +55,7 @@ class EncodeOptions:
     bitrate_kbps: int | None = None
     loudness_lufs: float = DEFAULT_TARGET_LUFS
     format: str = "mp3"  # a name in formats.FORMATS
+    encoders: int | None = None  # encoders run side by side (None: one per core)
 
     def bitrate_for(self, channels: int) -> int:
         """The bitrate asked for, or the default for this many channels."""
@@ -99,102 +101,63 @@ def _silence(samples: int) -> Iterator[bytes]:
         samples -= step
 
 
-def voice_pcm(
-    script: Script,
-    clips: Mapping[str, bytes],
-    progress: Progress | None = None,
-    tones: Mapping[str, bytes] | None = None,
-) -> Iterator[bytes]:
-    """The voice track (mono PCM: cues, tones and silence) in time order, piece by piece.
-
-    ``tones`` replaces generated tones by name (see :func:`workout_audio.sounds.load_sound`).
-    """
-    tones = tones_for(tones)
-    cursor = 0  # samples yielded so far
-    total = ms_to_samples(script.length_ms)
-    for index, event in enumerate(script.events):
+def _placed(
+    script: Script, clips: Mapping[str, bytes], tones: Mapping[str, bytes]
+) -> Iterator[tuple[int, bytes]]:
+    """Each event's first sample and its PCM, in time order, checked to fit its slot."""
+    cursor = 0
+    for event in script.events:
         start = ms_to_samples(event.start_ms)
         if start < cursor:
             raise AssertionError(f"events overlap at {event.start_ms} ms: {event}")
-        yield from _silence(start - cursor)
         pcm = clips[event.text or ""] if event.kind == "speech" else tones[event.tone or ""]
         if len(pcm) // SAMPLE_WIDTH_BYTES > ms_to_samples(event.end_ms) - start + 1:
             raise AssertionError(f"clip longer than its slot: {event}")
-        yield pcm
+        yield start, pcm
         cursor = start + len(pcm) // SAMPLE_WIDTH_BYTES
-        if progress and index % 16 == 0:
-            progress(cursor, total)
-    if cursor > total:
+    if cursor > ms_to_samples(script.length_ms):
         raise AssertionError("events run past the end of the track")
-    yield from _silence(total - cursor)
-    if progress:
-        progress(total, total)
 
 
-def _stream_pcm(pieces: Iterator[bytes], stream: IO[bytes]) -> None:
-    try:
-        for piece in pieces:
-            stream.write(piece)
-    finally:
-        if hasattr(pieces, "close"):
-            pieces.close()  # stops the music's decoders at once
+def voice_pcm(
+    script: Script,
+    clips: Mapping[str, bytes],
+    tones: Mapping[str, bytes] | None = None,
+    span: tuple[int, int] | None = None,
+) -> Iterator[bytes]:
+    """The voice track (mono PCM: cues, tones and silence) in time order, piece by piece.
+
+    ``tones`` replaces generated tones by name (see :func:`workout_audio.sounds.load_sound`);
+    ``span`` (first sample, sample after the last) gives that part of the track alone.
+    """
+    first, stop = span or (0, ms_to_samples(script.length_ms))
+    cursor = first  # the next sample to yield
+    for start, pcm in _placed(script, clips, tones_for(tones)):
+        end = start + len(pcm) // SAMPLE_WIDTH_BYTES
+        if end <= cursor:
+            continue
+        if start >= stop:
+            break
+        yield from _silence(start - cursor)
+        cut = max(cursor - start, 0)
+        yield pcm[cut * SAMPLE_WIDTH_BYTES : (min(end, stop) - start) * SAMPLE_WIDTH_BYTES]
+        cursor = min(end, stop)
+    yield from _silence(stop - cursor)
 
 
-def _encode(command: list[str], pieces: Iterator[bytes]) -> None:
-    """Stream the track into ffmpeg; on any failure or interrupt, ffmpeg is stopped."""
-    with tempfile.TemporaryFile() as log:  # a file, not a pipe: ffmpeg never blocks on it
-        try:
-            encoder = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log
-            )
-        except OSError as error:
-            raise EncoderError(
-                f"could not run ffmpeg ({command[0]}): {error.strerror or error}; "
-                "reinstall imageio-ffmpeg or put a working ffmpeg on PATH"
-            ) from None
-        with encoder:  # closes stdin and waits for ffmpeg on the way out
-            assert encoder.stdin is not None
-            try:
-                _stream_pcm(pieces, encoder.stdin)
-            except BrokenPipeError:
-                pass  # ffmpeg stopped reading; its log says why
-            except BaseException:
-                encoder.kill()
-                raise
-            finally:
-                # Closed here: a flush into a dead pipe must neither hide ffmpeg's own error
-                # (its log, read below) nor replace an interrupt that is unwinding.
-                with contextlib.suppress(OSError):
-                    encoder.stdin.close()
-        if encoder.returncode != 0:
-            log.seek(0)
-            lines = log.read().decode("utf-8", "replace").strip().splitlines()
-            raise EncoderError(_encoder_failure(command[0], encoder.returncode, lines))
-
-
-# What a killed encoder most likely ran into.
-_SIGNAL_CAUSES = {
-    "SIGKILL": " (out of memory, or stopped by another program?)",
-    "SIGXFSZ": " (the file grew past the size limit)",
-}
-_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a write failed for lack of room
-
-
-def _encoder_failure(exe: str, returncode: int, log_lines: list[str]) -> str:
-    """One line on why ffmpeg stopped: its last words, a signal, or a full disk."""
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        return f"ffmpeg ({exe}) was killed by {name} while encoding{_SIGNAL_CAUSES.get(name, '')}"
-    last = log_lines[-1].strip() if log_lines else f"exit status {returncode}"
-    for code in _NO_ROOM:
-        words = os.strerror(code)  # ffmpeg reports the system's own words
-        if any(words in line for line in log_lines):
-            cause = StorageError.from_os_error(OSError(code, words))
-            return f"ffmpeg could not write the track: {cause}"
-    return f"ffmpeg ({exe}) failed while encoding: {last}"
+def silences(
+    script: Script, clips: Mapping[str, bytes], tones: Mapping[str, bytes] | None = None
+) -> list[tuple[int, int]]:
+    """The runs of silence between the voice's events, as (first sample, sample after)."""
+    found, cursor = [], 0
+    for start, pcm in _placed(script, clips, tones_for(tones)):
+        if start > cursor:
+            found.append((cursor, start))
+        cursor = start + len(pcm) // SAMPLE_WIDTH_BYTES
+    length = ms_to_samples(script.length_ms)
+    if length > cursor:
+        found.append((cursor, length))
+    return found
 
 
 def check_output(output: Path) -> None:
@@ -245,49 +208,143 @@ def render(
         StorageError: the finished track could not be written (disk full, ...).
     """
     options = options or EncodeOptions()
-    folder = output.parent
     check_output(output)
     if script.length_ms > MAX_TRACK_MS:
         raise UsageError(
             f"{output}: the track would run {format_clock(script.length_ms)}, over 6 hours: "
             "shorten the routine or give it a length"
         )
+    temporary = _temporary_beside(output, audio_format(options.format).suffix)
+    track = _Track(script, clips, tones, music, options, profiles)
+    track_samples = ms_to_samples(script.length_ms)
     try:
-        suffix = f".part{audio_format(options.format).suffix}"
-        handle, name = tempfile.mkstemp(dir=folder, prefix=f".{output.stem}.", suffix=suffix)
-    except OSError as error:
-        raise UsageError(f"{output}: cannot write in {str(folder)!r}: {error.strerror}") from None
-    os.close(handle)
-    temporary = Path(name)
-    pieces = voice_pcm(script, clips, progress, tones)
-    channels = CHANNELS
-    if music is not None:
-        from .mix import MUSIC_CHANNELS, mixed_pcm  # numpy loads only for music
-
-        pieces, channels = mixed_pcm(pieces, script, music), MUSIC_CHANNELS
-    gain_db = options.loudness_lufs - predicted_lufs(script, clips, music, profiles)
-    command = [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-        "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels), "-i", "pipe:0",
-        "-af", encoder_filter(gain_db),
-        *audio_format(options.format).encoder_args(options.bitrate_for(channels)),
-        str(temporary),
-    ]  # fmt: skip
-    try:
-        _encode(command, pieces)
+        try:
+            track.encode(temporary, _spans(track), progress)
+        except PartsMisaligned:  # an ffmpeg whose LAME flushes otherwise: encoded whole
+            track.encode(temporary, [(0, track_samples)], progress)
         try:
             if finish:
                 finish(temporary)
             os.replace(temporary, output)
         except Exception as error:
-            fault = _os_error_behind(error)
-            if fault is None:
+            storage = _storage_error(error, output)
+            if storage is error:
                 raise
-            raise StorageError.from_os_error(fault, output) from error
+            raise storage from error
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     return output
+
+
+@dataclass(frozen=True)
+class _Track:
+    """What goes into the encoders: the voice's parts, or all of it under the music."""
+
+    script: Script
+    clips: Mapping[str, bytes]
+    tones: Mapping[str, bytes] | None
+    music: Music | None
+    options: EncodeOptions
+    profiles: Mapping[str, list[float]] | None = None
+
+    def encode(self, path: Path, spans: list[tuple[int, int]], progress: Progress | None) -> None:
+        """Encode the track to ``path``: each span by its own ffmpeg, side by side, joined."""
+        parts = [path, *(_temporary_beside(path, f".{i}.mp3") for i in range(1, len(spans)))]
+        try:
+            if self.music is not None:
+                from .mix import MUSIC_CHANNELS, mixed_pcm  # numpy loads only for music
+
+                voice = voice_pcm(self.script, self.clips, self.tones)
+                streams, channels = [mixed_pcm(voice, self.script, self.music)], MUSIC_CHANNELS
+            else:
+                streams = [voice_pcm(self.script, self.clips, self.tones, span) for span in spans]
+                channels = CHANNELS
+            gain_db = self.options.loudness_lufs - predicted_lufs(
+                self.script, self.clips, self.music, self.profiles
+            )
+            commands = [
+                [
+                    ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+                    "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels),
+                    "-i", "pipe:0", "-af", encoder_filter(gain_db),
+                    *audio_format(self.options.format).encoder_args(
+                        self.options.bitrate_for(channels)
+                    ),
+                    *(["-id3v2_version", "0"] if len(parts) > 1 else []),  # tags come later
+                    str(part),
+                ]
+                for part in parts
+            ]  # fmt: skip
+            total_bytes = ms_to_samples(self.script.length_ms) * channels * SAMPLE_WIDTH_BYTES
+            encode(commands, streams, _counter(total_bytes, progress))
+            if len(parts) > 1:
+                expected = [frames_for(stop - start) for start, stop in spans[:-1]]
+                try:
+                    join_mp3(path, parts[1:], expected)
+                except OSError as error:
+                    raise StorageError.from_os_error(error, path) from error
+        finally:
+            for part in parts[1:]:
+                part.unlink(missing_ok=True)
+
+
+def _temporary_beside(output: Path, suffix: str) -> Path:
+    """A new empty file beside ``output``, hidden, for a track or part being written."""
+    try:
+        handle, name = tempfile.mkstemp(
+            dir=output.parent, prefix=f".{output.stem}.", suffix=f".part{suffix}"
+        )
+    except OSError as error:
+        raise UsageError(
+            f"{output}: cannot write in {str(output.parent)!r}: {error.strerror}"
+        ) from None
+    os.close(handle)
+    return Path(name)
+
+
+def _spans(track: _Track) -> list[tuple[int, int]]:
+    """The parts of the track encoded side by side, (first sample, sample after) each.
+
+    A voice-only MP3 long enough to gain from it is split at silences, a part per core
+    (mp3_join.py); music never stops, and other formats prime their streams differently,
+    so those are encoded whole.
+    """
+    length = ms_to_samples(track.script.length_ms)
+    count = track.options.encoders or _cores()
+    whole = track.music is not None or track.options.format != "mp3"
+    if whole or count < 2 or track.script.length_ms < SPLIT_MIN_MS:
+        return [(0, length)]
+    return plan_parts(length, silences(track.script, track.clips, track.tones), count)
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _counter(total_bytes: int, progress: Progress | None) -> Callable[[int], None] | None:
+    """A tally of the PCM sent to the encoders, reported as samples of the track."""
+    if progress is None:
+        return None
+    sent = [0, 0]  # bytes so far, bytes at the last report
+
+    def counted(size: int) -> None:
+        sent[0] += size
+        if sent[0] - sent[1] >= total_bytes // 100 or sent[0] >= total_bytes:
+            sent[1] = sent[0]
+            samples = total_bytes // SAMPLE_WIDTH_BYTES
+            progress(min(sent[0], total_bytes) // SAMPLE_WIDTH_BYTES, samples)
+
+    return counted
+
+
+def _storage_error(error: Exception, output: Path) -> Exception:
+    """``error`` as a StorageError when an OSError lies behind it (disk full, ...)."""
+    fault = _os_error_behind(error)
+    return error if fault is None else StorageError.from_os_error(fault, output)
 
 
 def _os_error_behind(error: BaseException | None) -> OSError | None:
