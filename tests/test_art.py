@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import shutil
 from pathlib import Path
 
 import pytest
+from mutagen.id3 import ID3
 from PIL import Image, ImageFont
 
-from conftest import SEED
+from conftest import SEED, SHORT_ROUTINE, run_cli
 from test_sidecars import script_of
 from workout_audio.art import (
     BACKGROUND,
@@ -20,6 +23,7 @@ from workout_audio.art import (
     chapter_cards,
     cover_image,
 )
+from workout_audio.art_cache import KEEP_ENTRIES, cached_artwork
 from workout_audio.script import Chapter, Script
 
 PHRASES = Path(__file__).resolve().parent.parent / "src" / "workout_audio" / "phrases"
@@ -98,3 +102,60 @@ def test_every_letter_of_the_cue_wording_has_a_glyph() -> None:
         missing = [c for c in letters if c.isprintable() and not c.isspace()
                    and bytes(font.getmask(c)) == missing_glyph]  # fmt: skip
         assert missing == [], face
+
+
+# --- the pictures kept in the cache ---
+
+
+def test_a_rebuild_takes_its_pictures_from_the_cache_without_loading_pillow(
+    tmp_path: Path, speech_cache: Path
+) -> None:
+    (tmp_path / "short.yaml").write_text(SHORT_ROUTINE, encoding="utf-8")
+    art_cache = tmp_path / "cache"
+    shutil.copytree(speech_cache, art_cache)  # the speech, not yet any pictures
+    common = ["--engine", "piper", "--cache-dir", str(art_cache), "--sidecars", "none"]
+    first = run_cli("build", "short.yaml", "-o", "first.mp3", *common, cwd=tmp_path,
+                    python_options=("-X", "importtime"))  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert " PIL" in first.stderr  # -X importtime lists every module loaded
+    again = run_cli("build", "short.yaml", "-o", "again.mp3", *common, cwd=tmp_path,
+                    python_options=("-X", "importtime"))  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert " PIL" not in again.stderr
+    assert pictures(tmp_path / "again.mp3") == pictures(tmp_path / "first.mp3")
+    assert len(pictures(tmp_path / "again.mp3")) == 1 + len(script_of_text(tmp_path).chapters)
+
+
+def pictures(track: Path) -> list[bytes]:
+    """The cover and every chapter's picture in the track's tags, in order."""
+    tags = ID3(track)
+    chapters = sorted(tags.getall("CHAP"), key=lambda chapter: chapter.start_time)
+    return [tags.getall("APIC")[0].data] + [c.sub_frames.getall("APIC")[0].data for c in chapters]
+
+
+def script_of_text(folder: Path) -> Script:
+    return script_of(folder / "short.yaml")
+
+
+def test_a_changed_routine_is_drawn_afresh(seed_script: Script, tmp_path: Path) -> None:
+    first = cached_artwork(seed_script, False, tmp_path)
+    renamed = dataclasses.replace(seed_script, routine_name="Total Body Two")
+    second = cached_artwork(renamed, False, tmp_path)
+    assert second.cover != first.cover
+    assert cached_artwork(seed_script, False, tmp_path).cover == first.cover
+    assert len(list(tmp_path.glob("*.art"))) == 2
+
+
+def test_a_damaged_entry_is_drawn_again(seed_script: Script, tmp_path: Path) -> None:
+    drawn = cached_artwork(seed_script, False, tmp_path)
+    [entry] = tmp_path.glob("*.art")
+    entry.write_bytes(entry.read_bytes()[:1000])  # cut short, as by a crash mid-copy
+    assert cached_artwork(seed_script, False, tmp_path) == drawn
+    assert len(entry.read_bytes()) > 1000  # written whole again
+
+
+def test_only_the_newest_entries_are_kept(seed_script: Script, tmp_path: Path) -> None:
+    for index in range(KEEP_ENTRIES + 3):
+        day = dataclasses.replace(seed_script, routine_name=f"Day {index}")
+        cached_artwork(day, False, tmp_path)
+    assert len(list(tmp_path.glob("*.art"))) == KEEP_ENTRIES

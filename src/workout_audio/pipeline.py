@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .art_cache import cached_artwork
 from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
 from .errors import EngineError, LengthError, UsageError
 from .fit import UnreachableLength, check_roughly, fit_length
@@ -224,7 +225,7 @@ def build(
     prepared = prepare(
         routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
     )
-    _write(prepared, output, options, mix, progress, sidecars, chapter_images)
+    _write(prepared, output, options, mix, progress, sidecars, chapter_images, cache_dir)
     return prepared
 
 
@@ -236,15 +237,17 @@ def _write(
     progress: Progress | None,
     sidecars: Sequence[str] = DEFAULT_SIDECARS,
     chapter_images: bool = True,
+    cache_dir: Path | None = None,
 ) -> None:
     format_name = (options or EncodeOptions()).format
-    from .art import artwork  # Pillow loads only when a track is written
-
-    # The pictures are drawn while ffmpeg encodes (Pillow and zlib let go of the GIL), so
-    # they cost no time on two cores; only ID3 carries a picture per chapter that players show.
+    # The pictures come from the cache, or are drawn while ffmpeg encodes (Pillow and zlib
+    # let go of the GIL); only ID3 carries a picture per chapter that players show.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="art") as drawing:
         pictures = drawing.submit(
-            artwork, prepared.script, chapter_images=chapter_images and format_name == "mp3"
+            cached_artwork,
+            prepared.script,
+            chapter_images and format_name == "mp3",
+            SpeechCache(cache_dir).folder / "art",
         )
 
         def finish(path: Path) -> None:
@@ -321,7 +324,7 @@ def build_variants(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # Each encode is its own ffmpeg process; the threads only feed it PCM.
         jobs = [
-            pool.submit(_write, p, path, options, mix, None, sidecars, chapter_images)
+            pool.submit(_write, p, path, options, mix, None, sidecars, chapter_images, cache_dir)
             for path, p in planned
         ]
         for done in jobs:
