@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe, ms_to_samples
+from .audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe, ms_to_samples, widen_pipe
 from .errors import EncoderError
 from .loudness import BIN_MS, CLIP_LOUDNESS_LUFS, lufs_to_power
 from .music import Music, Track
@@ -85,20 +85,32 @@ class _Envelope:
             [0.0, 1.0, 1.0, 0.0],
         )
 
-    def gains(self, start_sample: int, count: int) -> Samples:
-        """The gain of each of ``count`` samples from ``start_sample``; called in time order."""
+    def gains(self, start_sample: int, count: int) -> Samples | None:
+        """The gain of each of ``count`` samples from ``start_sample``, or None where the
+        music plays at its full level throughout (most of the track); called in time order."""
+        first_ms = start_sample * 1000 / SAMPLE_RATE_HZ
+        last_ms = (start_sample + count - 1) * 1000 / SAMPLE_RATE_HZ
+        self._skip_ended(first_ms)
+        (_, faded_in_ms, fade_out_ms, _), _ = self.fade_ms
+        undipped = self.first == len(self.dips) or (
+            self.dips[self.first].start_ms - ATTACK_MS > last_ms
+        )
+        if undipped and faded_in_ms <= first_ms and last_ms <= fade_out_ms:
+            return None
         return self.gains_at(
             np.arange(start_sample, start_sample + count) * (1000 / SAMPLE_RATE_HZ)
         )
+
+    def _skip_ended(self, from_ms: float) -> None:
+        """Move past the dips that end (ramp included) before ``from_ms``."""
+        while self.first < len(self.dips) and (self.dips[self.first].end_ms + RELEASE_MS < from_ms):
+            self.first += 1
 
     def gains_at(self, times_ms: npt.NDArray[np.floating[Any]]) -> Samples:
         """The gain at each of ``times_ms`` (ascending); successive calls go forward in time."""
         count = len(times_ms)
         end_ms = float(times_ms[-1])
-        while self.first < len(self.dips) and (
-            self.dips[self.first].end_ms + RELEASE_MS < times_ms[0]
-        ):
-            self.first += 1
+        self._skip_ended(float(times_ms[0]))
         depth_db = np.zeros(count, dtype=np.float32)
         for dip in itertools.islice(self.dips, self.first, None):
             if dip.start_ms - ATTACK_MS > end_ms:
@@ -142,6 +154,7 @@ def _decoded(track: Track, gain: float) -> Iterator[Samples]:
         )
     except OSError as error:
         raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
+    widen_pipe(decoder.stdout)
     try:
         assert decoder.stdout is not None
         leftover = b""
@@ -227,15 +240,20 @@ def mixed_pcm(voice: Iterable[bytes], script: Script, music: Music) -> Iterator[
 
         def mixed(raw: bytes) -> bytes:
             nonlocal position
-            voice_samples = np.frombuffer(raw, dtype="<i2").astype(np.float32)
-            count = len(voice_samples)
-            out = np.repeat(voice_samples[:, None], MUSIC_CHANNELS, axis=1)
+            voice = np.frombuffer(raw, dtype="<i2").astype(np.float32)[:, None]
+            count = len(voice)
+            out = np.empty((count, MUSIC_CHANNELS), dtype=np.float32)
             skip = min(max(music_start - position, 0), count)
+            out[:skip] = voice[:skip]
             if skip < count:
+                music = reader.read(count - skip)  # a block of its own: scaled in place
                 gains = envelope.gains(position + skip, count - skip)
-                out[skip:] += reader.read(count - skip) * gains[:, None]
+                if gains is not None:
+                    music *= gains[:, None]
+                np.add(music, voice[skip:], out=out[skip:])
             position += count
-            return np.clip(out, -32768, 32767).astype("<i2").tobytes()
+            np.clip(out, -32768, 32767, out=out)
+            return out.astype("<i2").tobytes()
 
         for piece in voice:
             pending += piece
