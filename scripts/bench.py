@@ -2,8 +2,9 @@
 
     python scripts/bench.py [--runs 3] [--cold-runs 1] [--quick]
 
-The floor is ffmpeg encoding the finished track's own PCM, read from a file, with
-the same settings as a build (filter, codec, bitrate): what no build can beat.
+The floor is one ffmpeg encoding the finished track's own PCM, read from a file, with
+the same settings as a build (filter, codec, bitrate): the encoder's own speed. On
+several cores a voice-only build encodes its parts side by side and can beat it.
 Each case runs as a user runs it (``python -m workout_audio ...``, a fresh process)
 after a warm-up, interleaved with its floor so both see the same machine load:
 
@@ -16,8 +17,8 @@ after a warm-up, interleaved with its floor so both see the same machine load:
                   (scripts/bench_speech.py compares 1 and 2 synthesis workers)
 
 Peak memory is the largest sum of RSS over the build's whole process tree (our
-process, ffmpeg, speech workers), sampled every 20 ms. Targets: warm <= 120 MB,
-music <= 160 MB. Medians, minima and maxima are printed as a table and written to
+process, every ffmpeg, speech workers), sampled every 20 ms. Targets: warm <= 120 MB,
+music <= 160 MB. PSS is shown beside it: RSS counts the code two encoders share twice. Medians, minima and maxima are printed as a table and written to
 build/bench.json; the exit status is 1 when a target is missed. Machines here are
 shared and noisy: quote medians and ratios.
 """
@@ -59,6 +60,7 @@ class Case:
     name: str
     seconds: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
+    peak_pss_mb: list[float] = field(default_factory=list)
 
     def row(self) -> dict[str, float | str]:
         return {
@@ -67,33 +69,43 @@ class Case:
             "min_s": min(self.seconds),
             "max_s": max(self.seconds),
             "peak_mb": max(self.peak_mb) if self.peak_mb else 0.0,
+            "peak_pss_mb": max(self.peak_pss_mb) if self.peak_pss_mb else 0.0,
         }
 
 
-def _tree_rss_bytes(root: int) -> int:
-    """RSS summed over ``root`` and its descendants (walked through /proc's children lists)."""
-    total, todo = 0, [root]
+def _tree_memory_bytes(root: int) -> tuple[int, int]:
+    """RSS and PSS summed over ``root`` and its descendants (walked through /proc's children
+    lists). RSS counts pages shared between processes (ffmpeg's code, run twice) in each;
+    PSS splits them between their sharers: the memory the tree takes from the machine."""
+    rss = pss = 0
+    todo = [root]
     while todo:
         pid = todo.pop()
         try:
             with open(f"/proc/{pid}/statm", "rb") as statm:
-                total += int(statm.read().split()[1]) * PAGE_BYTES
+                rss += int(statm.read().split()[1]) * PAGE_BYTES
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+                for line in rollup:
+                    if line.startswith(b"Pss:"):
+                        pss += int(line.split()[1]) * 1024
+                        break
             for task in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{task}/children", "rb") as children:
                     todo += [int(child) for child in children.read().split()]
         except (OSError, ValueError, IndexError):
             continue  # it ended while we looked
-    return total
+    return rss, pss
 
 
 def run(command: list[str], case: Case) -> None:
     """Run ``command`` to the end, timing it and sampling its process tree's memory."""
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
-    peak = 0
+    peak = peak_pss = 0
     try:
         while child.poll() is None:
-            peak = max(peak, _tree_rss_bytes(child.pid))
+            rss, pss = _tree_memory_bytes(child.pid)
+            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
             time.sleep(SAMPLE_S)
     finally:
         if child.poll() is None:
@@ -101,6 +113,7 @@ def run(command: list[str], case: Case) -> None:
         child.wait()
     case.seconds.append(time.perf_counter() - started)
     case.peak_mb.append(peak / 1e6)
+    case.peak_pss_mb.append(peak_pss / 1e6)
     if child.returncode != 0:
         sys.exit(
             f"{' '.join(command)} failed: {child.stderr.read().decode() if child.stderr else ''}"
@@ -156,7 +169,7 @@ def track_pcm(
     """The finished track's PCM in a file (what the floor encodes), its channels and gain."""
     prepared = prepare(load_routine(routine), voice=VoiceSettings(engine="piper"), cache_dir=cache)
     mix = check_music(MusicOptions(source=music), cache / "music") if music else None
-    pieces = voice_pcm(prepared.script, prepared.clips)
+    pieces = voice_pcm(prepared.script, prepared.clips, prepared.tones)
     channels = 1
     if mix is not None:
         from workout_audio.mix import MUSIC_CHANNELS, mixed_pcm
@@ -349,11 +362,14 @@ def _targets(rows: dict[str, dict[str, float | str]]) -> list[dict[str, object]]
 def _print(
     rows: dict[str, dict[str, float | str]], targets: list[dict[str, object]], runs: int
 ) -> None:
-    print(f"{'case':<22}{'median s':>10}{'min s':>9}{'max s':>9}{'peak MB':>10}   ({runs} runs)")
+    print(
+        f"{'case':<22}{'median s':>10}{'min s':>9}{'max s':>9}{'peak MB':>10}{'PSS MB':>9}"
+        f"   ({runs} runs)"
+    )
     for row in rows.values():
         print(
             f"{row['case']:<22}{row['median_s']:>10.2f}{row['min_s']:>9.2f}"
-            f"{row['max_s']:>9.2f}{row['peak_mb']:>10.0f}"
+            f"{row['max_s']:>9.2f}{row['peak_mb']:>10.0f}{row['peak_pss_mb']:>9.0f}"
         )
     print()
     for target in targets:
