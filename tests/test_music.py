@@ -17,10 +17,11 @@ from typer.testing import CliRunner
 
 from conftest import SHORT_ROUTINE
 from gtts_stub import serve
-from workout_audio.audio import SAMPLE_RATE_HZ, ffmpeg_exe
+from workout_audio.audio import SAMPLE_RATE_HZ, ffmpeg_exe, ms_to_samples
 from workout_audio.cli import app
 from workout_audio.loudness import measure_file
-from workout_audio.mix import CROSSFADE_MS, ducking_dips
+from workout_audio.mix import CROSSFADE_MS, _MusicReader, ducking_dips
+from workout_audio.music import MusicOptions, check_music
 from workout_audio.script import Event, Script
 from workout_audio.speech import registry
 from workout_audio.speech.piper import PiperEngine
@@ -386,3 +387,28 @@ def test_tones_dip_the_music_less_ticks_not_at_all_and_close_cues_hold_it_down()
         (2_500, 2_650, 6.0),
         (20_000, 20_450, 6.0),
     ]
+
+
+def test_a_looped_track_plays_the_same_every_time_round(tmp_path: Path) -> None:
+    # Noise, so that any sample out of place shows: the first time round is decoded by
+    # ffmpeg, the next ones come from the copy kept of it.
+    bed = tmp_path / "bed.flac"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=10:c=pink:a=0.3",
+         "-ac", "2", str(bed)],
+        check=True,
+    )  # fmt: skip
+    music = check_music(MusicOptions(source=bed), tmp_path / "measurements")
+    assert music is not None
+    reader = _MusicReader(music)
+    try:
+        period = 10 * SAMPLE_RATE_HZ - ms_to_samples(CROSSFADE_MS)
+        played = reader.read(4 * period)
+    finally:
+        reader.close()
+    assert np.abs(played).max() > 1000
+    crossfade = ms_to_samples(CROSSFADE_MS)
+    assert np.array_equal(played[crossfade:period], played[period + crossfade : 2 * period])
+    for turn in (1, 2):
+        assert np.array_equal(played[turn * period : (turn + 1) * period],
+                              played[(turn + 1) * period : (turn + 2) * period])  # fmt: skip

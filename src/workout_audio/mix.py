@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import subprocess
+import tempfile
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +40,7 @@ UNDUCKED_TONES = ("tick",)  # soft per-rep ticks every second or two: dipping wo
 FADE_IN_MS = 2_000  # the music fades in from the first cue ...
 FADE_OUT_MS = 5_000  # ... and out over the track's last seconds
 CROSSFADE_MS = 3_000  # one track into the next
+LOOP_COPY_BYTES = 64 << 20  # decoded music kept for the next time round: 6 minutes
 _READ_BYTES = BLOCK_SAMPLES * MUSIC_CHANNELS * SAMPLE_WIDTH_BYTES
 # Stereo carries the mono voice in both channels, 3 dB louder than in mono: music level is
 # set against the voice as it sounds in the mix.
@@ -141,8 +143,9 @@ def music_bin_powers(script: Script, music: Music) -> list[float]:
     return [float(p) for p in gains**2 * power]
 
 
-def _decoded(track: Track, gain: float) -> Iterator[Samples]:
-    """A track as stereo float blocks at ``gain``; ffmpeg is stopped however this ends."""
+def _raw_pcm(track: Track) -> Iterator[bytes]:
+    """A track decoded by ffmpeg to stereo PCM, a block at a time; ffmpeg is stopped
+    however this ends."""
     command = [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(track.path),
         "-map", "0:a:0", "-f", "s16le", "-acodec", "pcm_s16le",
@@ -157,13 +160,8 @@ def _decoded(track: Track, gain: float) -> Iterator[Samples]:
     widen_pipe(decoder.stdout)
     try:
         assert decoder.stdout is not None
-        leftover = b""
         while data := decoder.stdout.read(_READ_BYTES):
-            data = leftover + data
-            whole = len(data) - len(data) % (MUSIC_CHANNELS * SAMPLE_WIDTH_BYTES)
-            leftover = data[whole:]
-            samples = np.frombuffer(data[:whole], dtype="<i2").astype(np.float32)
-            yield samples.reshape(-1, MUSIC_CHANNELS) * gain
+            yield data
     finally:
         decoder.kill()
         decoder.wait()
@@ -171,17 +169,74 @@ def _decoded(track: Track, gain: float) -> Iterator[Samples]:
             decoder.stdout.close()
 
 
+class _Decodings:
+    """Each track decoded once: the first time through, its PCM is also kept in an unnamed
+    temporary file (gone however the build ends), and a looping playlist plays it from
+    there. A playlist too long to loop keeps nothing past LOOP_COPY_BYTES."""
+
+    def __init__(self) -> None:
+        self.copies: dict[int, IO[bytes]] = {}  # track index -> its whole decoded PCM
+        self.kept_bytes = 0
+
+    def blocks(self, index: int, track: Track) -> Iterator[bytes]:
+        copy = self.copies.get(index)
+        if copy is not None:
+            copy.seek(0)
+            while data := copy.read(_READ_BYTES):
+                yield data
+            return
+        keeping: IO[bytes] | None = tempfile.TemporaryFile()
+        try:
+            for data in _raw_pcm(track):
+                if keeping is not None and self.kept_bytes + len(data) > LOOP_COPY_BYTES:
+                    keeping.close()
+                    keeping = None
+                if keeping is not None:
+                    keeping.write(data)
+                    self.kept_bytes += len(data)
+                yield data
+        except BaseException:
+            if keeping is not None:
+                keeping.close()
+            raise
+        if keeping is not None:
+            self.copies[index] = keeping
+
+    def close(self) -> None:
+        for copy in self.copies.values():
+            copy.close()
+
+
+def _as_samples(blocks: Iterator[bytes], gain: float) -> Iterator[Samples]:
+    """Stereo PCM blocks as float samples at ``gain``."""
+    leftover = b""
+    for data in blocks:
+        data = leftover + data
+        whole = len(data) - len(data) % (MUSIC_CHANNELS * SAMPLE_WIDTH_BYTES)
+        leftover = data[whole:]
+        samples = np.frombuffer(data[:whole], dtype="<i2").astype(np.float32)
+        yield samples.reshape(-1, MUSIC_CHANNELS) * gain
+
+
 def _playlist(music: Music) -> Generator[Samples, None, None]:
     """The tracks one after another, crossfaded, looping for as long as they are read."""
     crossfade = ms_to_samples(CROSSFADE_MS)
     target_lufs = _VOICE_IN_MIX_LUFS + music.level_db
+    decodings = _Decodings()
+    with contextlib.closing(decodings):
+        yield from _crossfaded(music, decodings, crossfade, target_lufs)
+
+
+def _crossfaded(
+    music: Music, decodings: _Decodings, crossfade: int, target_lufs: float
+) -> Generator[Samples, None, None]:
     tail: Samples | None = None  # the previous track's last seconds, not yet played
     empty_in_a_row = 0
-    for track in itertools.cycle(music.tracks):
+    for index, track in itertools.cycle(enumerate(music.tracks)):
         gain = float(10 ** ((target_lufs - track.loudness_lufs) / 20))
         held = np.zeros((0, MUSIC_CHANNELS), dtype=np.float32)
         produced = False
-        for block in _decoded(track, gain):
+        for block in _as_samples(decodings.blocks(index, track), gain):
             produced = produced or len(block) > 0
             held = np.concatenate([held, block])
             if tail is not None and len(held) >= len(tail):
