@@ -41,7 +41,9 @@ FADE_IN_MS = 2_000  # the music fades in from the first cue ...
 FADE_OUT_MS = 5_000  # ... and out over the track's last seconds
 CROSSFADE_MS = 3_000  # one track into the next
 LOOP_COPY_BYTES = 64 << 20  # decoded music kept for the next time round: 6 minutes
-_READ_BYTES = BLOCK_SAMPLES * MUSIC_CHANNELS * SAMPLE_WIDTH_BYTES
+# Music is decoded 4 seconds at a time: the 3-second crossfade's tail is held over
+# each read, and copying it costs less the longer the read.
+_DECODE_BYTES = 4 * BLOCK_SAMPLES * MUSIC_CHANNELS * SAMPLE_WIDTH_BYTES
 # Stereo carries the mono voice in both channels, 3 dB louder than in mono: music level is
 # set against the voice as it sounds in the mix.
 _VOICE_IN_MIX_LUFS = CLIP_LOUDNESS_LUFS + 10 * float(np.log10(MUSIC_CHANNELS))
@@ -117,12 +119,12 @@ class _Envelope:
         for dip in itertools.islice(self.dips, self.first, None):
             if dip.start_ms - ATTACK_MS > end_ms:
                 break
-            shape = np.interp(
-                times_ms,
-                [dip.start_ms - ATTACK_MS, dip.start_ms, dip.end_ms, dip.end_ms + RELEASE_MS],
-                [0.0, dip.depth_db, dip.depth_db, 0.0],
-            )
-            np.maximum(depth_db, shape, out=depth_db)
+            corners_ms = [dip.start_ms - ATTACK_MS, dip.start_ms, dip.end_ms]
+            corners_ms.append(dip.end_ms + RELEASE_MS)
+            low, high = np.searchsorted(times_ms, [corners_ms[0], corners_ms[-1]])
+            depths_db = [0.0, dip.depth_db, dip.depth_db, 0.0]
+            shape = np.interp(times_ms[low:high], corners_ms, depths_db)
+            np.maximum(depth_db[low:high], shape, out=depth_db[low:high])
         fade = np.interp(times_ms, *self.fade_ms).astype(np.float32)
         gains: Samples = (np.power(10.0, -depth_db / 20) * fade).astype(np.float32)
         return gains
@@ -160,7 +162,7 @@ def _raw_pcm(track: Track) -> Iterator[bytes]:
     widen_pipe(decoder.stdout)
     try:
         assert decoder.stdout is not None
-        while data := decoder.stdout.read(_READ_BYTES):
+        while data := decoder.stdout.read(_DECODE_BYTES):
             yield data
     finally:
         decoder.kill()
@@ -182,7 +184,7 @@ class _Decodings:
         copy = self.copies.get(index)
         if copy is not None:
             copy.seek(0)
-            while data := copy.read(_READ_BYTES):
+            while data := copy.read(_DECODE_BYTES):
                 yield data
             return
         keeping: IO[bytes] | None = tempfile.TemporaryFile()
@@ -270,6 +272,11 @@ class _MusicReader:
         self.buffer = np.zeros((0, MUSIC_CHANNELS), dtype=np.float32)
 
     def read(self, count: int) -> Samples:
+        """The next ``count`` samples, in an array of their own."""
+        if len(self.buffer) >= count:
+            block: Samples = self.buffer[:count].copy()
+            self.buffer = self.buffer[count:]
+            return block
         parts, have = [self.buffer], len(self.buffer)
         while have < count:
             block = next(self.source)
