@@ -32,7 +32,7 @@ __all__ = [
 FRAME_SAMPLES = 1152  # MPEG-1 Layer III
 ENCODER_DELAY_SAMPLES = 576  # LAME's start delay, as its header states it
 JOIN_GAP_SAMPLES = FRAME_SAMPLES + ENCODER_DELAY_SAMPLES  # silence left out at each join
-JOIN_MARGIN_SAMPLES = 2 * FRAME_SAMPLES  # silence kept on either side of what is left out
+JOIN_MARGIN_SAMPLES = 4 * FRAME_SAMPLES  # silence kept either side of what is left out (0.1 s)
 
 # The Info tag, from its "Info" marker (LAME's VbrTag.c layout, as ffmpeg writes it).
 _FRAMES_AT, _BYTES_AT, _TOC_AT, _TOC_SIZE = 8, 12, 16, 100
@@ -77,21 +77,28 @@ def plan_parts(
 def _cut_near(
     wanted: int, start: int, silences: Sequence[tuple[int, int]], length_samples: int
 ) -> int | None:
-    """The cut nearest ``wanted`` for a span from ``start``: inside a silence, with the
-    left-out gap and a margin on either side in it, at a whole-frame length."""
+    """The cut for a span from ``start``, in the silence nearest ``wanted``: at a whole-frame
+    length, with the left-out gap as near the silence's middle as frames allow, far from
+    the sound either side."""
     best: int | None = None
     for silence_start, silence_stop in silences:
+        silence_stop = min(silence_stop, length_samples)
         lowest = silence_start + JOIN_MARGIN_SAMPLES
-        highest = min(silence_stop, length_samples) - JOIN_MARGIN_SAMPLES - JOIN_GAP_SAMPLES
+        highest = silence_stop - JOIN_MARGIN_SAMPLES - JOIN_GAP_SAMPLES
         if highest < lowest or lowest <= start:
             continue
-        # Lengths of q frames' worth less the delay: LAME fills exactly q + 1 frames.
-        frames = round((min(max(wanted, lowest), highest) - start + ENCODER_DELAY_SAMPLES) / 1152)
-        for q in (frames - 1, frames, frames + 1):
-            cut = start + q * FRAME_SAMPLES - ENCODER_DELAY_SAMPLES
-            nearer = best is None or abs(cut - wanted) < abs(best - wanted)
-            if lowest <= cut <= highest and nearer:
-                best = cut
+        middle = (silence_start + silence_stop - JOIN_GAP_SAMPLES) // 2
+        # A length of q frames less the delay: LAME fills exactly q + 1 frames.
+        frames = round((middle - start + ENCODER_DELAY_SAMPLES) / FRAME_SAMPLES)
+        cuts = [
+            start + q * FRAME_SAMPLES - ENCODER_DELAY_SAMPLES for q in range(frames - 1, frames + 2)
+        ]
+        fitting = [cut for cut in cuts if lowest <= cut <= highest]
+        if not fitting:
+            continue
+        cut = min(fitting, key=lambda cut: abs(cut - middle))
+        if best is None or abs(cut - wanted) < abs(best - wanted):
+            best = cut
     return best
 
 
