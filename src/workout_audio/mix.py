@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import subprocess
 import tempfile
+from array import array
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -135,14 +136,14 @@ def _envelope(script: Script, music: Music) -> _Envelope:
     return _Envelope(ducking_dips(script, music.duck_db), start_ms, script.length_ms)
 
 
-def music_bin_powers(script: Script, music: Music) -> list[float]:
+def music_bin_powers(script: Script, music: Music) -> array[float]:
     """The music's power in each BIN_MS of the track, ducked and faded as it will play
     (every track plays at the same loudness, so its power is known without decoding it)."""
     times_ms = np.arange(0, script.length_ms, BIN_MS, dtype=np.float64) + BIN_MS / 2
     gains = _envelope(script, music).gains_at(times_ms).astype(np.float64)
     gains[times_ms < (script.events[0].start_ms if script.events else 0)] = 0.0
     power = lufs_to_power(_VOICE_IN_MIX_LUFS + music.level_db)
-    return [float(p) for p in gains**2 * power]
+    return array("d", (gains**2 * power).tobytes())
 
 
 def _raw_pcm(track: Track) -> Iterator[bytes]:

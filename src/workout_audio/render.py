@@ -31,6 +31,7 @@ from .loudness import (
     encoder_filter,
     gated_loudness,
     lufs_to_power,
+    silent_powers,
     speech_profile,
 )
 from .mp3_join import PartsMisaligned, frames_for, join_mp3, plan_parts
@@ -74,7 +75,7 @@ def predicted_lufs(
     when not given) and each tone's set level say what plays when, so the track's loudness
     follows without analysing the mix.
     """
-    channels, powers = CHANNELS, [0.0] * -(-script.length_ms // BIN_MS)
+    channels, powers = CHANNELS, silent_powers(script.length_ms)
     if music is not None:
         from .mix import MUSIC_CHANNELS, music_bin_powers
 
