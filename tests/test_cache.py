@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from workout_audio.audio import SAMPLE_RATE_HZ
 from workout_audio.cli import app
 from workout_audio.errors import UsageError
 from workout_audio.pipeline import prepare
+from workout_audio.render import render
 from workout_audio.speech import SpeechCache, VoiceSettings, synthesize_phrases
 from workout_audio.speech.cache import (
     DEFAULT_MAX_SIZE_BYTES,
@@ -437,3 +439,23 @@ def test_cache_prune_and_info_by_voice_from_the_command_line(tmp_path: Path) -> 
     bad = runner.invoke(app, ["cache", "prune", "--max-size", "tiny", "--cache-dir", str(tmp_path)])
     assert bad.exit_code == 2
     assert "--max-size: 'tiny' is not a size like 200MB or 2GB" in bad.output
+
+
+def test_a_warm_track_still_renders_when_its_cache_is_cleared_meanwhile(
+    tmp_path: Path, speech_cache: Path
+) -> None:
+    # A warm build reads its clips from the cache as it plays them: `cache clear` (or another
+    # build pruning) between preparing and encoding must not cost it a single sample.
+    cache = tmp_path / "cache"
+    shutil.copytree(speech_cache, cache)
+    routine = tmp_path / "short.yaml"
+    routine.write_text(SHORT_ROUTINE, encoding="utf-8")
+    prepared = prepare(load_routine(routine), voice=VoiceSettings(engine="piper"), cache_dir=cache)
+    before = {text: prepared.clips[text] for text in prepared.clips}
+    assert [path for path in cache.rglob("*.wav")], "the clips come from the cache"
+    runner = CliRunner()
+    assert runner.invoke(app, ["cache", "clear", "--cache-dir", str(cache)]).exit_code == 0
+    assert not list(cache.rglob("*.wav"))
+    output = render(prepared.script, prepared.clips, tmp_path / "short.mp3")
+    assert {text: prepared.clips[text] for text in prepared.clips} == before
+    assert abs(len(decode(output)) - prepared.script.length_ms) <= 30

@@ -31,6 +31,7 @@ from .speech import (
     make_engine,
     synthesize_phrases,
 )
+from .speech.clip_store import ClipStore
 from .tags import tag_track
 
 __all__ = [
@@ -52,7 +53,7 @@ class Prepared:
     """A scheduled script with the clips it needs, and the voice that made them."""
 
     script: Script
-    clips: dict[str, bytes]
+    clips: ClipStore  # read from the speech cache as they are played
     engine: str
     notice: str | None  # said once to the user, e.g. "using the offline voice"
     profiles: dict[str, list[float]] | None = None  # each clip's loudness, as stored with it
@@ -93,8 +94,8 @@ def prepare(
 
     profiles: dict[str, list[float]] = {}
 
-    def speak(engine: Engine) -> tuple[dict[str, bytes], Script]:
-        def synthesize(phrases: list[str]) -> dict[str, bytes]:
+    def speak(engine: Engine) -> tuple[ClipStore, Script]:
+        def synthesize(phrases: list[str]) -> ClipStore:
             return synthesize_phrases(
                 engine,
                 phrases,
@@ -149,9 +150,9 @@ def check_language(routine: Routine, voice: VoiceSettings | None = None) -> None
 
 def _schedule(
     routine: Routine,
-    clips: dict[str, bytes],
+    clips: ClipStore,
     length_ms: int | None,
-    synthesize: Callable[[list[str]], dict[str, bytes]],
+    synthesize: Callable[[list[str]], ClipStore],
 ) -> Script:
     """The script, with the clips of every phrase the fitted plan says (added to ``clips``).
 
@@ -161,7 +162,7 @@ def _schedule(
     """
 
     def measured() -> dict[str, int]:
-        return {text: samples_to_ms(len(pcm) // SAMPLE_WIDTH_BYTES) for text, pcm in clips.items()}
+        return {text: samples_to_ms(clips.byte_count(text) // SAMPLE_WIDTH_BYTES) for text in clips}
 
     target_ms = length_ms if length_ms is not None else routine.length_ms
     if target_ms is None:
@@ -177,13 +178,13 @@ def _schedule(
             missing = [text for text in dict.fromkeys(named) if text not in clips]
             if not missing:
                 raise
-            clips.update(synthesize(missing))
+            clips.update_from(synthesize(missing))
             continue
         wanted = script_phrases(fitted.layout.routine, length_ms=target_ms)
         missing = [text for text in wanted if text not in clips]
         if not missing:
             return schedule(fitted.layout, fitted.lengths_ms, measured(), adjustments=fitted.notes)
-        clips.update(synthesize(missing))
+        clips.update_from(synthesize(missing))
     raise LengthError(f"{routine.path}: could not settle on a plan for this length; try another")
 
 

@@ -25,6 +25,7 @@ import re
 import struct
 import tempfile
 import time
+import weakref
 import zlib
 from collections import Counter
 from collections.abc import Iterable
@@ -42,6 +43,7 @@ __all__ = [
     "CacheInfo",
     "PruneResult",
     "SpeechCache",
+    "StoredClip",
     "VoiceUse",
     "default_cache_dir",
     "format_size",
@@ -160,31 +162,72 @@ def decode_entry(blob: bytes) -> tuple[bytes, dict[str, object]]:
     Raises:
         BrokenEntry: not a WAV, another format, truncated, padded or corrupted.
     """
+    data_at, meta = _checked_entry(blob)
+    return blob[data_at : data_at + _data_size(blob, data_at)], meta
+
+
+def _data_size(blob: bytes, data_at: int) -> int:
+    size: int = struct.unpack_from("<I", blob, data_at - 4)[0]
+    return size
+
+
+def _checked_entry(blob: bytes) -> tuple[int, dict[str, object]]:
+    """Where a whole entry's samples start in it, and its metadata, once checked.
+
+    Raises:
+        BrokenEntry: not a WAV, another format, truncated, padded or corrupted.
+    """
     if len(blob) < 12 or blob[:4] != b"RIFF" or blob[8:12] != b"WAVE":
         raise BrokenEntry("not a WAV file")
     if struct.unpack_from("<I", blob, 4)[0] != len(blob) - 8:
         raise BrokenEntry("truncated")
-    chunks: dict[bytes, bytes] = {}
+    chunks: dict[bytes, tuple[int, int]] = {}  # name -> (offset of the body, its size)
     offset = 12
     while offset < len(blob):
         if offset + 8 > len(blob):
             raise BrokenEntry("truncated chunk header")
         name, size = blob[offset : offset + 4], struct.unpack_from("<I", blob, offset + 4)[0]
-        body = blob[offset + 8 : offset + 8 + size]
-        if len(body) != size:
+        if offset + 8 + size > len(blob):
             raise BrokenEntry("truncated chunk")
-        chunks[name] = body
+        chunks[name] = (offset + 8, size)
         offset += 8 + size + size % 2
-    if chunks.get(b"fmt ") != _FMT:
+
+    def body(name: bytes) -> bytes:
+        at, size = chunks[name]
+        return blob[at : at + size]
+
+    if b"fmt " not in chunks or body(b"fmt ") != _FMT:
         raise BrokenEntry("another audio format")
     try:
-        meta = json.loads(chunks[META_CHUNK])
-        pcm = chunks[b"data"]
+        meta = json.loads(body(META_CHUNK))
+        data_at, data_size = chunks[b"data"]
     except (KeyError, ValueError) as error:
         raise BrokenEntry(f"missing or unreadable chunk: {error}") from None
-    if not isinstance(meta, dict) or not pcm or zlib.crc32(pcm) != meta.get("crc32"):
+    samples = memoryview(blob)[data_at : data_at + data_size]
+    if not isinstance(meta, dict) or not data_size or zlib.crc32(samples) != meta.get("crc32"):
         raise BrokenEntry("checksum mismatch")
-    return pcm, meta
+    return data_at, meta
+
+
+class StoredClip:
+    """A checked cache entry's samples, left on disk and read each time they are wanted.
+
+    The entry stays open, so it still reads if the cache is pruned or cleared meanwhile;
+    it is closed when the last reference goes.
+    """
+
+    def __init__(self, fd: int, offset: int, size: int) -> None:
+        self.offset, self.size = offset, size
+        self.fd = fd
+        weakref.finalize(self, os.close, fd)
+
+    def read(self) -> bytes:
+        """The clip's PCM.
+
+        Raises:
+            OSError: the disk failed under it.
+        """
+        return os.pread(self.fd, self.size, self.offset)
 
 
 def _read_meta(path: Path) -> dict[str, object]:
@@ -245,19 +288,32 @@ class SpeechCache:
 
     def get_entry(self, key: str) -> tuple[bytes, dict[str, object]] | None:
         """The clip's PCM and metadata, or None when absent; a broken entry is discarded."""
+        found = self.get_stored(key)
+        return None if found is None else (found[0].read(), found[1])
+
+    def get_stored(self, key: str) -> tuple[StoredClip, dict[str, object]] | None:
+        """The clip, checked and left on disk, and its metadata; or None when absent. A broken
+        entry is discarded."""
         path = self.path(key)
         try:
-            with path.open("rb") as entry:
-                blob = entry.read()
-                inode = os.fstat(entry.fileno()).st_ino
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
             return None
         except OSError as error:
             log.warning("cannot read speech cache entry %s: %s", path, error)
             return None
         try:
-            pcm, meta = decode_entry(blob)
+            with os.fdopen(os.dup(fd), "rb") as entry:
+                blob = entry.read()
+            data_at, meta = _checked_entry(blob)
+            stored = StoredClip(fd, data_at, _data_size(blob, data_at))
+        except OSError as error:
+            os.close(fd)
+            log.warning("cannot read speech cache entry %s: %s", path, error)
+            return None
         except BrokenEntry as error:
+            inode = os.fstat(fd).st_ino
+            os.close(fd)
             log.warning("discarding broken speech cache entry %s: %s", path, error)
             # Only the file we read: another build may have just renamed a good one into place.
             with contextlib.suppress(OSError):
@@ -265,7 +321,7 @@ class SpeechCache:
                     path.unlink()
             return None
         self._touch(path)
-        return pcm, meta
+        return stored, meta
 
     @staticmethod
     def _touch(path: Path) -> None:

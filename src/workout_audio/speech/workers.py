@@ -16,8 +16,9 @@ from concurrent.futures.process import BrokenProcessPool
 
 from ..loudness import CLIP_LOUDNESS_LUFS, format_profile, parse_profile, speech_profile
 from .base import Engine
-from .cache import SpeechCache
+from .cache import SpeechCache, StoredClip
 from .clip import Clip, speech_clip
+from .clip_store import ClipStore
 
 __all__ = ["Progress", "synthesize_phrases"]
 
@@ -37,7 +38,7 @@ def synthesize_phrases(
     *,
     workers: int | None = None,
     profiles: dict[str, list[float]] | None = None,
-) -> dict[str, bytes]:
+) -> ClipStore:
     """Clips (PCM) for every phrase, synthesising only the distinct ones not yet cached.
 
     Phrases missing from the cache are made in parallel as the engine allows
@@ -58,12 +59,12 @@ def synthesize_phrases(
     wanted = list(dict.fromkeys(phrases))
     identity = engine.identity()
     keys = {text: cache.key(identity, text) for text in wanted}
-    clips: dict[str, bytes] = {}
+    clips = ClipStore()
     profiles = {} if profiles is None else profiles
     for text in wanted:
-        cached = cache.get_entry(keys[text])
+        cached = cache.get_stored(keys[text])
         if cached is not None:
-            clips[text] = cached[0]
+            clips.keep(text, cached[0])
             profiles[text] = _stored_profile(cached[0], cached[1])
     missing = [text for text in wanted if text not in clips]
     log.info("%d phrases: %d cached, %d to synthesise", len(wanted), len(clips), len(missing))
@@ -77,20 +78,21 @@ def synthesize_phrases(
             "profile": format_profile(clip.profile),
         }
         cache.put(keys[text], clip.pcm, {**meta, **loudness, "text": text})
-        clips[text], profiles[text] = clip.pcm, clip.profile
+        clips.keep(text, clip.pcm)
+        profiles[text] = clip.profile
         if progress:
             progress(done, len(missing))
     if missing:  # the cache grew: back under its cap, this track's clips kept
         cache.prune(keep=keys.values())
-    return {text: clips[text] for text in wanted}
+    return clips.subset(wanted)
 
 
-def _stored_profile(pcm: bytes, meta: dict[str, object]) -> list[float]:
+def _stored_profile(clip: StoredClip, meta: dict[str, object]) -> list[float]:
     """The profile stored with a clip; measured again only if it is missing or unreadable."""
     try:
         return parse_profile(str(meta["profile"]))
     except (KeyError, ValueError):
-        return speech_profile(pcm)
+        return speech_profile(clip.read())
 
 
 def _clip(engine: Engine, text: str) -> Clip:
