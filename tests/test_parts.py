@@ -122,7 +122,7 @@ def test_the_joined_header_is_whole_and_checks_out(circuit: Prepared, tmp_path: 
     assert seek_table[50] in range(126, 130)  # constant bitrate: half the frames, half the file
 
 
-def test_a_built_track_is_split_on_a_machine_with_cores_and_plays_whole(
+def test_a_build_plays_whole_and_leaves_only_its_own_files(
     circuit: Prepared, tmp_path: Path, speech_cache: Path
 ) -> None:
     routine = tmp_path / "circuit.yaml"
