@@ -7,7 +7,6 @@ Every piece of the track (speech, tones, silence) is signed 16-bit mono at
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import math
 import shutil
 import subprocess
@@ -96,6 +95,10 @@ def decode_to_pcm(audio: bytes) -> bytes:
 
 def widen_pipe(stream: IO[bytes] | None) -> None:
     """Give a pipe to or from ffmpeg PIPE_BYTES of room (Linux; elsewhere it stays as it is)."""
+    try:
+        import fcntl  # not on Windows
+    except ImportError:
+        return
     if stream is not None:
-        with contextlib.suppress(OSError, AttributeError):
+        with contextlib.suppress(OSError, AttributeError):  # older kernels, other Unixes
             fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)

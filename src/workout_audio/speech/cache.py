@@ -24,6 +24,7 @@ import os
 import re
 import struct
 import tempfile
+import threading
 import time
 import weakref
 import zlib
@@ -218,8 +219,9 @@ class StoredClip:
 
     def __init__(self, fd: int, offset: int, size: int) -> None:
         self.offset, self.size = offset, size
-        self.fd = fd
-        weakref.finalize(self, os.close, fd)
+        self._entry = os.fdopen(fd, "rb", buffering=0)
+        self._reading = threading.Lock()  # the parts of a track are read from threads
+        weakref.finalize(self, self._entry.close)
 
     def read(self) -> bytes:
         """The clip's PCM.
@@ -227,7 +229,9 @@ class StoredClip:
         Raises:
             OSError: the disk failed under it.
         """
-        return os.pread(self.fd, self.size, self.offset)
+        with self._reading:
+            self._entry.seek(self.offset)
+            return self._entry.read(self.size)
 
 
 def _read_meta(path: Path) -> dict[str, object]:
