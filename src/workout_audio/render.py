@@ -11,6 +11,7 @@ into one gapless stream (mp3_join.py).
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -37,6 +38,7 @@ from .loudness import (
 from .mp3_join import PartsMisaligned, frames_for, join_mp3, plan_parts
 from .script import Script
 from .sounds import TONE_SHAPES, tones_for
+from .speech.clip_store import ClipStore
 
 if TYPE_CHECKING:
     from .music import Music
@@ -104,20 +106,28 @@ def _silence(samples: int) -> Iterator[bytes]:
 
 def _placed(
     script: Script, clips: Mapping[str, bytes], tones: Mapping[str, bytes]
-) -> Iterator[tuple[int, bytes]]:
-    """Each event's first sample and its PCM, in time order, checked to fit its slot."""
+) -> Iterator[tuple[int, int, Callable[[], bytes]]]:
+    """Each event's first sample, its length in samples and how to get its PCM, in time
+    order, checked to fit its slot. Nothing is read: clips kept in the cache stay there."""
     cursor = 0
     for event in script.events:
         start = ms_to_samples(event.start_ms)
         if start < cursor:
             raise AssertionError(f"events overlap at {event.start_ms} ms: {event}")
-        pcm = clips[event.text or ""] if event.kind == "speech" else tones[event.tone or ""]
-        if len(pcm) // SAMPLE_WIDTH_BYTES > ms_to_samples(event.end_ms) - start + 1:
+        pcms, key = (
+            (clips, event.text or "") if event.kind == "speech" else (tones, event.tone or "")
+        )
+        samples = _byte_count(pcms, key) // SAMPLE_WIDTH_BYTES
+        if samples > ms_to_samples(event.end_ms) - start + 1:
             raise AssertionError(f"clip longer than its slot: {event}")
-        yield start, pcm
-        cursor = start + len(pcm) // SAMPLE_WIDTH_BYTES
+        yield start, samples, functools.partial(pcms.__getitem__, key)
+        cursor = start + samples
     if cursor > ms_to_samples(script.length_ms):
         raise AssertionError("events run past the end of the track")
+
+
+def _byte_count(pcms: Mapping[str, bytes], key: str) -> int:
+    return pcms.byte_count(key) if isinstance(pcms, ClipStore) else len(pcms[key])
 
 
 def voice_pcm(
@@ -129,19 +139,20 @@ def voice_pcm(
     """The voice track (mono PCM: cues, tones and silence) in time order, piece by piece.
 
     ``tones`` replaces generated tones by name (see :func:`workout_audio.sounds.load_sound`);
-    ``span`` (first sample, sample after the last) gives that part of the track alone.
+    ``span`` (first sample, sample after the last) gives that part of the track alone, and
+    reads only the clips in it.
     """
     first, stop = span or (0, ms_to_samples(script.length_ms))
     cursor = first  # the next sample to yield
-    for start, pcm in _placed(script, clips, tones_for(tones)):
-        end = start + len(pcm) // SAMPLE_WIDTH_BYTES
+    for start, samples, read in _placed(script, clips, tones_for(tones)):
+        end = start + samples
         if end <= cursor:
             continue
         if start >= stop:
             break
         yield from _silence(start - cursor)
         cut = max(cursor - start, 0)
-        yield pcm[cut * SAMPLE_WIDTH_BYTES : (min(end, stop) - start) * SAMPLE_WIDTH_BYTES]
+        yield read()[cut * SAMPLE_WIDTH_BYTES : (min(end, stop) - start) * SAMPLE_WIDTH_BYTES]
         cursor = min(end, stop)
     yield from _silence(stop - cursor)
 
@@ -151,10 +162,10 @@ def silences(
 ) -> list[tuple[int, int]]:
     """The runs of silence between the voice's events, as (first sample, sample after)."""
     found, cursor = [], 0
-    for start, pcm in _placed(script, clips, tones_for(tones)):
+    for start, samples, _ in _placed(script, clips, tones_for(tones)):
         if start > cursor:
             found.append((cursor, start))
-        cursor = start + len(pcm) // SAMPLE_WIDTH_BYTES
+        cursor = start + samples
     length = ms_to_samples(script.length_ms)
     if length > cursor:
         found.append((cursor, length))

@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import platformdirs
 
@@ -163,17 +164,13 @@ def decode_entry(blob: bytes) -> tuple[bytes, dict[str, object]]:
     Raises:
         BrokenEntry: not a WAV, another format, truncated, padded or corrupted.
     """
-    data_at, meta = _checked_entry(blob)
-    return blob[data_at : data_at + _data_size(blob, data_at)], meta
+    data_at, data_size, meta = _checked_entry(blob)
+    return blob[data_at : data_at + data_size], meta
 
 
-def _data_size(blob: bytes, data_at: int) -> int:
-    size: int = struct.unpack_from("<I", blob, data_at - 4)[0]
-    return size
-
-
-def _checked_entry(blob: bytes) -> tuple[int, dict[str, object]]:
-    """Where a whole entry's samples start in it, and its metadata, once checked.
+def _checked_entry(blob: bytes) -> tuple[int, int, dict[str, object]]:
+    """Where a whole entry's samples start in it, how many bytes they take, and its
+    metadata, once checked.
 
     Raises:
         BrokenEntry: not a WAV, another format, truncated, padded or corrupted.
@@ -207,7 +204,7 @@ def _checked_entry(blob: bytes) -> tuple[int, dict[str, object]]:
     samples = memoryview(blob)[data_at : data_at + data_size]
     if not isinstance(meta, dict) or not data_size or zlib.crc32(samples) != meta.get("crc32"):
         raise BrokenEntry("checksum mismatch")
-    return data_at, meta
+    return data_at, data_size, meta
 
 
 class StoredClip:
@@ -217,9 +214,9 @@ class StoredClip:
     it is closed when the last reference goes.
     """
 
-    def __init__(self, fd: int, offset: int, size: int) -> None:
+    def __init__(self, entry: BinaryIO, offset: int, size: int) -> None:
         self.offset, self.size = offset, size
-        self._entry = os.fdopen(fd, "rb", buffering=0)
+        self._entry = entry
         self._reading = threading.Lock()  # the parts of a track are read from threads
         weakref.finalize(self, self._entry.close)
 
@@ -287,37 +284,29 @@ class SpeechCache:
 
     def get(self, key: str) -> bytes | None:
         """The clip's PCM, or None when absent; a broken entry is discarded."""
-        entry = self.get_entry(key)
-        return None if entry is None else entry[0]
-
-    def get_entry(self, key: str) -> tuple[bytes, dict[str, object]] | None:
-        """The clip's PCM and metadata, or None when absent; a broken entry is discarded."""
         found = self.get_stored(key)
-        return None if found is None else (found[0].read(), found[1])
+        return None if found is None else found[0].read()
 
     def get_stored(self, key: str) -> tuple[StoredClip, dict[str, object]] | None:
         """The clip, checked and left on disk, and its metadata; or None when absent. A broken
         entry is discarded."""
         path = self.path(key)
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            entry = path.open("rb", buffering=0)
         except FileNotFoundError:
             return None
         except OSError as error:
             log.warning("cannot read speech cache entry %s: %s", path, error)
             return None
         try:
-            with os.fdopen(os.dup(fd), "rb") as entry:
-                blob = entry.read()
-            data_at, meta = _checked_entry(blob)
-            stored = StoredClip(fd, data_at, _data_size(blob, data_at))
+            data_at, data_size, meta = _checked_entry(entry.read())
         except OSError as error:
-            os.close(fd)
+            entry.close()
             log.warning("cannot read speech cache entry %s: %s", path, error)
             return None
         except BrokenEntry as error:
-            inode = os.fstat(fd).st_ino
-            os.close(fd)
+            inode = os.fstat(entry.fileno()).st_ino
+            entry.close()
             log.warning("discarding broken speech cache entry %s: %s", path, error)
             # Only the file we read: another build may have just renamed a good one into place.
             with contextlib.suppress(OSError):
@@ -325,7 +314,7 @@ class SpeechCache:
                     path.unlink()
             return None
         self._touch(path)
-        return stored, meta
+        return StoredClip(entry, data_at, data_size), meta
 
     @staticmethod
     def _touch(path: Path) -> None:

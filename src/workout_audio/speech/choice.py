@@ -166,4 +166,6 @@ def _rate_notice(settings: VoiceSettings) -> str | None:
 def _all_cached(engine: Engine, phrases: Iterable[str], cache: SpeechCache) -> bool:
     identity = engine.identity()
     wanted = list(dict.fromkeys(phrases))
-    return bool(wanted) and all(cache.get(cache.key(identity, text)) is not None for text in wanted)
+    return bool(wanted) and all(
+        cache.get_stored(cache.key(identity, text)) is not None for text in wanted
+    )
