@@ -18,7 +18,8 @@ after a warm-up, interleaved with its floor so both see the same machine load:
 
 Peak memory is the largest sum of RSS over the build's whole process tree (our
 process, every ffmpeg, speech workers), sampled every 20 ms. Targets: warm <= 120 MB,
-music <= 160 MB. PSS is shown beside it: RSS counts the code two encoders share twice. Medians, minima and maxima are printed as a table and written to
+music <= 160 MB. PSS is shown beside it: RSS counts the code two encoders share twice.
+Medians, minima and maxima are printed as a table and written to
 build/bench.json; the exit status is 1 when a target is missed. Machines here are
 shared and noisy: quote medians and ratios.
 """
@@ -41,10 +42,11 @@ from pathlib import Path
 import yaml
 
 from workout_audio import EncodeOptions, load_routine, prepare
-from workout_audio.audio import SAMPLE_RATE_HZ, ffmpeg_exe
-from workout_audio.loudness import encoder_filter, measure_file
-from workout_audio.music import MusicOptions, check_music
-from workout_audio.render import predicted_lufs, voice_pcm
+from workout_audio.audio.ffmpeg import ffmpeg_exe
+from workout_audio.audio.loudness import encoder_filter, measure_file
+from workout_audio.audio.music import MusicOptions, check_music
+from workout_audio.audio.pcm import SAMPLE_RATE_HZ
+from workout_audio.encode.render import predicted_lufs, voice_pcm
 from workout_audio.speech import VoiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,7 +174,7 @@ def track_pcm(
     pieces = voice_pcm(prepared.script, prepared.clips, prepared.tones)
     channels = 1
     if mix is not None:
-        from workout_audio.mix import MUSIC_CHANNELS, mixed_pcm
+        from workout_audio.audio.mix import MUSIC_CHANNELS, mixed_pcm
 
         pieces, channels = mixed_pcm(pieces, prepared.script, mix), MUSIC_CHANNELS
     path = folder / f"{routine.stem}-{channels}.pcm"

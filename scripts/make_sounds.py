@@ -2,7 +2,7 @@
 
 Each sound is synthesised here from sine partials, decays and a little seeded
 noise, so the files are reproducible, free of anyone's copyright, and as long
-as the slot the track gives them (workout_audio.script.TONE_MS).
+as the slot the track gives them (workout_audio.timeline.script.TONE_MS).
 
     .venv/bin/python scripts/make_sounds.py            # writes sounds/*.wav
     .venv/bin/python scripts/make_sounds.py -o DIR     # somewhere else
@@ -18,8 +18,8 @@ from array import array
 from collections.abc import Callable
 from pathlib import Path
 
-from workout_audio.audio import SAMPLE_RATE_HZ
-from workout_audio.script import TONE_MS
+from workout_audio.audio.pcm import SAMPLE_RATE_HZ
+from workout_audio.timeline.script import TONE_MS
 
 ROOT = Path(__file__).resolve().parent.parent
 PEAK = 0.85  # of full scale; the build levels every sound to its tone's own peak anyway

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from pydub import AudioSegment
 
-from workout_audio.audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe
+from workout_audio.audio.ffmpeg import ffmpeg_exe
+from workout_audio.audio.pcm import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "routines" / "runners-total-body.yaml"

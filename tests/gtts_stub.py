@@ -26,7 +26,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from loopback import LoopbackServer
-from workout_audio.audio import ffmpeg_exe
+from workout_audio.audio.ffmpeg import ffmpeg_exe
 
 SERVICE_PATH = "/_/TranslateWebserverUi/data/batchexecute"
 BEHAVIOURS = ("ok", "429", "500", "drop", "garbled")

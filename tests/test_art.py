@@ -13,7 +13,7 @@ from PIL import Image, ImageFont
 
 from conftest import SEED, SHORT_ROUTINE, run_cli
 from test_sidecars import script_of
-from workout_audio.art import (
+from workout_audio.outputs.art import (
     BACKGROUND,
     CHAPTER_IMAGE_PX,
     COVER_PX,
@@ -23,8 +23,8 @@ from workout_audio.art import (
     chapter_cards,
     cover_image,
 )
-from workout_audio.art_cache import KEEP_ENTRIES, cached_artwork
-from workout_audio.script import Chapter, Script
+from workout_audio.outputs.art_cache import KEEP_ENTRIES, cached_artwork
+from workout_audio.timeline.script import Chapter, Script
 
 PHRASES = Path(__file__).resolve().parent.parent / "src" / "workout_audio" / "phrases"
 

@@ -19,11 +19,11 @@ from typer.testing import CliRunner
 from conftest import SHORT_ROUTINE, decode
 from gtts_stub import GttsStub, serve
 from workout_audio import load_routine, script_phrases
-from workout_audio.audio import SAMPLE_RATE_HZ
-from workout_audio.cli import app
+from workout_audio.app.main import app
+from workout_audio.audio.pcm import SAMPLE_RATE_HZ
+from workout_audio.encode.render import render
 from workout_audio.errors import UsageError
 from workout_audio.pipeline import prepare
-from workout_audio.render import render
 from workout_audio.speech import SpeechCache, VoiceSettings, synthesize_phrases
 from workout_audio.speech.cache import (
     DEFAULT_MAX_SIZE_BYTES,
@@ -236,7 +236,7 @@ from gtts import tts
 
 url = sys.argv[1]
 tts._translate_url = lambda tld="com", path="": url + path
-from workout_audio.cli import main
+from workout_audio.app.main import main
 
 sys.argv = ["workout-audio", *sys.argv[2:]]
 main()

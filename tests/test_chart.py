@@ -13,9 +13,9 @@ from PIL import Image
 from conftest import SEED, SHORT_ROUTINE
 from conftest import run_cli as run_plain_cli
 from test_sidecars import script_of
-from workout_audio.chart import COLOURS, chart_png, chart_svg, intervals, write_chart
 from workout_audio.errors import UsageError
-from workout_audio.script import Script
+from workout_audio.outputs.chart import COLOURS, chart_png, chart_svg, intervals, write_chart
+from workout_audio.timeline.script import Script
 
 
 def run_cli(*args: str, cwd: Path):
@@ -91,7 +91,7 @@ def test_build_chart_beside_the_track_and_never_in_a_plain_build(
     common = ["--engine", "piper", "--cache-dir", str(speech_cache), "--sidecars", "none"]
     plain = run_cli("build", "short.yaml", "-o", "plain.mp3", *common, cwd=tmp_path)
     assert plain.returncode == 0, plain.stderr
-    assert "workout_audio.chart" not in plain.stderr  # -X importtime lists every module
+    assert "workout_audio.outputs.chart" not in plain.stderr  # -X importtime lists every module
     assert not (tmp_path / "plain.png").exists()
     charted = run_cli("build", "short.yaml", "-o", "with.opus", "--chart", *common, cwd=tmp_path)
     assert charted.returncode == 0, charted.stderr

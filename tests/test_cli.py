@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from conftest import ROOT, SEED, SHORT_ROUTINE
-from workout_audio.cli import app
+from workout_audio.app.main import app
 
 runner = CliRunner()
 

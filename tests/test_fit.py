@@ -15,12 +15,12 @@ from test_script import block, exercise, intervals_never_overlap, routine, spoke
 from workout_audio import load_routine
 from workout_audio.durations import parse_duration_ms
 from workout_audio.errors import LengthError
-from workout_audio.fit import fit_length, length_range_ms
-from workout_audio.layout import PPM
 from workout_audio.pipeline import build_variants, length_label
 from workout_audio.routine import Rests, Routine
-from workout_audio.script import Script, make_script, script_phrases
 from workout_audio.speech import VoiceSettings
+from workout_audio.timeline.fit import fit_length, length_range_ms
+from workout_audio.timeline.layout import PPM
+from workout_audio.timeline.script import Script, make_script, script_phrases
 
 CIRCUIT = routine(
     block("Warmup", 1, exercise("March", time_ms=60_000)),

@@ -14,8 +14,8 @@ from PIL import Image
 
 from conftest import SHORT_ROUTINE, decode, ffmpeg_chapter_titles, run_cli
 from workout_audio import EncodeOptions, Prepared, build, load_routine
+from workout_audio.encode.formats import audio_format
 from workout_audio.errors import UsageError
-from workout_audio.formats import audio_format
 from workout_audio.speech import VoiceSettings
 
 

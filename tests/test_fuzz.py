@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from conftest import SEED
 from workout_audio import load_routine, make_script, script_phrases
-from workout_audio.cli import app
+from workout_audio.app.main import app
 from workout_audio.errors import WorkoutAudioError
 from workout_audio.routine import Routine
 

@@ -10,8 +10,10 @@ from typer.testing import CliRunner
 
 from conftest import SHORT_ROUTINE, decode
 from gtts_stub import BURSTS_MS, PAD_MS, GttsStub, closed_port_url, google_like_clips, serve
-from workout_audio import cli, load_routine, script_phrases
-from workout_audio.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, decode_to_pcm
+from workout_audio import load_routine, script_phrases
+from workout_audio.app.main import app
+from workout_audio.audio.ffmpeg import decode_to_pcm
+from workout_audio.audio.pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 from workout_audio.errors import EngineError, UsageError
 from workout_audio.pipeline import build, prepare
 from workout_audio.speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
@@ -144,7 +146,7 @@ def test_cli_builds_with_the_google_voice(
     routine = write_routine(SHORT_ROUTINE)
     output = tmp_path / "short.mp3"
     result = CliRunner().invoke(
-        cli.app,
+        app,
         ["build", str(routine), "-o", str(output), "--engine", "gtts",
          "--cache-dir", str(tmp_path / "cache")],
     )  # fmt: skip
@@ -160,7 +162,7 @@ def test_build_in_spanish_asks_google_for_spanish_cues(
     routine = write_routine(SHORT_ROUTINE)
     output = tmp_path / "es.mp3"
     result = CliRunner().invoke(
-        cli.app,
+        app,
         ["build", str(routine), "-o", str(output), "--engine", "gtts", "--lang", "es",
          "--cache-dir", str(tmp_path / "cache")],
     )  # fmt: skip

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from conftest import SEED, decode, ffmpeg_chapter_titles
 from gtts_stub import closed_port_url
-from workout_audio.cli import app
+from workout_audio.app.main import app
 
 
 @pytest.fixture

@@ -17,14 +17,15 @@ from typer.testing import CliRunner
 
 from conftest import SHORT_ROUTINE
 from gtts_stub import serve
-from workout_audio.audio import SAMPLE_RATE_HZ, ffmpeg_exe, ms_to_samples
-from workout_audio.cli import app
-from workout_audio.loudness import measure_file
-from workout_audio.mix import CROSSFADE_MS, _MusicReader, ducking_dips
-from workout_audio.music import MusicOptions, check_music
-from workout_audio.script import Event, Script
+from workout_audio.app.main import app
+from workout_audio.audio.ffmpeg import ffmpeg_exe
+from workout_audio.audio.loudness import measure_file
+from workout_audio.audio.mix import CROSSFADE_MS, _MusicReader, ducking_dips
+from workout_audio.audio.music import MusicOptions, check_music
+from workout_audio.audio.pcm import SAMPLE_RATE_HZ, ms_to_samples
 from workout_audio.speech import registry
 from workout_audio.speech.piper import PiperEngine
+from workout_audio.timeline.script import Event, Script
 
 runner = CliRunner()
 

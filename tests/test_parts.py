@@ -16,8 +16,9 @@ from mutagen.mp3 import MP3
 
 from conftest import run_cli
 from workout_audio import EncodeOptions, load_routine, prepare
-from workout_audio.audio import SAMPLE_RATE_HZ, ffmpeg_exe, ms_to_samples
-from workout_audio.mp3_join import (
+from workout_audio.audio.ffmpeg import ffmpeg_exe
+from workout_audio.audio.pcm import SAMPLE_RATE_HZ, ms_to_samples
+from workout_audio.encode.mp3_join import (
     FRAME_SAMPLES,
     JOIN_GAP_SAMPLES,
     JOIN_MARGIN_SAMPLES,
@@ -26,8 +27,8 @@ from workout_audio.mp3_join import (
     frames_for,
     plan_parts,
 )
+from workout_audio.encode.render import render, silences
 from workout_audio.pipeline import Prepared
-from workout_audio.render import render, silences
 from workout_audio.speech import VoiceSettings
 
 CIRCUIT = """\

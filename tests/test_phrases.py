@@ -11,16 +11,20 @@ import yaml
 
 from conftest import SEED
 from workout_audio.errors import UsageError
-from workout_audio.phrases import PLURAL_CATEGORIES, available_languages, phrases_for
 from workout_audio.routine import load_routine
-from workout_audio.script import make_script, script_phrases
+from workout_audio.timeline.phrases import PLURAL_CATEGORIES, available_languages, phrases_for
+from workout_audio.timeline.script import make_script, script_phrases
 
 LANGUAGES = available_languages()
 TRANSLATIONS = [language for language in LANGUAGES if language != "en"]
 
 
 def table(language: str) -> dict[str, object]:
-    text = resources.files("workout_audio.phrases").joinpath(f"{language}.yaml").read_text("utf-8")
+    text = (
+        resources.files("workout_audio.timeline.phrases")
+        .joinpath(f"{language}.yaml")
+        .read_text("utf-8")
+    )
     loaded = yaml.safe_load(text)
     assert isinstance(loaded, dict)
     return loaded

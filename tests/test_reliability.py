@@ -30,7 +30,7 @@ from typer.testing import CliRunner
 from conftest import SHORT_ROUTINE, decode
 from gtts_stub import closed_port_url
 from workout_audio import load_routine, prepare
-from workout_audio.cli import app
+from workout_audio.app.main import app
 from workout_audio.speech import VoiceSettings
 
 PIPER = VoiceSettings(engine="piper")

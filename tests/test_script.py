@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from workout_audio.durations import format_clock, parse_duration_ms
 from workout_audio.errors import LengthError
-from workout_audio.fit import length_range_ms
-from workout_audio.layout import GUARD_MS
 from workout_audio.routine import Block, Exercise, Rests, Routine, Timing, load_routine
-from workout_audio.script import Script, make_script, script_phrases
+from workout_audio.timeline.fit import length_range_ms
+from workout_audio.timeline.layout import GUARD_MS
+from workout_audio.timeline.script import Script, make_script, script_phrases
 
 
 def spoken_ms(text: str) -> int:

@@ -10,15 +10,15 @@ import pytest
 
 from conftest import SEED, SHORT_ROUTINE
 from workout_audio.errors import UsageError
-from workout_audio.routine import load_routine
-from workout_audio.script import Script, make_script, script_as_json, script_phrases
-from workout_audio.sidecars import (
+from workout_audio.outputs.sidecars import (
     SIDECARS,
     TrackInfo,
     lrc_text,
     parse_sidecars,
     write_sidecars,
 )
+from workout_audio.routine import load_routine
+from workout_audio.timeline.script import Script, make_script, script_as_json, script_phrases
 
 TOLERANCE_MS = 10
 

@@ -15,13 +15,13 @@ from pydub import AudioSegment
 
 from conftest import ROOT, SHORT_ROUTINE, decode
 from workout_audio import build, load_routine
-from workout_audio.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples
+from workout_audio.audio.loudness import measure_pcm
+from workout_audio.audio.pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples
+from workout_audio.audio.tones import TONE_NAMES, load_sound, tone_pcm
 from workout_audio.errors import RoutineErrors, UsageError
-from workout_audio.loudness import measure_pcm
 from workout_audio.routine import routine_schema
-from workout_audio.script import TONE_MS
-from workout_audio.sounds import TONE_NAMES, load_sound, tone_pcm
 from workout_audio.speech import VoiceSettings
+from workout_audio.timeline.script import TONE_MS
 
 
 def write_sine(path: Path, frequency_hz: float, duration_ms: int, *, lead_ms: int = 0) -> Path:

@@ -25,7 +25,7 @@ from test_script import (
 from workout_audio.durations import parse_duration_ms
 from workout_audio.errors import LengthError, RoutineErrors
 from workout_audio.routine import Rests, Routine, load_routine
-from workout_audio.script import Script, make_script, script_phrases
+from workout_audio.timeline.script import Script, make_script, script_phrases
 
 
 def load(tmp_path: Path, text: str) -> Routine:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from gtts_stub import closed_port_url
 from loopback import LoopbackServer
-from workout_audio.cli import app
+from workout_audio.app.main import app
 from workout_audio.errors import EngineError, UsageError
 from workout_audio.speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
 from workout_audio.speech.piper import PiperEngine

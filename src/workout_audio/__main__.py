@@ -1,6 +1,6 @@
 """``python -m workout_audio``."""
 
-from .cli import main
+from .app.main import main
 
 # Guarded: the speech worker processes (spawned) import this module again as __mp_main__.
 if __name__ == "__main__":

@@ -9,18 +9,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .art_cache import cached_artwork
-from .audio import SAMPLE_WIDTH_BYTES, samples_to_ms
+from .audio.music import Music, MusicOptions, check_music
+from .audio.pcm import SAMPLE_WIDTH_BYTES, samples_to_ms
+from .audio.tones import load_sound
+from .encode.formats import audio_format
+from .encode.render import EncodeOptions, render
 from .errors import EngineError, LengthError, UsageError
-from .fit import UnreachableLength, check_roughly, fit_length
-from .formats import audio_format
-from .music import Music, MusicOptions, check_music
-from .phrases import phrases_for
-from .render import EncodeOptions, render
+from .outputs.art_cache import cached_artwork
+from .outputs.sidecars import DEFAULT_SIDECARS, TrackInfo, write_sidecars
+from .outputs.tags import tag_track
 from .routine import Routine
-from .script import Script, make_script, schedule, script_phrases
-from .sidecars import DEFAULT_SIDECARS, TrackInfo, write_sidecars
-from .sounds import load_sound
 from .speech import (
     Engine,
     SpeechCache,
@@ -32,7 +30,9 @@ from .speech import (
     synthesize_phrases,
 )
 from .speech.clip_store import ClipStore
-from .tags import tag_track
+from .timeline.fit import UnreachableLength, check_roughly, fit_length
+from .timeline.phrases import phrases_for
+from .timeline.script import Script, make_script, schedule, script_phrases
 
 __all__ = [
     "Prepared",

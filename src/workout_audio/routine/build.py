@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from ..audio.music import MusicOptions
 from ..durations import parse_duration_ms
 from ..levels import DUCK_RANGE_DB, MUSIC_LEVEL_RANGE_DB, parse_level
-from ..music import MusicOptions
 from .messages import Problems, Where, show
 from .model import (
     DEFAULT_TIMING,

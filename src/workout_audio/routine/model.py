@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..music import MusicOptions
+from ..audio.music import MusicOptions
 
 __all__ = [
     "DEFAULT_TIMING",

@@ -36,9 +36,9 @@ from typing import BinaryIO
 
 import platformdirs
 
-from ..audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
-from ..config import setting
-from ..loudness import CLIP_CREST_DB, CLIP_LOUDNESS_LUFS
+from ..audio.loudness import CLIP_CREST_DB, CLIP_LOUDNESS_LUFS
+from ..audio.pcm import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
+from ..storage.config import setting
 
 __all__ = [
     "DEFAULT_MAX_SIZE_BYTES",

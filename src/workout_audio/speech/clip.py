@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydub import AudioSegment
-from pydub.silence import detect_leading_silence
-
-from ..audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, decode_to_pcm
+from ..audio.ffmpeg import decode_to_pcm
+from ..audio.loudness import is_silent, level_speech, speech_profile
+from ..audio.pcm import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
+from ..audio.segments import AudioSegment, detect_leading_silence
 from ..errors import EncoderError
-from ..loudness import is_silent, level_speech, speech_profile
 
 __all__ = ["Clip", "speech_clip"]
 

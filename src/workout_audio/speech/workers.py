@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED as _FIRST_COMPLETED
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from ..loudness import CLIP_LOUDNESS_LUFS, format_profile, parse_profile, speech_profile
+from ..audio.loudness import CLIP_LOUDNESS_LUFS, format_profile, parse_profile, speech_profile
 from .base import Engine
 from .cache import SpeechCache, StoredClip
 from .clip import Clip, speech_clip

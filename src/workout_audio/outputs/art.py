@@ -17,8 +17,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .durations import format_clock
-from .script import Chapter, Script
+from ..durations import format_clock
+from ..timeline.script import Chapter, Script
 from .tags import Artwork
 
 __all__ = [

@@ -17,11 +17,11 @@ from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw
 
+from ..durations import format_clock
+from ..errors import UsageError
+from ..storage.files import write_whole
+from ..timeline.script import Script
 from .art import font
-from .durations import format_clock
-from .errors import UsageError
-from .files import write_whole
-from .script import Script
 
 __all__ = [
     "CHART_FORMATS",

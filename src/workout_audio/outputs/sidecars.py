@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UsageError
-from .files import write_whole
-from .script import Script, script_as_json
+from ..errors import UsageError
+from ..storage.files import write_whole
+from ..timeline.script import Script, script_as_json
 
 __all__ = [
     "DEFAULT_SIDECARS",

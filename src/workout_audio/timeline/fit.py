@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 
-from .durations import format_clock
-from .errors import LengthError
+from ..durations import format_clock
+from ..errors import LengthError
+from ..routine import PERIOD_REST_MS, Block, Exercise, Routine
 from .layout import PPM, ClipDurations, Layout, layout
-from .routine import PERIOD_REST_MS, Block, Exercise, Routine
 
 __all__ = [
     "WORK_FLEX_PPM",

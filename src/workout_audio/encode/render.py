@@ -19,12 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe, ms_to_samples
-from .durations import format_clock
-from .encoder import encode
-from .errors import StorageError, UsageError
-from .formats import audio_format
-from .loudness import (
+from ..audio.ffmpeg import ffmpeg_exe
+from ..audio.loudness import (
     BIN_MS,
     CLIP_LOUDNESS_LUFS,
     DEFAULT_TARGET_LUFS,
@@ -35,13 +31,18 @@ from .loudness import (
     silent_powers,
     speech_profile,
 )
+from ..audio.pcm import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples
+from ..audio.tones import TONE_SHAPES, tones_for
+from ..durations import format_clock
+from ..errors import StorageError, UsageError
+from ..speech.clip_store import ClipStore
+from ..timeline.script import Script
+from .encoder import encode
+from .formats import audio_format
 from .mp3_join import PartsMisaligned, frames_for, join_mp3, plan_parts
-from .script import Script
-from .sounds import TONE_SHAPES, tones_for
-from .speech.clip_store import ClipStore
 
 if TYPE_CHECKING:
-    from .music import Music
+    from ..audio.music import Music
 
 __all__ = ["EncodeOptions", "check_output", "render"]
 
@@ -79,7 +80,7 @@ def predicted_lufs(
     """
     channels, powers = CHANNELS, silent_powers(script.length_ms)
     if music is not None:
-        from .mix import MUSIC_CHANNELS, music_bin_powers
+        from ..audio.mix import MUSIC_CHANNELS, music_bin_powers
 
         channels, powers = MUSIC_CHANNELS, music_bin_powers(script, music)
     given = profiles or {}
@@ -138,7 +139,7 @@ def voice_pcm(
 ) -> Iterator[bytes]:
     """The voice track (mono PCM: cues, tones and silence) in time order, piece by piece.
 
-    ``tones`` replaces generated tones by name (see :func:`workout_audio.sounds.load_sound`);
+    ``tones`` replaces generated tones by name (see :func:`workout_audio.audio.tones.load_sound`);
     ``span`` (first sample, sample after the last) gives that part of the track alone, and
     reads only the clips in it.
     """
@@ -265,7 +266,7 @@ class _Track:
         parts = [path, *(_temporary_beside(path, f".{i}.mp3") for i in range(1, len(spans)))]
         try:
             if self.music is not None:
-                from .mix import MUSIC_CHANNELS, mixed_pcm  # numpy loads only for music
+                from ..audio.mix import MUSIC_CHANNELS, mixed_pcm  # numpy loads only for music
 
                 voice = voice_pcm(self.script, self.clips, self.tones)
                 streams, channels = [mixed_pcm(voice, self.script, self.music)], MUSIC_CHANNELS

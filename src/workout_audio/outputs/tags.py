@@ -32,9 +32,9 @@ from mutagen.id3 import (
 )
 from mutagen.id3._tags import save_frame
 
-from .audio import ffmpeg_exe
-from .errors import EncoderError
-from .script import Script
+from ..audio.ffmpeg import ffmpeg_exe
+from ..errors import EncoderError
+from ..timeline.script import Script
 from .sidecars import ARTIST, lrc_lines, lrc_text
 
 __all__ = [

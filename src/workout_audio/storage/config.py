@@ -18,7 +18,7 @@ from typing import TypeVar
 import platformdirs
 import yaml
 
-from .errors import UsageError
+from ..errors import UsageError
 
 __all__ = ["config_path", "setting"]
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import EncoderError
+from ..errors import EncoderError
 
 __all__ = [
     "FRAME_SAMPLES",

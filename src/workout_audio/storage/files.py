@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import StorageError
+from ..errors import StorageError
 
 __all__ = ["write_whole"]
 

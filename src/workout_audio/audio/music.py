@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import EncoderError, UsageError
+from ..errors import EncoderError, UsageError
 from .loudness import is_silent, measure_file
 
 __all__ = [

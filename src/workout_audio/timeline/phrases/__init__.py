@@ -13,7 +13,7 @@ from importlib import resources
 
 import yaml
 
-from ..errors import UsageError
+from ...errors import UsageError
 
 __all__ = ["PLURAL_CATEGORIES", "Phrases", "available_languages", "phrases_for"]
 

@@ -15,8 +15,8 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from .audio import widen_pipe
-from .errors import EncoderError, StorageError
+from ..audio.ffmpeg import widen_pipe
+from ..errors import EncoderError, StorageError
 
 __all__ = ["encode"]
 

@@ -21,11 +21,12 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
-from .audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe, ms_to_samples, widen_pipe
-from .errors import EncoderError
+from ..errors import EncoderError
+from ..timeline.script import Script
+from .ffmpeg import ffmpeg_exe, widen_pipe
 from .loudness import BIN_MS, CLIP_LOUDNESS_LUFS, lufs_to_power
 from .music import Music, Track
-from .script import Script
+from .pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples
 
 __all__ = ["MUSIC_CHANNELS", "Dip", "ducking_dips", "mixed_pcm", "music_bin_powers"]
 

@@ -13,8 +13,8 @@ block, or a whole AMRAP. Before each comes a *transition*, of one of three kinds
 
 A per-side move has a *switch* between its two sides.
 
-Both consumers work on this one model: :mod:`workout_audio.script` places cues on
-the segments of a layout, and :mod:`workout_audio.fit` moves its rests. Every
+Both consumers work on this one model: :mod:`workout_audio.timeline.script` places cues on
+the segments of a layout, and :mod:`workout_audio.timeline.fit` moves its rests. Every
 length comes from :meth:`Layout.lengths_at` and :meth:`Layout.segments`.
 """
 
@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from .errors import LengthError
+from ..errors import LengthError
+from ..routine import Block, Exercise, Rests, Routine, Timing
 from .phrases import Phrases, phrases_for
-from .routine import Block, Exercise, Rests, Routine, Timing
 
 __all__ = [
     "GAP_MS",

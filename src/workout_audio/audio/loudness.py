@@ -17,8 +17,9 @@ from collections.abc import MutableSequence, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ffmpeg_exe
-from .errors import EncoderError
+from ..errors import EncoderError
+from .ffmpeg import ffmpeg_exe
+from .pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 
 __all__ = [
     "CLIP_LOUDNESS_LUFS",

@@ -23,16 +23,16 @@ from typer._click.exceptions import NoArgsIsHelpError
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
-from .cli_options import OutputSettings, output_options, voice_options
-from .durations import format_clock, parse_duration_ms
-from .errors import RoutineErrors, StorageError, Terminated, UsageError, WorkoutAudioError
-from .formats import FORMATS, audio_format
-from .pipeline import Prepared, build, prepare
-from .render import MAX_TRACK_MS, EncodeOptions, check_output
-from .routine import Routine, load_routine
-from .script import Script, script_as_json
-from .sidecars import sidecar_paths
-from .speech import VoiceSettings
+from ..durations import format_clock, parse_duration_ms
+from ..encode.formats import FORMATS, audio_format
+from ..encode.render import MAX_TRACK_MS, EncodeOptions, check_output
+from ..errors import RoutineErrors, StorageError, Terminated, UsageError, WorkoutAudioError
+from ..outputs.sidecars import sidecar_paths
+from ..pipeline import Prepared, build, prepare
+from ..routine import Routine, load_routine
+from ..speech import VoiceSettings
+from ..timeline.script import Script, script_as_json
+from .options import OutputSettings, output_options, voice_options
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -263,7 +263,7 @@ def build_command(
         )
     extras = sidecar_paths(path, output_settings.sidecars)
     if chart:
-        from .chart import write_chart  # the chart's drawing loads only when asked for
+        from ..outputs.chart import write_chart  # the chart's drawing loads only when asked for
 
         extras.append(write_chart(prepared.script, path.with_suffix(".png")))
     _notice(prepared)
@@ -351,7 +351,7 @@ def variants_command(
 
     Example: workout-audio variants routines/runners-total-body.yaml --lengths 15m,20m,30m,45m
     """
-    from .pipeline import build_variants, length_label
+    from ..pipeline import build_variants, length_label
 
     routine = _load(routine_path)
     wanted = [_parse_length(text.strip()) for text in lengths.split(",") if text.strip()]
@@ -411,7 +411,7 @@ def chart_command(
 
     Example: workout-audio chart routines/runners-total-body.yaml --length 20m -o build/chart.svg
     """
-    from .chart import CHART_FORMATS, write_chart
+    from ..outputs.chart import CHART_FORMATS, write_chart
 
     routine = _load(routine_path)
     length_ms = _parse_length(length)
@@ -472,7 +472,7 @@ def validate_command(
 
     Example: workout-audio validate routines/*.yaml
     """
-    from .pipeline import check_language
+    from ..pipeline import check_language
 
     failed = False
     for path in routine_paths:
@@ -505,8 +505,8 @@ def voices_command(context: typer.Context) -> None:
     """
     import textwrap
 
-    from .phrases import available_languages
-    from .speech import engine_reports
+    from ..speech import engine_reports
+    from ..timeline.phrases import available_languages
 
     if context.invoked_subcommand is not None:
         return
@@ -546,7 +546,7 @@ def voices_download_command(
 
     Example: workout-audio voices download de_DE-thorsten-medium
     """
-    from .speech.voices import download_voice
+    from ..speech.voices import download_voice
 
     with _progress_bar() as progress:
         voice = download_voice(
@@ -572,8 +572,8 @@ def cache_info_command(cache_dir: CacheOpt = None) -> None:
 
     Example: workout-audio cache info
     """
-    from .speech import SpeechCache
-    from .speech.cache import format_size
+    from ..speech import SpeechCache
+    from ..speech.cache import format_size
 
     _check_cache_dir(cache_dir)
     info = SpeechCache(cache_dir).info()
@@ -618,8 +618,8 @@ def cache_prune_command(
 
     Example: workout-audio cache prune --max-size 200MB
     """
-    from .speech import SpeechCache
-    from .speech.cache import format_size, parse_size
+    from ..speech import SpeechCache
+    from ..speech.cache import format_size, parse_size
 
     _check_cache_dir(cache_dir)
     try:
@@ -642,8 +642,8 @@ def cache_clear_command(cache_dir: CacheOpt = None) -> None:
 
     Example: workout-audio cache clear
     """
-    from .speech import SpeechCache
-    from .speech.cache import format_size
+    from ..speech import SpeechCache
+    from ..speech.cache import format_size
 
     _check_cache_dir(cache_dir)
     cache = SpeechCache(cache_dir)

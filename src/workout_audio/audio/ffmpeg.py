@@ -1,42 +1,19 @@
-"""PCM in one format everywhere, and ffmpeg to get into it and out of it.
-
-Every piece of the track (speech, tones, silence) is signed 16-bit mono at
-44.1 kHz before it meets another, so nothing is resampled by accident.
-"""
+"""ffmpeg: which one runs, decoding any audio to our PCM, and wide pipes to and from it."""
 
 from __future__ import annotations
 
 import contextlib
-import math
 import shutil
 import subprocess
-import warnings
 from functools import cache
 from typing import IO
 
-with warnings.catch_warnings():
-    # pydub warns at import when ffmpeg is not on PATH (we bring our own): imported here,
-    # quietly, before any module that uses it.
-    warnings.simplefilter("ignore", RuntimeWarning)
-    import pydub  # noqa: F401
+from ..errors import EncoderError
+from .pcm import CHANNELS, SAMPLE_RATE_HZ
 
-from .errors import EncoderError
-
-__all__ = [
-    "CHANNELS",
-    "SAMPLE_RATE_HZ",
-    "SAMPLE_WIDTH_BYTES",
-    "decode_to_pcm",
-    "ffmpeg_exe",
-    "ms_to_samples",
-    "samples_to_ms",
-    "widen_pipe",
-]
+__all__ = ["decode_to_pcm", "ffmpeg_exe", "widen_pipe"]
 
 PIPE_BYTES = 1 << 20  # a wide pipe to or from ffmpeg: both sides wake each other less often
-SAMPLE_RATE_HZ = 44_100
-SAMPLE_WIDTH_BYTES = 2
-CHANNELS = 1
 
 
 @cache
@@ -57,16 +34,6 @@ def ffmpeg_exe() -> str:
         raise EncoderError(
             f"ffmpeg not found: install imageio-ffmpeg or put ffmpeg on PATH ({error})"
         ) from None
-
-
-def ms_to_samples(duration_ms: int) -> int:
-    """Sample index of a time; computed from absolute times, so rounding never drifts."""
-    return duration_ms * SAMPLE_RATE_HZ // 1000
-
-
-def samples_to_ms(samples: int) -> int:
-    """The whole milliseconds that hold ``samples`` samples (rounded up)."""
-    return math.ceil(samples * 1000 / SAMPLE_RATE_HZ)
 
 
 def decode_to_pcm(audio: bytes) -> bytes:

@@ -9,21 +9,16 @@ holds and a loud recording does not startle.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from .audio import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, decode_to_pcm, ms_to_samples
-from .errors import EncoderError, UsageError
+from ..errors import EncoderError, UsageError
+from ..timeline.script import TONE_MS
+from .ffmpeg import decode_to_pcm
 from .loudness import CLIP_LOUDNESS_LUFS, is_silent, measure_pcm, sine_peak_dbfs
-from .script import TONE_MS
-
-with warnings.catch_warnings():  # pydub warns at import when ffmpeg is not on PATH
-    warnings.simplefilter("ignore", RuntimeWarning)
-    from pydub import AudioSegment
-    from pydub.generators import Sine
-    from pydub.silence import detect_leading_silence
+from .pcm import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples
+from .segments import AudioSegment, Sine, detect_leading_silence
 
 __all__ = ["TONE_NAMES", "TONE_SHAPES", "load_sound", "tone_pcm", "tones_for"]
 

@@ -14,9 +14,9 @@ import os
 import struct
 from pathlib import Path
 
-from .errors import StorageError
-from .files import write_whole
-from .script import Script
+from ..errors import StorageError
+from ..storage.files import write_whole
+from ..timeline.script import Script
 from .tags import Artwork
 
 __all__ = ["KEEP_ENTRIES", "cached_artwork"]
@@ -28,7 +28,7 @@ _LENGTH = struct.Struct(">I")
 
 def cached_artwork(script: Script, chapter_images: bool, folder: Path) -> Artwork:
     """The cover and chapter cards of ``script``: from ``folder`` if drawn before, else drawn
-    (see :func:`workout_audio.art.artwork`) and kept there."""
+    (see :func:`workout_audio.outputs.art.artwork`) and kept there."""
     path = folder / f"{_key(script, chapter_images)}.art"
     with contextlib.suppress(OSError, ValueError, struct.error):
         found = _unpacked(path.read_bytes())

@@ -1,7 +1,7 @@
 """Layout -> Script: every cue and tone with its exact start time, as a pure dry run.
 
 The timeline (occurrences, transitions and their lengths) comes from
-:mod:`workout_audio.layout`; this module places what is heard on it. A
+:mod:`workout_audio.timeline.layout`; this module places what is heard on it. A
 transition's cues are said in full; optional cues (tips, "Halfway.", "10 seconds
 left.", counted reps, "Get ready") are placed only where they fit whole; nothing
 is ever cut or overlapped.
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from ..routine import Routine
 from .fit import fit_length
 from .layout import (
     GAP_MS,
@@ -32,7 +33,6 @@ from .layout import (
     prescription,
 )
 from .phrases import Phrases, phrases_for
-from .routine import Routine
 
 __all__ = [
     "TONE_MS",
@@ -354,7 +354,7 @@ def make_script(
             ``length``; with neither, the routine is played as written.
 
     Raises:
-        LengthError: the routine cannot be made that long (see :mod:`workout_audio.fit`).
+        LengthError: the routine cannot be made that long (see :mod:`workout_audio.timeline.fit`).
     """
     target_ms = length_ms if length_ms is not None else routine.length_ms
     if target_ms is None:

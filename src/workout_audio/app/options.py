@@ -16,14 +16,14 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from .errors import UsageError
-from .formats import FORMATS, audio_format
-from .levels import DUCK_RANGE_DB, LOUDNESS_RANGE_LUFS, MUSIC_LEVEL_RANGE_DB, parse_level
-from .loudness import DEFAULT_TARGET_LUFS
-from .music import MusicOptions
-from .render import EncodeOptions
-from .sidecars import DEFAULT_SIDECARS, SIDECARS, parse_sidecars
-from .speech import VoiceSettings
+from ..audio.loudness import DEFAULT_TARGET_LUFS
+from ..audio.music import MusicOptions
+from ..encode.formats import FORMATS, audio_format
+from ..encode.render import EncodeOptions
+from ..errors import UsageError
+from ..levels import DUCK_RANGE_DB, LOUDNESS_RANGE_LUFS, MUSIC_LEVEL_RANGE_DB, parse_level
+from ..outputs.sidecars import DEFAULT_SIDECARS, SIDECARS, parse_sidecars
+from ..speech import VoiceSettings
 
 __all__ = ["OutputSettings", "output_options", "voice_options"]
 
