@@ -16,7 +16,9 @@ One scheme for all three:
 - An entry's modification time is when it was last used: a hit touches it.
 - The root as a whole stays under one cap (1 GB, or ``cache.max_size`` in the settings
   file). Pruning removes the least recently used entries first, whatever their kind,
-  and never an entry the build that prunes has just used (it names them).
+  and never an entry the build that prunes has just used (it names them). A build
+  prunes when it has added clips; ``cache prune`` does it on demand. Pictures, a few
+  MB an entry, are besides kept to the newest few (``outputs.art_cache``).
 
 Older versions kept speech in the root itself (``ROOT/XX/KEY.wav``, when ``--cache-dir``
 named the speech folder) and music and pictures inside the speech folder
@@ -338,14 +340,13 @@ class CacheRoot:
         with _migrating:
             if root in _migrated:
                 return
-            _migrated.add(root)
-            if not root.is_dir():
-                return
-            moved = self._move_root_clips()
-            for kind in _LEGACY_KINDS:
-                self._move_up(kind)
-            if moved:
-                log.info("cache: moved %d speech clips into %s", moved, root / "speech")
+            if root.is_dir():
+                moved = self._move_root_clips()
+                for kind in _LEGACY_KINDS:
+                    self._move_up(kind)
+                if moved:
+                    log.info("cache: moved %d speech clips into %s", moved, root / "speech")
+            _migrated.add(root)  # only now: other threads wait on the lock until it is done
 
     def _move_root_clips(self) -> int:
         """Clips in shards of the root itself, as ``--cache-dir`` once named the speech folder."""
