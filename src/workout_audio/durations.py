@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["format_clock", "parse_duration_ms"]
+__all__ = ["format_clock", "format_timestamp", "parse_duration_ms"]
 
 _UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1_000, "ms": 1}
 _UNITS_RE = re.compile(
@@ -89,3 +89,12 @@ def format_clock(duration_ms: int, *, tenths: bool = False) -> str:
     minutes, seconds = divmod(rest, 60)
     clock = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
     return f"{clock}.{total_tenths % 10}" if tenths or total_tenths % 10 else clock
+
+
+def format_timestamp(at_ms: int, separator: str = ".") -> str:
+    """``3_723_400`` -> ``"01:02:03.400"``: the fixed-width time of WebVTT, of Vorbis
+    chapters and (with ``separator=","``) of SubRip."""
+    hours, rest_ms = divmod(at_ms, 3_600_000)
+    minutes, rest_ms = divmod(rest_ms, 60_000)
+    seconds, millis = divmod(rest_ms, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"

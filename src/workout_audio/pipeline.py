@@ -30,6 +30,7 @@ from .speech import (
     synthesize_phrases,
 )
 from .speech.clip_store import ClipStore
+from .storage.cache import CacheRoot
 from .timeline.fit import UnreachableLength, check_roughly, fit_length
 from .timeline.phrases import phrases_for
 from .timeline.script import Script, make_script, schedule, script_phrases
@@ -199,7 +200,7 @@ def prepare_music(
         UsageError: a music path is missing, an empty folder or playlist, or not audio.
     """
     wanted = (music or MusicOptions()).over(routine.music)
-    return check_music(wanted, SpeechCache(cache_dir).folder / "music")
+    return check_music(wanted, CacheRoot(cache_dir).music)
 
 
 def build(
@@ -248,7 +249,7 @@ def _write(
             cached_artwork,
             prepared.script,
             chapter_images and format_name == "mp3",
-            SpeechCache(cache_dir).folder / "art",
+            CacheRoot(cache_dir).art,
         )
 
         def finish(path: Path) -> None:

@@ -32,6 +32,7 @@ from ..pipeline import Prepared, build, prepare
 from ..routine import Routine, load_routine
 from ..speech import VoiceSettings
 from ..timeline.script import Script, script_as_json
+from .cache import CacheOpt, cache_app
 from .options import OutputSettings, output_options, voice_options
 
 err = Console(stderr=True, soft_wrap=True)
@@ -106,10 +107,6 @@ LengthOpt = Annotated[
         help="Exact track length (30m, 1h, 45:00, 1500s): rests, then holds and tempo, "
         "then rounds adjust.",
     ),
-]
-CacheOpt = Annotated[
-    Path | None,
-    typer.Option("--cache-dir", help="Speech cache folder (default: the user cache folder)."),
 ]
 
 
@@ -562,98 +559,7 @@ def voices_download_command(
     )
 
 
-cache_app = typer.Typer(help="The speech cache: what it holds, pruning and emptying it.")
 app.add_typer(cache_app, name="cache")
-
-
-@cache_app.command("info")
-def cache_info_command(cache_dir: CacheOpt = None) -> None:
-    """Show the speech cache's folder, size and cap, and its clips by engine and voice.
-
-    Example: workout-audio cache info
-    """
-    from ..speech import SpeechCache
-    from ..speech.cache import format_size
-
-    _check_cache_dir(cache_dir)
-    info = SpeechCache(cache_dir).info()
-    out.print(f"folder: {info.folder}", highlight=False, markup=False)
-    out.print(
-        f"entries: {info.entries} ({format_size(info.size_bytes)}; "
-        f"at most {format_size(info.max_size_bytes)})",
-        highlight=False,
-    )
-    if info.by_engine:
-        engines = ", ".join(f"{name} {count}" for name, count in info.by_engine.items())
-        out.print(f"by engine: {engines}", highlight=False, markup=False)
-        out.print("by voice:", highlight=False)
-        for use in info.by_voice:
-            out.print(
-                f"  {use.engine} {use.voice or '(unnamed)'}: {use.entries} "
-                f"({format_size(use.size_bytes)})",
-                highlight=False,
-                markup=False,
-            )
-    if info.partial_files:
-        out.print(
-            f"unfinished writes: {info.partial_files} (of a build running now, or stopped "
-            "hard; cleared after an hour)",
-            highlight=False,
-        )
-
-
-@cache_app.command("prune")
-def cache_prune_command(
-    max_size: Annotated[
-        str | None,
-        typer.Option(
-            "--max-size",
-            help="Keep at most this much: 200MB, 1.5GB (default: the cache's cap, 1 GB "
-            "unless cache.max_size is set).",
-        ),
-    ] = None,
-    cache_dir: CacheOpt = None,
-) -> None:
-    """Remove the least recently used clips until the cache fits a size.
-
-    Example: workout-audio cache prune --max-size 200MB
-    """
-    from ..speech import SpeechCache
-    from ..speech.cache import format_size, parse_size
-
-    _check_cache_dir(cache_dir)
-    try:
-        limit = None if max_size is None else parse_size(max_size)
-    except ValueError as error:
-        raise UsageError(f"--max-size: {error}") from None
-    cache = SpeechCache(cache_dir)
-    result = cache.prune(limit)
-    out.print(
-        f"removed {result.removed} entries ({format_size(result.freed_bytes)}); "
-        f"{result.entries} left ({format_size(result.size_bytes)}) in {cache.folder}",
-        highlight=False,
-        markup=False,
-    )
-
-
-@cache_app.command("clear")
-def cache_clear_command(cache_dir: CacheOpt = None) -> None:
-    """Delete every clip in the speech cache; the next build synthesises them again.
-
-    Example: workout-audio cache clear
-    """
-    from ..speech import SpeechCache
-    from ..speech.cache import format_size
-
-    _check_cache_dir(cache_dir)
-    cache = SpeechCache(cache_dir)
-    size_bytes = cache.info().size_bytes
-    removed = cache.clear()
-    out.print(
-        f"removed {removed} entries ({format_size(size_bytes)}) from {cache.folder}",
-        highlight=False,
-        markup=False,
-    )
 
 
 def main() -> None:

@@ -2,22 +2,20 @@
 
 A music source is an audio file, a folder (its audio files in name order) or an
 .m3u/.m3u8 playlist. Every track is checked (it must decode to sound) and its
-loudness measured before any speech is made; measurements are kept beside the
-speech cache, keyed by the file's path, size and time, so a rebuild measures
-nothing again.
+loudness measured before any speech is made; measurements are kept in the cache
+root's ``music/`` folder under its scheme (:mod:`..storage.cache`), keyed by the
+file's path, size and time, so a rebuild measures nothing again.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import EncoderError, UsageError
+from ..storage.cache import touch, write_entry
 from .loudness import is_silent, measure_file
 
 __all__ = [
@@ -171,27 +169,21 @@ class _MeasurementStore:
         material = f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}"
         return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()
 
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
     def get(self, key: str) -> float | None:
         if not key:
             return None
         try:
-            value = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            return float(value["loudness_lufs"])
+            value = json.loads(self.path(key).read_text(encoding="utf-8"))
+            loudness_lufs = float(value["loudness_lufs"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        touch(self.path(key))
+        return loudness_lufs
 
     def put(self, key: str, loudness_lufs: float) -> None:
         """Written whole or not at all; a cache that cannot be written costs a re-measure."""
-        if not key:
-            return
-        with contextlib.suppress(OSError):
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".part")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as part:
-                    json.dump({"loudness_lufs": loudness_lufs}, part)
-                os.replace(temporary, self.folder / f"{key}.json")
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-                raise
+        if key:
+            write_entry(self.path(key), json.dumps({"loudness_lufs": loudness_lufs}).encode())

@@ -35,6 +35,7 @@ from ..audio.pcm import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samp
 from ..audio.tones import TONE_SHAPES, tones_for
 from ..durations import format_clock
 from ..errors import StorageError, UsageError
+from ..machine import usable_cores
 from ..speech.clip_store import ClipStore
 from ..timeline.script import Script
 from .encoder import encode
@@ -324,18 +325,11 @@ def _spans(track: _Track) -> list[tuple[int, int]]:
     so those are encoded whole.
     """
     length = ms_to_samples(track.script.length_ms)
-    count = track.options.encoders or _cores()
+    count = track.options.encoders or usable_cores()
     whole = track.music is not None or track.options.format != "mp3"
     if whole or count < 2 or track.script.length_ms < SPLIT_MIN_MS:
         return [(0, length)]
     return plan_parts(length, silences(track.script, track.clips, track.tones), count)
-
-
-def _cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _counter(total_bytes: int, progress: Progress | None) -> Callable[[int], None] | None:

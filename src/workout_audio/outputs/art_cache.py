@@ -2,20 +2,21 @@
 
 An entry is keyed by all that the pictures show (the routine's name, the track's
 length, every chapter) and by the drawing code and its fonts, so a change to any
-of them draws afresh. The newest KEEP_ENTRIES entries are kept; a cache that cannot
-be written only costs drawing again.
+of them draws afresh. Entries live in the ``art/`` folder of the cache root under its
+scheme (:mod:`..storage.cache`: written whole, touched when used, pruned least recently
+used first with the rest of the root); besides, only the newest KEEP_ENTRIES are kept, as
+a picture entry is big and a routine rarely needs more. A cache that cannot be written
+only costs drawing again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import struct
 from pathlib import Path
 
-from ..errors import StorageError
-from ..storage.files import write_whole
+from ..storage.cache import touch, write_entry
 from ..timeline.script import Script
 from .tags import Artwork
 
@@ -27,20 +28,20 @@ _LENGTH = struct.Struct(">I")
 
 
 def cached_artwork(script: Script, chapter_images: bool, folder: Path) -> Artwork:
-    """The cover and chapter cards of ``script``: from ``folder`` if drawn before, else drawn
-    (see :func:`workout_audio.outputs.art.artwork`) and kept there."""
+    """The cover and chapter cards of ``script``: from ``folder`` (the cache root's ``art/``)
+    if drawn before, else drawn (see :func:`workout_audio.outputs.art.artwork`) and kept there.
+    """
     path = folder / f"{_key(script, chapter_images)}.art"
     with contextlib.suppress(OSError, ValueError, struct.error):
         found = _unpacked(path.read_bytes())
-        os.utime(path)  # now among the newest
+        touch(path)  # now among the newest
         return found
     from .art import artwork  # Pillow loads only to draw
 
     drawn = artwork(script, chapter_images=chapter_images)
-    with contextlib.suppress(StorageError, OSError):
-        folder.mkdir(parents=True, exist_ok=True)
-        write_whole(path, _packed(drawn))
-        _prune(folder)
+    if write_entry(path, _packed(drawn)):
+        with contextlib.suppress(OSError):
+            _prune(folder)
     return drawn
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..durations import format_timestamp
 from ..errors import UsageError
 from ..storage.files import write_whole
 from ..timeline.script import Script, script_as_json
@@ -70,17 +71,11 @@ def _lrc_file(script: Script, track: TrackInfo) -> str:
     return "\n".join(head) + "\n" + lrc_text(script)
 
 
-def _clock(at_ms: int, separator: str) -> str:
-    hours, rest_ms = divmod(at_ms, 3_600_000)
-    minutes, rest_ms = divmod(rest_ms, 60_000)
-    seconds, millis = divmod(rest_ms, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
-
-
 def srt_text(script: Script, track: TrackInfo | None = None) -> str:
     """The spoken cues as SubRip subtitles, each shown while it is said."""
     blocks = [
-        f"{number}\n{_clock(e.start_ms, ',')} --> {_clock(e.end_ms, ',')}\n{e.text}\n"
+        f"{number}\n{format_timestamp(e.start_ms, ',')} --> {format_timestamp(e.end_ms, ',')}\n"
+        f"{e.text}\n"
         for number, e in enumerate(script.speech(), start=1)
     ]
     return "\n".join(blocks)
@@ -89,7 +84,8 @@ def srt_text(script: Script, track: TrackInfo | None = None) -> str:
 def vtt_text(script: Script, track: TrackInfo | None = None) -> str:
     """The spoken cues as WebVTT subtitles, each shown while it is said."""
     cues = [
-        f"{_clock(e.start_ms, '.')} --> {_clock(e.end_ms, '.')}\n{_vtt_escape(e.text or '')}\n"
+        f"{format_timestamp(e.start_ms)} --> {format_timestamp(e.end_ms)}\n"
+        f"{_vtt_escape(e.text or '')}\n"
         for e in script.speech()
     ]
     return "WEBVTT\n\n" + "\n".join(cues)

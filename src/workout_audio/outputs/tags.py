@@ -33,6 +33,7 @@ from mutagen.id3 import (
 from mutagen.id3._tags import save_frame
 
 from ..audio.ffmpeg import ffmpeg_exe
+from ..durations import format_timestamp
 from ..errors import EncoderError
 from ..timeline.script import Script
 from .sidecars import ARTIST, lrc_lines, lrc_text
@@ -239,12 +240,6 @@ def write_mp4_tags(
     track.save()
 
 
-def _vorbis_clock(at_ms: int) -> str:
-    hours, rest_ms = divmod(at_ms, 3_600_000)
-    minutes, rest_ms = divmod(rest_ms, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest_ms // 1000:02d}.{rest_ms % 1000:03d}"
-
-
 def write_opus_tags(
     path: Path, script: Script, *, language: str = "en", artwork: Artwork | None = None
 ) -> None:
@@ -262,7 +257,7 @@ def write_opus_tags(
     tags["LANGUAGE"] = lyrics_language(language)
     tags["LYRICS"] = lrc_text(script)
     for number, chapter in enumerate(script.chapters, start=1):  # the Vorbis chapter extension
-        tags[f"CHAPTER{number:03d}"] = _vorbis_clock(chapter.start_ms)
+        tags[f"CHAPTER{number:03d}"] = format_timestamp(chapter.start_ms)
         tags[f"CHAPTER{number:03d}NAME"] = chapter.title
     if artwork and artwork.cover is not None:
         picture = Picture()

@@ -7,7 +7,6 @@ import hashlib
 import importlib.util
 import io
 import json
-import os
 import wave
 from functools import cache
 from importlib import metadata
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..machine import usable_cores
 from .base import Engine, VoiceSettings, base_language, fail
 from .text import prepare_text
 from .voices import VoiceFile, find_voice, installed_voices, suggested_voice
@@ -228,7 +228,7 @@ class PiperEngine(Engine):
     def worker_setup(self, workers: int) -> None:
         """In a worker process: take a fair share of the cores, and load the voice now."""
         global _session_threads
-        _session_threads = max(1, (os.cpu_count() or 1) // workers)
+        _session_threads = max(1, usable_cores() // workers)
         with contextlib.suppress(Exception):  # a broken voice is reported by synthesize()
             _load_voice(str(self.model_path()), _session_threads)
 

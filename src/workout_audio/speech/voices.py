@@ -3,12 +3,9 @@ downloading more from where piper's own downloader takes them."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +14,7 @@ from typing import Any
 import platformdirs
 
 from ..errors import EngineError, UsageError
+from ..storage.files import pending_file
 from .base import base_language
 
 __all__ = [
@@ -184,16 +182,16 @@ def download_voice(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise EngineError(f"cannot make the voices folder {folder}: {error.strerror}") from None
-    config = _fetch(name, config_url, folder, None)
-    try:
-        _check_config(name, config)
-        model = _fetch(name, model_url, folder, progress)
-    except BaseException:
-        config.unlink(missing_ok=True)
-        raise
     target = folder / f"{name}.onnx"
-    os.replace(config, target.with_name(f"{name}.onnx.json"))
-    os.replace(model, target)
+    with (
+        pending_file(target.with_name(f"{name}.onnx.json")) as config,
+        pending_file(target) as model,
+    ):
+        _fetch(name, config_url, config.path, None)
+        _check_config(name, config.path)
+        _fetch(name, model_url, model.path, progress)
+        config.commit()
+        model.commit()
     return VoiceFile.read(target)
 
 
@@ -209,13 +207,12 @@ def _check_config(name: str, path: Path) -> None:
         ) from None
 
 
-def _fetch(name: str, url: str, folder: Path, progress: Progress | None) -> Path:
-    """``url`` into a hidden temporary file in ``folder``; its path."""
+def _fetch(name: str, url: str, part: Path, progress: Progress | None) -> None:
+    """``url`` into the temporary file ``part``."""
     import requests
 
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".part")
     try:
-        with os.fdopen(handle, "wb") as part:
+        with part.open("wb") as stream:
             with requests.get(url, stream=True, timeout=TIMEOUT_S) as response:
                 if response.status_code == 404:
                     raise UsageError(
@@ -229,7 +226,7 @@ def _fetch(name: str, url: str, folder: Path, progress: Progress | None) -> Path
                 total = int(response.headers.get("Content-Length", 0)) or None
                 done = 0
                 for chunk in response.iter_content(CHUNK_BYTES):
-                    part.write(chunk)
+                    stream.write(chunk)
                     done += len(chunk)
                     if progress:
                         progress(done, total)
@@ -238,14 +235,4 @@ def _fetch(name: str, url: str, folder: Path, progress: Progress | None) -> Path
                         f"the download of {name} broke off ({done} of {total} bytes); try again"
                     )
     except requests.RequestException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
         raise EngineError(f"could not download {name} ({type(error).__name__}): {error}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would hide the voice from others
-    return Path(temporary)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -15,6 +14,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures.process import BrokenProcessPool
 
 from ..audio.loudness import CLIP_LOUDNESS_LUFS, format_profile, parse_profile, speech_profile
+from ..machine import usable_cores
 from .base import Engine
 from .cache import SpeechCache, StoredClip
 from .clip import Clip, speech_clip
@@ -99,17 +99,10 @@ def _clip(engine: Engine, text: str) -> Clip:
     return speech_clip(engine.synthesize(text))
 
 
-def _cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
 def _worker_count(engine: Engine, missing: int, workers: int | None) -> int:
     if workers is not None:
         return max(1, min(workers, missing))
-    limit = engine.MAX_WORKERS or _cpu_count()
+    limit = engine.MAX_WORKERS or usable_cores()
     if engine.PARALLEL == "threads":
         return max(1, min(limit, missing))
     if engine.PARALLEL == "processes" and missing >= MIN_PHRASES_FOR_PROCESSES:
