@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import base64
 import os
-import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from mutagen.id3 import (
     APIC,
@@ -30,10 +30,12 @@ from mutagen.id3 import (
     Encoding,
     PictureType,
 )
+
+# Private, checked against mutagen 1.48.1: how ID3._write (overridden below) turns one
+# frame into bytes; mutagen has no public way to choose the order frames are written in.
 from mutagen.id3._tags import save_frame
 
-from ..audio.ffmpeg import ffmpeg_exe
-from ..errors import EncoderError
+from ..audio.ffmpeg import run_ffmpeg
 from ..timeline.script import Script
 from .sidecars import ARTIST, lrc_lines, lrc_text
 
@@ -41,8 +43,8 @@ __all__ = [
     "ARTIST",
     "GENRE",
     "Artwork",
+    "Tagger",
     "lyrics_language",
-    "tag_track",
     "write_mp4_tags",
     "write_opus_tags",
     "write_tags",
@@ -70,6 +72,14 @@ class Artwork:
     mime: str = "image/png"
 
 
+class Tagger(Protocol):
+    """Tags a finished track of one format (see encode/formats.py) from its script."""
+
+    def __call__(
+        self, path: Path, script: Script, *, language: str = ..., artwork: Artwork | None = ...
+    ) -> None: ...
+
+
 class _ChapterOrderedID3(ID3):
     """ID3 that writes CHAP frames in chapter order.
 
@@ -77,6 +87,8 @@ class _ChapterOrderedID3(ID3):
     in file order rather than CTOC order; tests/test_build.py checks the result.
     """
 
+    # Overrides a private method, checked against mutagen 1.48.1: ID3.save calls
+    # _write(config) for the frames' bytes, ordered by its own rules.
     def _write(self, config: object) -> bytearray:
         chapters = sorted(self.getall("CHAP"), key=lambda frame: frame.start_time)
         self.delall("CHAP")
@@ -196,20 +208,12 @@ def _add_mp4_chapters(path: Path, script: Script) -> None:
         metadata = Path(folder) / "chapters.txt"
         metadata.write_text(ffmetadata(script), encoding="utf-8")
         chaptered = Path(folder) / f"chaptered{path.suffix}"
-        command = [
-            ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-            "-i", str(path), "-f", "ffmetadata", "-i", str(metadata),
+        args = [
+            "-y", "-i", str(path), "-f", "ffmetadata", "-i", str(metadata),
             "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
             "-c", "copy", "-f", "ipod", str(chaptered),
         ]  # fmt: skip
-        try:
-            done = subprocess.run(command, capture_output=True, check=False)
-        except OSError as error:
-            raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
-        if done.returncode != 0:
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            reason = lines[-1] if lines else f"exit status {done.returncode}"
-            raise EncoderError(f"ffmpeg ({command[0]}) could not add chapters: {reason}")
+        run_ffmpeg(args, what="add chapters")
         os.replace(chaptered, path)
 
 
@@ -272,22 +276,3 @@ def write_opus_tags(
         picture.data = artwork.cover
         tags["METADATA_BLOCK_PICTURE"] = base64.b64encode(picture.write()).decode("ascii")
     track.save()
-
-
-_TAGGERS: dict[str, Callable[..., None]] = {
-    "mp3": write_tags,
-    "m4a": write_mp4_tags,
-    "opus": write_opus_tags,
-}
-
-
-def tag_track(
-    path: Path,
-    script: Script,
-    format_name: str,
-    *,
-    language: str = "en",
-    artwork: Artwork | None = None,
-) -> None:
-    """Tag the track at ``path`` the way its format (a name in formats.FORMATS) carries tags."""
-    _TAGGERS[format_name](path, script, language=language, artwork=artwork)
