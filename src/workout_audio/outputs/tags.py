@@ -11,29 +11,9 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Protocol
-
-from mutagen.id3 import (
-    APIC,
-    CHAP,
-    CTOC,
-    ID3,
-    SYLT,
-    TALB,
-    TCON,
-    TIT2,
-    TLEN,
-    TPE1,
-    USLT,
-    CTOCFlags,
-    Encoding,
-    PictureType,
-)
-
-# Private, checked against mutagen 1.48.1: how ID3._write (overridden below) turns one
-# frame into bytes; mutagen has no public way to choose the order frames are written in.
-from mutagen.id3._tags import save_frame
+from typing import Any, Protocol
 
 from ..audio.ffmpeg import run_ffmpeg
 from ..timeline.script import Script
@@ -80,25 +60,34 @@ class Tagger(Protocol):
     ) -> None: ...
 
 
-class _ChapterOrderedID3(ID3):
-    """ID3 that writes CHAP frames in chapter order.
+@cache
+def _chapter_ordered_id3() -> type[Any]:
+    """ID3 that writes CHAP frames in chapter order (mutagen loads only when tagging).
 
     mutagen orders frames by size, and ffmpeg and some players list chapters
     in file order rather than CTOC order; tests/test_build.py checks the result.
     """
+    from mutagen.id3 import ID3
 
-    # Overrides a private method, checked against mutagen 1.48.1: ID3.save calls
-    # _write(config) for the frames' bytes, ordered by its own rules.
-    def _write(self, config: object) -> bytearray:
-        chapters = sorted(self.getall("CHAP"), key=lambda frame: frame.start_time)
-        self.delall("CHAP")
-        try:
-            head = super()._write(config)
-        finally:
-            for frame in chapters:
-                self.add(frame)
-        frames = bytearray().join(save_frame(frame, config=config) for frame in chapters)
-        return bytearray(head) + frames
+    # Private, checked against mutagen 1.48.1: how ID3._write turns one frame into bytes;
+    # mutagen has no public way to choose the order frames are written in.
+    from mutagen.id3._tags import save_frame
+
+    class ChapterOrderedID3(ID3):
+        # Overrides a private method, checked against mutagen 1.48.1: ID3.save calls
+        # _write(config) for the frames' bytes, ordered by its own rules.
+        def _write(self, config: object) -> bytearray:
+            chapters = sorted(self.getall("CHAP"), key=lambda frame: frame.start_time)
+            self.delall("CHAP")
+            try:
+                head = super()._write(config)
+            finally:
+                for frame in chapters:
+                    self.add(frame)
+            frames = bytearray().join(save_frame(frame, config=config) for frame in chapters)
+            return bytearray(head) + frames
+
+    return ChapterOrderedID3
 
 
 def write_tags(
@@ -114,11 +103,27 @@ def write_tags(
     The cues go in twice: as SYLT (synchronised, in milliseconds) and as LRC
     text in USLT, which players such as Musicolet and Poweramp read instead.
     """
+    from mutagen.id3 import (
+        APIC,
+        CHAP,
+        CTOC,
+        SYLT,
+        TALB,
+        TCON,
+        TIT2,
+        TLEN,
+        TPE1,
+        USLT,
+        CTOCFlags,
+        Encoding,
+        PictureType,
+    )
+
     artwork = artwork or Artwork()
     if artwork.chapter_images and len(artwork.chapter_images) != len(script.chapters):
         raise ValueError("one chapter image per chapter, or none")
     lang = lyrics_language(language)
-    tags = _ChapterOrderedID3()
+    tags = _chapter_ordered_id3()()
     tags.add(TIT2(encoding=Encoding.UTF8, text=script.routine_name))
     tags.add(TALB(encoding=Encoding.UTF8, text=album or script.routine_name))
     tags.add(TPE1(encoding=Encoding.UTF8, text=ARTIST))
@@ -254,6 +259,7 @@ def write_opus_tags(
 ) -> None:
     """Tag the Opus file at ``path``: Vorbis comments with chapters, LRC lyrics and a cover."""
     from mutagen.flac import Picture
+    from mutagen.id3 import PictureType
     from mutagen.oggopus import OggOpus
 
     track = OggOpus(str(path))
