@@ -12,12 +12,11 @@ from pathlib import Path
 from .audio.music import Music, MusicOptions, check_music
 from .audio.pcm import SAMPLE_WIDTH_BYTES, samples_to_ms
 from .audio.tones import load_sound
-from .encode.formats import audio_format
+from .encode.formats import audio_format, tag_track
 from .encode.render import EncodeOptions, render
 from .errors import EngineError, LengthError, UsageError
 from .outputs.art_cache import cached_artwork
 from .outputs.sidecars import DEFAULT_SIDECARS, TrackInfo, write_sidecars
-from .outputs.tags import tag_track
 from .routine import Routine
 from .speech import (
     Engine,

@@ -11,14 +11,13 @@ import cmath
 import itertools
 import math
 import re
-import subprocess
 from array import array
 from collections.abc import MutableSequence, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EncoderError
-from .ffmpeg import ffmpeg_exe
+from .ffmpeg import ffmpeg_log, run_ffmpeg
 from .pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 
 __all__ = [
@@ -60,20 +59,13 @@ _TRUE_PEAK = re.compile(r"True peak:\s+Peak:\s+(-?[\d.]+|-?inf|nan) dBFS")
 
 
 def _measure(input_args: list[str], stdin: bytes | None) -> Loudness:
-    command = [
-        ffmpeg_exe(), "-hide_banner", "-nostats", "-nostdin", *input_args,
-        "-map", "0:a:0", "-af", "ebur128=peak=true", "-f", "null", "-",
-    ]  # fmt: skip
-    try:
-        done = subprocess.run(command, input=stdin, capture_output=True, check=False)
-    except OSError as error:
-        raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
-    log = done.stderr.decode("utf-8", "replace")
+    args = [*input_args, "-map", "0:a:0", "-af", "ebur128=peak=true", "-f", "null", "-"]
+    log = ffmpeg_log(args, input=stdin, what="measure loudness")
     integrated, peak = _INTEGRATED.search(log), _TRUE_PEAK.search(log)
-    if done.returncode != 0 or integrated is None or peak is None:
+    if integrated is None or peak is None:
         lines = log.strip().splitlines()
         raise EncoderError(
-            f"ffmpeg could not measure loudness: {lines[-1] if lines else done.returncode}"
+            f"ffmpeg could not measure loudness: {lines[-1] if lines else 'no summary'}"
         )
     return Loudness(float(integrated.group(1)), float(peak.group(1)))
 
@@ -90,19 +82,11 @@ def _filtered(pcm: bytes, audio_filter: str, output_format: str, purpose: str) -
     Raises:
         EncoderError: ffmpeg could not run or failed (``purpose`` says what for).
     """
-    command = [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
+    args = [
         "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", "1", "-i", "pipe:0",
         "-af", audio_filter, "-f", output_format, "pipe:1",
     ]  # fmt: skip
-    try:
-        done = subprocess.run(command, input=pcm, capture_output=True, check=False)
-    except OSError as error:
-        raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
-    if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise EncoderError(f"ffmpeg could not {purpose}: {lines[-1] if lines else '?'}")
-    return done.stdout
+    return run_ffmpeg(args, input=pcm, what=purpose)
 
 
 def _gained_and_limited(pcm: bytes, gain_db: float, ceiling_dbfs: float) -> bytes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import subprocess
 import tempfile
 from array import array
 from collections.abc import Generator, Iterable, Iterator
@@ -23,7 +22,7 @@ import numpy.typing as npt
 
 from ..errors import EncoderError
 from ..timeline.script import Script
-from .ffmpeg import ffmpeg_exe, widen_pipe
+from .ffmpeg import ffmpeg_output
 from .loudness import BIN_MS, CLIP_LOUDNESS_LUFS, lufs_to_power
 from .music import Music, Track
 from .pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples
@@ -150,27 +149,12 @@ def music_bin_powers(script: Script, music: Music) -> array[float]:
 def _raw_pcm(track: Track) -> Iterator[bytes]:
     """A track decoded by ffmpeg to stereo PCM, a block at a time; ffmpeg is stopped
     however this ends."""
-    command = [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(track.path),
+    args = [
+        "-i", str(track.path),
         "-map", "0:a:0", "-f", "s16le", "-acodec", "pcm_s16le",
         "-ar", str(SAMPLE_RATE_HZ), "-ac", str(MUSIC_CHANNELS), "pipe:1",
     ]  # fmt: skip
-    try:
-        decoder = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
-    except OSError as error:
-        raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
-    widen_pipe(decoder.stdout)
-    try:
-        assert decoder.stdout is not None
-        while data := decoder.stdout.read(_DECODE_BYTES):
-            yield data
-    finally:
-        decoder.kill()
-        decoder.wait()
-        if decoder.stdout is not None:
-            decoder.stdout.close()
+    return ffmpeg_output(args, what=f"decode the music {track.path}", block_bytes=_DECODE_BYTES)
 
 
 class _Decodings:

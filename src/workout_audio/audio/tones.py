@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import EncoderError, UsageError
 from ..timeline.script import TONE_MS
-from .ffmpeg import decode_to_pcm
+from .ffmpeg import FfmpegError, decode_to_pcm
 from .loudness import CLIP_LOUDNESS_LUFS, is_silent, measure_pcm, sine_peak_dbfs
 from .pcm import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples
 from .segments import AudioSegment, Sine, detect_leading_silence
@@ -74,9 +74,9 @@ def load_sound(name: str, path: Path, *, where: str = "") -> bytes:
     except OSError as error:
         raise UsageError(f"{prefix}cannot read {path}: {error.strerror or error}") from None
     try:
-        segment = _segment(decode_to_pcm(data))
+        segment = _segment(decode_to_pcm(data, what=f"decode {path}"))
     except EncoderError as error:
-        reason = str(error).removeprefix("ffmpeg could not decode speech audio: ")
+        reason = error.reason if isinstance(error, FfmpegError) else str(error)
         raise UsageError(f"{prefix}{path} is not audio ffmpeg can read ({reason})") from None
     segment = segment[detect_leading_silence(segment, silence_threshold=SILENCE_DBFS) :]
     if len(segment) == 0 or segment.max_dBFS == float("-inf"):

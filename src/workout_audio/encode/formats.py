@@ -1,28 +1,38 @@
-"""The formats a track can be written in: ffmpeg's encoder arguments and the file suffix.
+"""The formats a track can be written in, each stated once: everything that differs by format.
 
 MP3 plays everywhere; M4A (AAC) is what Apple Books and most audiobook players
 read chapters from; Opus in Ogg is the smallest for the same clarity of speech.
-How each is tagged lives in tags.py.
+A new format is one more entry in FORMATS (and its tagger in outputs/tags.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import UsageError
+from ..outputs.tags import Artwork, Tagger, write_mp4_tags, write_opus_tags, write_tags
+from ..timeline.script import Script
 
-__all__ = ["FORMATS", "AudioFormat", "audio_format"]
+__all__ = ["FORMATS", "AudioFormat", "audio_format", "format_for_path", "tag_track"]
 
 
 @dataclass(frozen=True)
 class AudioFormat:
-    """One output format."""
+    """One output format: how ffmpeg writes it, how it is tagged, and what it can carry."""
 
     name: str
-    suffix: str
+    suffix: str  # lower case, with the dot
     codec: str  # ffmpeg's encoder
     muxer: str  # ffmpeg's container (-f)
+    tagger: Tagger  # tags a finished file of this format
     description: str
+    # Encoded in parts side by side and joined frame by frame (mp3_join.py). Other
+    # codecs prime and pad their streams in ways a join cannot undo: encoded whole.
+    splittable: bool = False
+    # Carries a picture per chapter that players show (ID3 CHAP with APIC); the others
+    # get the cover alone, so no chapter pictures are drawn for them.
+    chapter_art: bool = False
 
     def encoder_args(self, bitrate_kbps: int) -> list[str]:
         """What follows ffmpeg's input to encode to this format."""
@@ -32,12 +42,21 @@ class AudioFormat:
 FORMATS: dict[str, AudioFormat] = {
     f.name: f
     for f in [
-        AudioFormat("mp3", ".mp3", "libmp3lame", "mp3", "MP3 with ID3 chapters, lyrics and art"),
+        AudioFormat(
+            "mp3", ".mp3", "libmp3lame", "mp3", write_tags,
+            "MP3 with ID3 chapters, lyrics and art", splittable=True, chapter_art=True,
+        ),
         # ipod: the MP4 flavour Apple's players expect of .m4a
-        AudioFormat("m4a", ".m4a", "aac", "ipod", "AAC in MP4, with chapters, cover and lyrics"),
-        AudioFormat("opus", ".opus", "libopus", "opus", "Opus in Ogg, with chapter comments"),
+        AudioFormat(
+            "m4a", ".m4a", "aac", "ipod", write_mp4_tags,
+            "AAC in MP4, with chapters, cover and lyrics",
+        ),
+        AudioFormat(
+            "opus", ".opus", "libopus", "opus", write_opus_tags,
+            "Opus in Ogg, with chapter comments",
+        ),
     ]
-}
+}  # fmt: skip
 
 
 def audio_format(name: str) -> AudioFormat:
@@ -52,3 +71,21 @@ def audio_format(name: str) -> AudioFormat:
         raise UsageError(
             f"--format: unknown format {name!r}; choose from {', '.join(FORMATS)}"
         ) from None
+
+
+def format_for_path(path: Path) -> AudioFormat | None:
+    """The format a file name's suffix says (any case), or None for none of ours."""
+    suffix = path.suffix.lower()
+    return next((f for f in FORMATS.values() if f.suffix == suffix), None)
+
+
+def tag_track(
+    path: Path,
+    script: Script,
+    format_name: str,
+    *,
+    language: str = "en",
+    artwork: Artwork | None = None,
+) -> None:
+    """Tag the finished track at ``path`` the way its format (a name in FORMATS) carries tags."""
+    audio_format(format_name).tagger(path, script, language=language, artwork=artwork)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..audio.ffmpeg import ffmpeg_exe
 from ..audio.loudness import (
     BIN_MS,
     CLIP_LOUDNESS_LUFS,
@@ -277,14 +276,12 @@ class _Track:
             gain_db = self.options.loudness_lufs - predicted_lufs(
                 self.script, self.clips, self.music, self.profiles
             )
+            output_format = audio_format(self.options.format)
             commands = [
                 [
-                    ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-                    "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels),
+                    "-y", "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels),
                     "-i", "pipe:0", "-af", encoder_filter(gain_db),
-                    *audio_format(self.options.format).encoder_args(
-                        self.options.bitrate_for(channels)
-                    ),
+                    *output_format.encoder_args(self.options.bitrate_for(channels)),
                     *(["-id3v2_version", "0"] if len(parts) > 1 else []),  # tags come later
                     str(part),
                 ]
@@ -326,7 +323,7 @@ def _spans(track: _Track) -> list[tuple[int, int]]:
     """
     length = ms_to_samples(track.script.length_ms)
     count = track.options.encoders or usable_cores()
-    whole = track.music is not None or track.options.format != "mp3"
+    whole = track.music is not None or not audio_format(track.options.format).splittable
     if whole or count < 2 or track.script.length_ms < SPLIT_MIN_MS:
         return [(0, length)]
     return plan_parts(length, silences(track.script, track.clips, track.tones), count)

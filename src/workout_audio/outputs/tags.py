@@ -8,33 +8,15 @@ from __future__ import annotations
 
 import base64
 import os
-import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any, Protocol
 
-from mutagen.id3 import (
-    APIC,
-    CHAP,
-    CTOC,
-    ID3,
-    SYLT,
-    TALB,
-    TCON,
-    TIT2,
-    TLEN,
-    TPE1,
-    USLT,
-    CTOCFlags,
-    Encoding,
-    PictureType,
-)
-from mutagen.id3._tags import save_frame
-
-from ..audio.ffmpeg import ffmpeg_exe
+from ..audio.ffmpeg import run_ffmpeg
 from ..durations import format_timestamp
-from ..errors import EncoderError
 from ..timeline.script import Script
 from .sidecars import ARTIST, lrc_lines, lrc_text
 
@@ -42,8 +24,8 @@ __all__ = [
     "ARTIST",
     "GENRE",
     "Artwork",
+    "Tagger",
     "lyrics_language",
-    "tag_track",
     "write_mp4_tags",
     "write_opus_tags",
     "write_tags",
@@ -71,23 +53,42 @@ class Artwork:
     mime: str = "image/png"
 
 
-class _ChapterOrderedID3(ID3):
-    """ID3 that writes CHAP frames in chapter order.
+class Tagger(Protocol):
+    """Tags a finished track of one format (see encode/formats.py) from its script."""
+
+    def __call__(
+        self, path: Path, script: Script, *, language: str = ..., artwork: Artwork | None = ...
+    ) -> None: ...
+
+
+@cache
+def _chapter_ordered_id3() -> type[Any]:
+    """ID3 that writes CHAP frames in chapter order (mutagen loads only when tagging).
 
     mutagen orders frames by size, and ffmpeg and some players list chapters
     in file order rather than CTOC order; tests/test_build.py checks the result.
     """
+    from mutagen.id3 import ID3
 
-    def _write(self, config: object) -> bytearray:
-        chapters = sorted(self.getall("CHAP"), key=lambda frame: frame.start_time)
-        self.delall("CHAP")
-        try:
-            head = super()._write(config)
-        finally:
-            for frame in chapters:
-                self.add(frame)
-        frames = bytearray().join(save_frame(frame, config=config) for frame in chapters)
-        return bytearray(head) + frames
+    # Private, checked against mutagen 1.48.1: how ID3._write turns one frame into bytes;
+    # mutagen has no public way to choose the order frames are written in.
+    from mutagen.id3._tags import save_frame
+
+    class ChapterOrderedID3(ID3):
+        # Overrides a private method, checked against mutagen 1.48.1: ID3.save calls
+        # _write(config) for the frames' bytes, ordered by its own rules.
+        def _write(self, config: object) -> bytearray:
+            chapters = sorted(self.getall("CHAP"), key=lambda frame: frame.start_time)
+            self.delall("CHAP")
+            try:
+                head = super()._write(config)
+            finally:
+                for frame in chapters:
+                    self.add(frame)
+            frames = bytearray().join(save_frame(frame, config=config) for frame in chapters)
+            return bytearray(head) + frames
+
+    return ChapterOrderedID3
 
 
 def write_tags(
@@ -103,11 +104,27 @@ def write_tags(
     The cues go in twice: as SYLT (synchronised, in milliseconds) and as LRC
     text in USLT, which players such as Musicolet and Poweramp read instead.
     """
+    from mutagen.id3 import (
+        APIC,
+        CHAP,
+        CTOC,
+        SYLT,
+        TALB,
+        TCON,
+        TIT2,
+        TLEN,
+        TPE1,
+        USLT,
+        CTOCFlags,
+        Encoding,
+        PictureType,
+    )
+
     artwork = artwork or Artwork()
     if artwork.chapter_images and len(artwork.chapter_images) != len(script.chapters):
         raise ValueError("one chapter image per chapter, or none")
     lang = lyrics_language(language)
-    tags = _ChapterOrderedID3()
+    tags = _chapter_ordered_id3()()
     tags.add(TIT2(encoding=Encoding.UTF8, text=script.routine_name))
     tags.add(TALB(encoding=Encoding.UTF8, text=album or script.routine_name))
     tags.add(TPE1(encoding=Encoding.UTF8, text=ARTIST))
@@ -197,20 +214,12 @@ def _add_mp4_chapters(path: Path, script: Script) -> None:
         metadata = Path(folder) / "chapters.txt"
         metadata.write_text(ffmetadata(script), encoding="utf-8")
         chaptered = Path(folder) / f"chaptered{path.suffix}"
-        command = [
-            ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-            "-i", str(path), "-f", "ffmetadata", "-i", str(metadata),
+        args = [
+            "-y", "-i", str(path), "-f", "ffmetadata", "-i", str(metadata),
             "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
             "-c", "copy", "-f", "ipod", str(chaptered),
         ]  # fmt: skip
-        try:
-            done = subprocess.run(command, capture_output=True, check=False)
-        except OSError as error:
-            raise EncoderError(f"could not run ffmpeg ({command[0]}): {error}") from None
-        if done.returncode != 0:
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            reason = lines[-1] if lines else f"exit status {done.returncode}"
-            raise EncoderError(f"ffmpeg ({command[0]}) could not add chapters: {reason}")
+        run_ffmpeg(args, what="add chapters")
         os.replace(chaptered, path)
 
 
@@ -245,6 +254,7 @@ def write_opus_tags(
 ) -> None:
     """Tag the Opus file at ``path``: Vorbis comments with chapters, LRC lyrics and a cover."""
     from mutagen.flac import Picture
+    from mutagen.id3 import PictureType
     from mutagen.oggopus import OggOpus
 
     track = OggOpus(str(path))
@@ -267,22 +277,3 @@ def write_opus_tags(
         picture.data = artwork.cover
         tags["METADATA_BLOCK_PICTURE"] = base64.b64encode(picture.write()).decode("ascii")
     track.save()
-
-
-_TAGGERS: dict[str, Callable[..., None]] = {
-    "mp3": write_tags,
-    "m4a": write_mp4_tags,
-    "opus": write_opus_tags,
-}
-
-
-def tag_track(
-    path: Path,
-    script: Script,
-    format_name: str,
-    *,
-    language: str = "en",
-    artwork: Artwork | None = None,
-) -> None:
-    """Tag the track at ``path`` the way its format (a name in formats.FORMATS) carries tags."""
-    _TAGGERS[format_name](path, script, language=language, artwork=artwork)
