@@ -17,7 +17,7 @@ from workout_audio.durations import parse_duration_ms
 from workout_audio.errors import LengthError
 from workout_audio.pipeline import build_variants, length_label
 from workout_audio.routine import Rests, Routine
-from workout_audio.speech import VoiceSettings
+from workout_audio.settings import VoiceSettings
 from workout_audio.timeline.fit import fit_length, length_range_ms
 from workout_audio.timeline.layout import PPM
 from workout_audio.timeline.script import Script, make_script, script_phrases
