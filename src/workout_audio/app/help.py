@@ -14,6 +14,13 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 __all__ = ["Command", "Group"]
 
 
+class _Argument(TyperArgument):
+    """An argument shown by its metavar alone (``ROUTINE...``), not ``<list[Path]>`` too."""
+
+    def display_type_rich(self, ctx: Context) -> str | None:
+        return None
+
+
 class _PlainHelp:
     """Arguments by their metavar in capitals, flags without a type."""
 
@@ -22,6 +29,9 @@ class _PlainHelp:
         for param in params:
             if isinstance(param, TyperOption) and param.is_bool_flag:
                 param.metavar = ""  # a flag takes no value: nothing to show beside it
+            elif type(param) is TyperArgument:
+                # typer makes every argument itself, with no way to choose its class
+                param.__class__ = _Argument
         return params
 
     def collect_usage_pieces(self, ctx: Context) -> list[str]:

@@ -141,7 +141,7 @@ def chart_command(
 def validate_command(
     routine_paths: Annotated[
         list[Path],
-        typer.Argument(help="Routine files to check.", show_default=False, metavar="ROUTINE..."),
+        typer.Argument(help="Routine files to check.", show_default=False, metavar="ROUTINE"),
     ],
     engine: Annotated[
         str,
