@@ -131,9 +131,9 @@ def test_variants_are_planned_and_named_once(short_routine: Path, speech_cache: 
     assert sorted(p.name for p in folder.iterdir()) == ["short-3m.mp3", "short-4m.mp3"]
 
 
-def test_importing_the_package_loads_nothing_heavy() -> None:
+def test_importing_the_package_and_its_settings_loads_nothing_heavy() -> None:
     code = (
-        "import sys, workout_audio; workout_audio.BuildResult; "
+        "import sys, workout_audio; workout_audio.VoiceSettings; workout_audio.UsageError; "
         "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('numpy', 'PIL', 'onnxruntime', 'mutagen', 'pydub'))))"
     )
