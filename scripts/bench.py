@@ -41,13 +41,13 @@ from pathlib import Path
 
 import yaml
 
-from workout_audio import EncodeOptions, load_routine, prepare
+from workout_audio import EncodeSettings, load_routine, prepare
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.audio.loudness import encoder_filter, measure_file
-from workout_audio.audio.music import MusicOptions, check_music
+from workout_audio.audio.music import check_music
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ
 from workout_audio.encode.render import predicted_lufs, voice_pcm
-from workout_audio.speech import VoiceSettings
+from workout_audio.settings import MusicSettings, VoiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "routines" / "runners-total-body.yaml"
@@ -128,7 +128,7 @@ def cli(*args: str) -> list[str]:
 
 def floor_command(pcm: Path, channels: int, gain_db: float, output: Path) -> list[str]:
     """The encoder alone on the track's own PCM, with the build's settings."""
-    bitrate = EncodeOptions().bitrate_for(channels)
+    bitrate = EncodeSettings().bitrate_for(channels)
     return [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
         "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels), "-i", str(pcm),
@@ -170,7 +170,7 @@ def track_pcm(
 ) -> tuple[Path, int, float]:
     """The finished track's PCM in a file (what the floor encodes), its channels and gain."""
     prepared = prepare(load_routine(routine), voice=VoiceSettings(engine="piper"), cache_dir=cache)
-    mix = check_music(MusicOptions(source=music), cache / "music") if music else None
+    mix = check_music(MusicSettings(source=music), cache / "music") if music else None
     pieces = voice_pcm(prepared.script, prepared.clips, prepared.tones)
     channels = 1
     if mix is not None:
@@ -181,7 +181,7 @@ def track_pcm(
     with path.open("wb") as out:
         for piece in pieces:
             out.write(piece)
-    gain_db = EncodeOptions().loudness_lufs - predicted_lufs(prepared.script, prepared.clips, mix)
+    gain_db = EncodeSettings().loudness_lufs - predicted_lufs(prepared.script, prepared.clips, mix)
     return path, channels, gain_db
 
 

@@ -24,9 +24,9 @@ import gtts.tts  # noqa: E402
 
 from gtts_stub import GttsStub, google_like_clips  # noqa: E402
 from workout_audio import build, load_routine, script_phrases  # noqa: E402
+from workout_audio.settings import VoiceSettings  # noqa: E402
 from workout_audio.speech import (  # noqa: E402
     SpeechCache,
-    VoiceSettings,
     choose_engine,
     synthesize_phrases,
 )

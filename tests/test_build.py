@@ -14,7 +14,7 @@ from PIL import Image
 
 from conftest import SEED, SHORT_ROUTINE, decode, ffmpeg_chapter_titles, run_cli
 from workout_audio import build, load_routine, prepare
-from workout_audio.speech import VoiceSettings
+from workout_audio.settings import VoiceSettings
 
 PIPER = VoiceSettings(engine="piper")
 

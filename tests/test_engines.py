@@ -15,9 +15,9 @@ from conftest import SHORT_ROUTINE, decode
 from gtts_stub import closed_port_url
 from workout_audio.app.main import app
 from workout_audio.errors import EngineError
+from workout_audio.settings import VoiceSettings
 from workout_audio.speech import (
     SpeechCache,
-    VoiceSettings,
     choose_engine,
     registry,
     synthesize_phrases,

@@ -13,7 +13,7 @@ from pydub import AudioSegment
 from conftest import ROOT, decode
 from workout_audio import build, load_routine
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ
-from workout_audio.speech import VoiceSettings
+from workout_audio.settings import VoiceSettings
 from workout_audio.timeline.script import TONE_MS, Script
 
 PIPER = VoiceSettings(engine="piper")

@@ -15,9 +15,10 @@ from test_script import block, exercise, intervals_never_overlap, routine, spoke
 from workout_audio import load_routine
 from workout_audio.durations import parse_duration_ms
 from workout_audio.errors import LengthError
-from workout_audio.pipeline import build_variants, length_label
+from workout_audio.pipeline import build_variants
+from workout_audio.planning import length_label
 from workout_audio.routine import Rests, Routine
-from workout_audio.speech import VoiceSettings
+from workout_audio.settings import VoiceSettings
 from workout_audio.timeline.fit import fit_length, length_range_ms
 from workout_audio.timeline.layout import PPM
 from workout_audio.timeline.script import Script, make_script, script_phrases
@@ -237,18 +238,18 @@ def seed_variants(tmp_path_factory: pytest.TempPathFactory, speech_cache: Path):
 
 def test_seed_variants_decode_to_their_lengths(seed_variants) -> None:
     lengths, built = seed_variants
-    assert [path.name for path, _ in built] == [
+    assert [result.track.name for result in built] == [
         f"runners-total-body-{label}.mp3" for label in ("15m", "20m", "30m", "45m", "1h")
     ]
-    for minutes, (path, prepared) in zip(lengths, built, strict=True):
-        assert prepared.script.length_ms == minutes * 60_000
-        assert abs(len(decode(path)) - minutes * 60_000) <= 100, path
-        assert len(ffmpeg_chapter_titles(path)) == len(prepared.script.chapters)
+    for minutes, result in zip(lengths, built, strict=True):
+        assert result.script.length_ms == minutes * 60_000
+        assert abs(len(decode(result.track)) - minutes * 60_000) <= 100, result.track
+        assert len(ffmpeg_chapter_titles(result.track)) == len(result.script.chapters)
 
 
 def test_seed_variants_shorten_and_lengthen_like_a_coach(seed_variants) -> None:
     _, built = seed_variants
-    by_minutes = {round(p.script.length_ms / 60_000): p for _, p in built}
+    by_minutes = {round(p.script.length_ms / 60_000): p for p in built}
     assert len(by_minutes[30].script.chapters) == 29
     assert len(by_minutes[15].script.chapters) < 29 < len(by_minutes[60].script.chapters)
     fifteen = " ".join(by_minutes[15].script.adjustments)
@@ -279,7 +280,7 @@ def test_variants_share_one_speech_cache(tmp_path: Path) -> None:
                            voice=VoiceSettings(engine="piper"), cache_dir=tmp_path / "cache",
                            progress=count)  # fmt: skip
     distinct = set()
-    for _, prepared in built:
+    for prepared in built:
         distinct |= set(script_phrases(replace(routine_), length_ms=prepared.script.length_ms))
         distinct |= {e.text for e in prepared.script.speech()}
     assert sum(counts.values()) <= len(distinct)

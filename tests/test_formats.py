@@ -13,10 +13,10 @@ from mutagen.oggopus import OggOpus
 from PIL import Image
 
 from conftest import SHORT_ROUTINE, decode, ffmpeg_chapter_titles, run_cli
-from workout_audio import EncodeOptions, Prepared, build, load_routine
+from workout_audio import EncodeSettings, Prepared, build, load_routine
 from workout_audio.encode.formats import audio_format
 from workout_audio.errors import UsageError
-from workout_audio.speech import VoiceSettings
+from workout_audio.settings import VoiceSettings
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, speech_cache: Path):
             output,
             voice=VoiceSettings(engine="piper"),
             cache_dir=speech_cache,
-            options=EncodeOptions(format=name, bitrate_kbps=64),
+            encode=EncodeSettings(format=name, bitrate_kbps=64),
         )
         tracks[name] = (output, prepared)
     return folder, tracks

@@ -16,7 +16,8 @@ from workout_audio.audio.ffmpeg import decode_to_pcm
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 from workout_audio.errors import EngineError, UsageError
 from workout_audio.pipeline import build, prepare
-from workout_audio.speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
+from workout_audio.settings import VoiceSettings
+from workout_audio.speech import SpeechCache, choose_engine, synthesize_phrases
 from workout_audio.speech.espeak import EspeakEngine
 from workout_audio.speech.gtts import RETRIES, GttsEngine
 from workout_audio.speech.piper import PiperEngine

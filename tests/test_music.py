@@ -21,8 +21,9 @@ from workout_audio.app.main import app
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.audio.loudness import measure_file
 from workout_audio.audio.mix import CROSSFADE_MS, _MusicReader, ducking_dips
-from workout_audio.audio.music import MusicOptions, check_music
+from workout_audio.audio.music import check_music
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ, ms_to_samples
+from workout_audio.settings import MusicSettings
 from workout_audio.speech import registry
 from workout_audio.speech.piper import PiperEngine
 from workout_audio.timeline.script import Event, Script
@@ -399,7 +400,7 @@ def test_a_looped_track_plays_the_same_every_time_round(tmp_path: Path) -> None:
          "-ac", "2", str(bed)],
         check=True,
     )  # fmt: skip
-    music = check_music(MusicOptions(source=bed), tmp_path / "measurements")
+    music = check_music(MusicSettings(source=bed), tmp_path / "measurements")
     assert music is not None
     reader = _MusicReader(music)
     try:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from mutagen.mp3 import MP3
 
 from conftest import run_cli
-from workout_audio import EncodeOptions, load_routine, prepare
+from workout_audio import EncodeSettings, load_routine, prepare
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ, ms_to_samples
 from workout_audio.encode.mp3_join import (
@@ -29,7 +29,7 @@ from workout_audio.encode.mp3_join import (
 )
 from workout_audio.encode.render import render, silences
 from workout_audio.pipeline import Prepared
-from workout_audio.speech import VoiceSettings
+from workout_audio.settings import VoiceSettings
 
 CIRCUIT = """\
 name: Three Minute Circuit
@@ -58,7 +58,7 @@ def encoded(prepared: Prepared, path: Path, encoders: int) -> Path:
         prepared.script,
         prepared.clips,
         path,
-        options=EncodeOptions(encoders=encoders),
+        options=EncodeSettings(encoders=encoders),
         profiles=prepared.profiles,
     )
 

@@ -16,7 +16,8 @@ from conftest import SHORT_ROUTINE, decode
 from connect_proxy import ConnectProxy
 from gtts_stub import PROXY_VARIABLES, GttsStub, google_like_clips
 from workout_audio.app.main import app
-from workout_audio.speech import VoiceSettings, choose_engine
+from workout_audio.settings import VoiceSettings
+from workout_audio.speech import choose_engine
 from workout_audio.speech.gtts import GttsEngine, google_unreachable_reason
 
 # A name no resolver knows (.test is reserved): only the proxy can reach it, as in an

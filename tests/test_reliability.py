@@ -31,7 +31,7 @@ from conftest import SHORT_ROUTINE, decode
 from gtts_stub import closed_port_url
 from workout_audio import load_routine, prepare
 from workout_audio.app.main import app
-from workout_audio.speech import VoiceSettings
+from workout_audio.settings import VoiceSettings
 
 PIPER = VoiceSettings(engine="piper")
 runner = CliRunner()

@@ -20,7 +20,7 @@ from workout_audio.audio.pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_sa
 from workout_audio.audio.tones import TONE_NAMES, load_sound, tone_pcm
 from workout_audio.errors import RoutineErrors, UsageError
 from workout_audio.routine import routine_schema
-from workout_audio.speech import VoiceSettings
+from workout_audio.settings import VoiceSettings
 from workout_audio.timeline.script import TONE_MS
 
 

@@ -13,7 +13,8 @@ from gtts_stub import GttsStub, closed_port_url, serve
 from workout_audio import load_routine, script_phrases
 from workout_audio.errors import EngineError
 from workout_audio.pipeline import prepare
-from workout_audio.speech import SpeechCache, VoiceSettings, synthesize_phrases
+from workout_audio.settings import VoiceSettings
+from workout_audio.speech import SpeechCache, synthesize_phrases
 from workout_audio.speech.gtts import RETRIES, GttsEngine
 from workout_audio.speech.piper import PiperEngine
 

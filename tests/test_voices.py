@@ -15,7 +15,8 @@ from gtts_stub import closed_port_url
 from loopback import LoopbackServer
 from workout_audio.app.main import app
 from workout_audio.errors import EngineError, UsageError
-from workout_audio.speech import SpeechCache, VoiceSettings, choose_engine, synthesize_phrases
+from workout_audio.settings import VoiceSettings
+from workout_audio.speech import SpeechCache, choose_engine, synthesize_phrases
 from workout_audio.speech.piper import PiperEngine
 from workout_audio.speech.voices import (
     download_voice,

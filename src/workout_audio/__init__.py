@@ -1,14 +1,15 @@
 """workout-audio: a workout routine in YAML becomes one voice-guided track.
 
-The flow, one function a stage::
+All at once::
 
-    from workout_audio import load_routine, prepare, render
-    routine = load_routine("routines/runners-total-body.yaml")
-    prepared = prepare(routine)            # speech clips + the timed script
-    render(prepared.script, prepared.clips, Path("out.mp3"))
+    import workout_audio
+    result = workout_audio.build("routines/runners-total-body.yaml", length="20m")
+    print(result.track, result.sidecars)
 
-or all at once with :func:`build`. Importing this package loads nothing heavy:
-each name is imported the first time it is used.
+or one stage at a time: :func:`load_routine`, :func:`make_script` (the plan alone,
+no audio), :func:`prepare` (the script with its speech) and :func:`render`.
+Importing this package loads nothing heavy: each name is imported the first time
+it is used.
 """
 
 from __future__ import annotations
@@ -17,23 +18,40 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .encode.render import EncodeOptions, render
-    from .errors import WorkoutAudioError
-    from .pipeline import Prepared, build, build_variants, prepare
+    from .encode.render import render
+    from .errors import UsageError, WorkoutAudioError
+    from .pipeline import (
+        BuildResult,
+        ChartResult,
+        Prepared,
+        build,
+        build_variants,
+        check_routine,
+        draw_chart,
+        prepare,
+    )
     from .routine import Routine, load_routine
+    from .settings import EncodeSettings, MusicSettings, VoiceSettings
     from .timeline.script import Script, make_script, script_phrases
 
-__version__ = "0.1.0"
+    __version__: str
 
 # Each public name and the module it lives in, imported on first use.
 _PUBLIC = {
-    "EncodeOptions": ".encode.render",
+    "BuildResult": ".pipeline",
+    "ChartResult": ".pipeline",
+    "EncodeSettings": ".settings",
+    "MusicSettings": ".settings",
     "Prepared": ".pipeline",
     "Routine": ".routine",
     "Script": ".timeline.script",
+    "UsageError": ".errors",
+    "VoiceSettings": ".settings",
     "WorkoutAudioError": ".errors",
     "build": ".pipeline",
     "build_variants": ".pipeline",
+    "check_routine": ".pipeline",
+    "draw_chart": ".pipeline",
     "load_routine": ".routine",
     "make_script": ".timeline.script",
     "prepare": ".pipeline",
@@ -42,13 +60,21 @@ _PUBLIC = {
 }
 
 __all__ = [  # each imported on first use, by __getattr__
-    "EncodeOptions",
+    "BuildResult",
+    "ChartResult",
+    "EncodeSettings",
+    "MusicSettings",
     "Prepared",
     "Routine",
     "Script",
+    "UsageError",
+    "VoiceSettings",
     "WorkoutAudioError",
+    "__version__",
     "build",
     "build_variants",
+    "check_routine",
+    "draw_chart",
     "load_routine",
     "make_script",
     "prepare",
@@ -58,13 +84,18 @@ __all__ = [  # each imported on first use, by __getattr__
 
 
 def __getattr__(name: str) -> object:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    if name == "__version__":  # the installed distribution's, as pyproject.toml states it
+        from importlib.metadata import version
+
+        value: object = version("workout-audio")
+    else:
+        module = _PUBLIC.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value  # later look-ups skip this function
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_PUBLIC])
+    return sorted([*globals(), *_PUBLIC, "__version__"])

@@ -5,11 +5,18 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["DUCK_RANGE_DB", "LOUDNESS_RANGE_LUFS", "MUSIC_LEVEL_RANGE_DB", "parse_level"]
+__all__ = [
+    "DEFAULT_TARGET_LUFS",
+    "DUCK_RANGE_DB",
+    "LOUDNESS_RANGE_LUFS",
+    "MUSIC_LEVEL_RANGE_DB",
+    "parse_level",
+]
 
 DUCK_RANGE_DB = (0.0, 40.0)  # how far the music dips under a cue
 MUSIC_LEVEL_RANGE_DB = (-40.0, 0.0)  # the music against the voice; louder would bury the coach
 LOUDNESS_RANGE_LUFS = (-30.0, -9.0)  # -9 is as loud as a mastered pop song; -30 is barely there
+DEFAULT_TARGET_LUFS = -16.0  # the finished track: podcast and spoken-word loudness
 
 _LEVEL_RE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(db|lufs|lu)?\s*$", re.IGNORECASE)
 

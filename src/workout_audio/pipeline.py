@@ -1,4 +1,8 @@
-"""The whole flow in two calls: a routine to a timed script with its clips, and on to an MP3."""
+"""The whole flow: a routine to a timed script with its clips, and on to a finished track.
+
+``prepare`` makes the script and its speech; ``build`` plans and checks every file
+it will write, then prepares, encodes, tags and writes the files beside the track.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,31 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Union
 
-from .audio.music import Music, MusicOptions, check_music
+from .audio.music import Music, check_music
 from .audio.pcm import SAMPLE_WIDTH_BYTES, samples_to_ms
 from .audio.tones import load_sound
-from .encode.formats import audio_format, tag_track
-from .encode.render import EncodeOptions, render
+from .encode.formats import audio_format
+from .encode.render import render
 from .errors import EngineError, LengthError, UsageError
+from .machine import usable_cores
 from .outputs.art_cache import cached_artwork
 from .outputs.sidecars import DEFAULT_SIDECARS, TrackInfo, write_sidecars
-from .routine import Routine
+from .planning import (
+    OutputPlan,
+    chart_path,
+    check_cache_dir,
+    length_ms_of,
+    plan_track,
+    plan_variants,
+    sidecar_names,
+)
+from .routine import Routine, load_routine
+from .settings import EncodeSettings, MusicSettings, VoiceSettings
 from .speech import (
     Engine,
     SpeechCache,
-    VoiceSettings,
     choose_engine,
     engine_class,
     fallback_engine,
@@ -30,21 +45,28 @@ from .speech import (
 )
 from .speech.clip_store import ClipStore
 from .storage.cache import CacheRoot
+from .storage.files import give_usual_permissions
 from .timeline.fit import UnreachableLength, check_roughly, fit_length
 from .timeline.phrases import phrases_for
 from .timeline.script import Script, make_script, schedule, script_phrases
 
 __all__ = [
+    "BuildResult",
+    "ChartResult",
     "Prepared",
     "build",
     "build_variants",
     "check_language",
-    "length_label",
+    "check_routine",
+    "draw_chart",
     "prepare",
     "prepare_music",
 ]
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
+# A routine, or the path of its file; paths and settings as Path objects or strings.
+RoutineLike = Union[Routine, str, "os.PathLike[str]"]
+PathLike = Union[str, "os.PathLike[str]"]
 _FIT_ATTEMPTS = 4  # fits on estimated then measured phrase lengths; 2 are almost always enough
 
 
@@ -61,19 +83,51 @@ class Prepared:
 
 
 def prepare(
-    routine: Routine,
+    routine: RoutineLike,
     *,
-    voice: VoiceSettings | None = None,
+    length: str | None = None,
     length_ms: int | None = None,
-    cache_dir: Path | None = None,
+    voice: VoiceSettings | None = None,
+    engine: str | None = None,
+    cache_dir: PathLike | None = None,
     progress: Progress | None = None,
 ) -> Prepared:
     """Synthesise (or fetch from the cache) every phrase and schedule the track.
 
+    This is a dry run of :func:`build`: the exact timed script, with its clips, and
+    no file written but the speech cache's.
+
+    Args:
+        routine: a loaded routine, or the path of its YAML file.
+        length: the track's exact length as text (``30m``, ``45:00``); or give
+            ``length_ms``. Neither: the routine's own ``length:``, else as written.
+        length_ms: the length in milliseconds.
+        voice: the voice settings (engine, language, accent, rate, voice file).
+        engine: the speech engine by name (``piper``, ``gtts``, ``espeak``, ``auto``);
+            overrides ``voice.engine``.
+        cache_dir: the speech cache folder (default: the user cache folder).
+        progress: called with (stage, done, total) as speech is made.
+
+    Returns:
+        The script, its clips, the engine that spoke, and a notice for the user.
+
     Raises:
-        WorkoutAudioError: an engine, length or audio problem, with a one-line message.
+        WorkoutAudioError: a routine, engine, length or audio problem, in one line.
     """
-    voice = voice or VoiceSettings()
+    loaded = _routine(routine)
+    target_ms = length_ms_of(length, length_ms)
+    cache_folder = _folder(cache_dir)
+    check_cache_dir(cache_folder)
+    return _prepare(loaded, _voice(voice, engine), target_ms, cache_folder, progress)
+
+
+def _prepare(
+    routine: Routine,
+    voice: VoiceSettings,
+    length_ms: int | None,
+    cache_dir: Path | None,
+    progress: Progress | None,
+) -> Prepared:
     if voice.language and voice.language != routine.language:
         routine = dataclasses.replace(routine, language=voice.language)
     else:
@@ -189,7 +243,7 @@ def _schedule(
 
 
 def prepare_music(
-    routine: Routine, music: MusicOptions | None, cache_dir: Path | None
+    routine: Routine, music: MusicSettings | None, cache_dir: Path | None
 ) -> Music | None:
     """The music to mix: ``music`` (from the command line) over the routine's ``music:``.
 
@@ -198,136 +252,350 @@ def prepare_music(
     Raises:
         UsageError: a music path is missing, an empty folder or playlist, or not audio.
     """
-    wanted = (music or MusicOptions()).over(routine.music)
+    wanted = (music or MusicSettings()).over(routine.music)
     return check_music(wanted, CacheRoot(cache_dir).music)
 
 
-def build(
-    routine: Routine,
-    output: Path,
-    *,
-    voice: VoiceSettings | None = None,
-    length_ms: int | None = None,
-    cache_dir: Path | None = None,
-    options: EncodeOptions | None = None,
-    music: MusicOptions | None = None,
-    sidecars: Sequence[str] = DEFAULT_SIDECARS,
-    chapter_images: bool = True,
-    progress: Progress | None = None,
-) -> Prepared:
-    """Make the track of ``routine`` at ``output``, and its ``sidecars`` beside it.
+@dataclass(frozen=True)
+class BuildResult:
+    """A finished build: the files written, the script they follow, and the voice.
 
-    ``music`` (a file, folder or playlist, its level and ducking) plays under the voice;
-    the routine's own ``music:`` fills in what it leaves unsaid. The track carries a cover
-    and, unless ``chapter_images`` is false, a picture per chapter. Nothing is written
-    unless the track succeeds; each file is whole or absent.
+    Attributes:
+        track: the audio file.
+        sidecars: the files beside it (lyrics, subtitles, cue sheet, ...).
+        chart: the picture of the workout, when one was asked for.
+        script: the timed script the track follows, event by event.
+        engine: the speech engine that spoke.
+        notice: something to tell the user once (e.g. "using the offline voice"), or None.
     """
-    mix = prepare_music(routine, music, cache_dir)
-    prepared = prepare(
-        routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
+
+    track: Path
+    sidecars: tuple[Path, ...]
+    chart: Path | None
+    script: Script
+    engine: str
+    notice: str | None
+
+
+def build(
+    routine: RoutineLike,
+    output: PathLike | None = None,
+    *,
+    length: str | None = None,
+    length_ms: int | None = None,
+    voice: VoiceSettings | None = None,
+    engine: str | None = None,
+    music: MusicSettings | PathLike | None = None,
+    encode: EncodeSettings | None = None,
+    format: str | None = None,
+    sidecars: Sequence[str] | str = DEFAULT_SIDECARS,
+    chapter_images: bool = True,
+    chart: bool = False,
+    cache_dir: PathLike | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Make the voice-guided track of a routine, and the files beside it.
+
+    Every file is planned and checked before any speech is made; each is written
+    whole or not at all, and nothing is written unless the track succeeds.
+
+    Args:
+        routine: a loaded routine, or the path of its YAML file.
+        output: where the track goes; default ``build/NAME.mp3`` under the current
+            folder (the folder is made), NAME being the routine file's.
+        length: the track's exact length as text (``30m``, ``45:00``); or give
+            ``length_ms``. Neither: the routine's own ``length:``, else as written.
+        length_ms: the length in milliseconds.
+        voice: the voice settings (engine, language, accent, rate, voice file).
+        engine: the speech engine by name; overrides ``voice.engine``.
+        music: music under the voice: a file, folder or .m3u playlist, or
+            :class:`MusicSettings` with its levels; the routine's ``music:`` fills in
+            what it leaves unsaid.
+        encode: bitrate and loudness (:class:`EncodeSettings`).
+        format: ``mp3``, ``m4a`` or ``opus``; by default ``output``'s suffix says,
+            else ``encode.format``. Refused when ``output``'s suffix names another.
+        sidecars: files beside the track: names (``("lrc", "srt")``), or as the
+            command line takes them (``"lrc,srt"``, ``"none"``).
+        chapter_images: a picture in every chapter (MP3).
+        chart: also draw the workout's chart beside the track (NAME.png).
+        cache_dir: the speech cache folder (default: the user cache folder).
+        progress: called with (stage, done, total) as speech is made and encoded.
+
+    Returns:
+        The files written, the script, the engine that spoke and any notice.
+
+    Raises:
+        UsageError: a bad routine, setting or output path (before any speech is made).
+        WorkoutAudioError: an engine, encoder or storage problem, in one line.
+    """
+    routine = _routine(routine)
+    length_ms = length_ms_of(length, length_ms)
+    plan = plan_track(
+        Path(routine.path),
+        _path(output),
+        format_name=format,
+        encode=encode,
+        sidecars=sidecar_names(sidecars),
+        chart=chart,
     )
-    _write(prepared, output, options, mix, progress, sidecars, chapter_images, cache_dir)
-    return prepared
+    cache_dir = _folder(cache_dir)
+    check_cache_dir(cache_dir)
+    mix = prepare_music(routine, _music(music), cache_dir)
+    prepared = prepare(
+        routine, voice=_voice(voice, engine), length_ms=length_ms, cache_dir=cache_dir,
+        progress=progress,
+    )  # fmt: skip
+    _write(prepared, plan, mix, progress, chapter_images, cache_dir)
+    if plan.chart is not None:
+        from .outputs.chart import write_chart  # the chart's drawing loads only when asked for
+
+        write_chart(prepared.script, plan.chart)
+    return _result(plan, prepared)
+
+
+def build_variants(
+    routine: RoutineLike,
+    lengths: Sequence[str | int],
+    output_dir: PathLike | None = None,
+    *,
+    stem: str | None = None,
+    voice: VoiceSettings | None = None,
+    engine: str | None = None,
+    music: MusicSettings | PathLike | None = None,
+    encode: EncodeSettings | None = None,
+    format: str | None = None,
+    sidecars: Sequence[str] | str = DEFAULT_SIDECARS,
+    chapter_images: bool = True,
+    cache_dir: PathLike | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> list[BuildResult]:
+    """One track a length, ``OUTPUT_DIR/NAME-20m.mp3``; every distinct phrase synthesised once.
+
+    Every file is checked and every plan made before any file is written, so a
+    length that cannot be made leaves nothing behind; then the tracks are encoded
+    side by side.
+
+    Args:
+        routine: a loaded routine, or the path of its YAML file.
+        lengths: each length as text (``20m``) or in milliseconds; repeats are made once.
+        output_dir: the folder for the tracks; default ``build/`` under the current
+            folder (made when missing).
+        stem: the tracks' name before the length; default the routine file's name.
+        voice: as for :func:`build`.
+        engine: as for :func:`build`.
+        music: as for :func:`build`.
+        encode: as for :func:`build`.
+        format: ``mp3``, ``m4a`` or ``opus``; default ``encode.format``.
+        sidecars: as for :func:`build`.
+        chapter_images: as for :func:`build`.
+        cache_dir: as for :func:`build`.
+        workers: tracks encoded at once (default: one per core).
+        progress: as for :func:`build`; encoding is not reported.
+
+    Returns:
+        One result a distinct length, in the order given.
+
+    Raises:
+        UsageError: a bad routine, length, setting or output path (before any speech).
+        WorkoutAudioError: an engine, encoder or storage problem, in one line.
+    """
+    routine = _routine(routine)
+    wanted = [
+        length_ms_of(None, length) if isinstance(length, int) else length_ms_of(length.strip())
+        for length in lengths
+        if isinstance(length, int) or length.strip()
+    ]
+    if not wanted:
+        raise UsageError("--lengths: give at least one length, e.g. 20m,45m")
+    cache_dir = _folder(cache_dir)
+    check_cache_dir(cache_dir)
+    plans = plan_variants(
+        Path(routine.path),
+        [length_ms for length_ms in wanted if length_ms is not None],
+        _path(output_dir),
+        stem=stem,
+        format_name=format,
+        encode=encode,
+        sidecars=sidecar_names(sidecars),
+    )
+    mix = prepare_music(routine, _music(music), cache_dir)
+    voice = _voice(voice, engine)
+    planned = [
+        (
+            plan,
+            prepare(
+                routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
+            ),
+        )
+        for length_ms, plan in plans
+    ]
+    workers = workers or usable_cores()
+    if workers > 1 and len(planned) > 1:  # the tracks already keep the cores busy
+        planned = [
+            (dataclasses.replace(plan, encode=dataclasses.replace(plan.encode, encoders=1)), p)
+            for plan, p in planned
+        ]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # Each encode is its own ffmpeg process; the threads only feed it PCM.
+        jobs = [
+            pool.submit(_write, p, plan, mix, None, chapter_images, cache_dir)
+            for plan, p in planned
+        ]
+        for done in jobs:
+            done.result()
+    return [_result(plan, p) for plan, p in planned]
+
+
+@dataclass(frozen=True)
+class ChartResult:
+    """A chart drawn: where, and the script it shows.
+
+    Attributes:
+        path: the picture, PNG or SVG.
+        script: the timed script it draws.
+        engine: the speech engine whose clip lengths timed it.
+        notice: something to tell the user once, or None.
+    """
+
+    path: Path
+    script: Script
+    engine: str
+    notice: str | None
+
+
+def draw_chart(
+    routine: RoutineLike,
+    output: PathLike | None = None,
+    *,
+    length: str | None = None,
+    length_ms: int | None = None,
+    voice: VoiceSettings | None = None,
+    engine: str | None = None,
+    cache_dir: PathLike | None = None,
+    progress: Progress | None = None,
+) -> ChartResult:
+    """Draw the whole workout as a timeline: a row per block, work, rest and switch bars.
+
+    Args:
+        routine: a loaded routine, or the path of its YAML file.
+        output: the picture, ``FILE.png`` or ``FILE.svg``; default ``build/NAME.png``.
+        length: as for :func:`prepare`.
+        length_ms: as for :func:`prepare`.
+        voice: as for :func:`prepare`.
+        engine: as for :func:`prepare`.
+        cache_dir: as for :func:`prepare`.
+        progress: as for :func:`prepare`.
+
+    Returns:
+        Where the chart went, and the script it shows.
+
+    Raises:
+        UsageError: a bad routine, setting or output path (before any speech is made).
+        WorkoutAudioError: an engine or storage problem, in one line.
+    """
+    from .outputs.chart import write_chart
+
+    routine = _routine(routine)
+    length_ms = length_ms_of(length, length_ms)
+    path = chart_path(Path(routine.path), _path(output))
+    cache_dir = _folder(cache_dir)
+    check_cache_dir(cache_dir)
+    prepared = prepare(
+        routine, voice=_voice(voice, engine), length_ms=length_ms, cache_dir=cache_dir,
+        progress=progress,
+    )  # fmt: skip
+    write_chart(prepared.script, path)
+    return ChartResult(path, prepared.script, prepared.engine, prepared.notice)
+
+
+def check_routine(path: PathLike, *, engine: str = "auto") -> Routine:
+    """Read and check a routine file, and that its language can be spoken, writing nothing.
+
+    Args:
+        path: the routine's YAML file.
+        engine: also check this engine speaks the routine's language (``auto``: any does).
+
+    Returns:
+        The routine.
+
+    Raises:
+        RoutineErrors: every problem in the file, each with its line.
+        UsageError: no cue wording, or no voice of ``engine``, for the routine's language.
+    """
+    routine = load_routine(os.fspath(path))
+    check_language(routine, VoiceSettings(engine=engine))
+    return routine
 
 
 def _write(
     prepared: Prepared,
-    output: Path,
-    options: EncodeOptions | None,
+    plan: OutputPlan,
     music: Music | None,
     progress: Progress | None,
-    sidecars: Sequence[str] = DEFAULT_SIDECARS,
     chapter_images: bool = True,
     cache_dir: Path | None = None,
 ) -> None:
-    format_name = (options or EncodeOptions()).format
+    audio = audio_format(plan.encode.format)
     # The pictures come from the cache, or are drawn while ffmpeg encodes (Pillow and zlib
-    # let go of the GIL); only ID3 carries a picture per chapter that players show.
+    # let go of the GIL); a picture per chapter only where the format's players show it.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="art") as drawing:
         pictures = drawing.submit(
             cached_artwork,
             prepared.script,
-            chapter_images and format_name == "mp3",
+            chapter_images and audio.chapter_art,
             CacheRoot(cache_dir).art,
         )
 
         def finish(path: Path) -> None:
-            tag_track(
-                path,
-                prepared.script,
-                format_name,
-                language=prepared.script.language,
-                artwork=pictures.result(),
+            audio.tagger(
+                path, prepared.script, language=prepared.script.language, artwork=pictures.result()
             )
-            umask = os.umask(0)
-            os.umask(umask)
-            path.chmod(0o666 & ~umask)
+            give_usual_permissions(path)
 
         render(
             prepared.script,
             prepared.clips,
-            output,
-            options=options,
+            plan.track,
+            options=plan.encode,
             music=music,
             profiles=prepared.profiles,
             finish=finish,
             progress=(lambda done, total: progress("encode", done, total)) if progress else None,
             tones=prepared.tones,
         )
-    write_sidecars(prepared.script, TrackInfo(output, prepared.engine), sidecars)
+    write_sidecars(prepared.script, TrackInfo(plan.track, prepared.engine), plan.sidecar_names)
 
 
-def length_label(length_ms: int) -> str:
-    """A length as it goes in a file name: ``20m``, ``1h30m``, ``90s``, ``1500ms``."""
-    if length_ms % 1000:
-        return f"{length_ms}ms"
-    hours, rest_s = divmod(length_ms // 1000, 3600)
-    minutes, seconds = divmod(rest_s, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
-    parts.append(f"{seconds}s" if seconds else "")
-    return "".join(parts)
+def _result(plan: OutputPlan, prepared: Prepared) -> BuildResult:
+    return BuildResult(
+        track=plan.track,
+        sidecars=plan.sidecars,
+        chart=plan.chart,
+        script=prepared.script,
+        engine=prepared.engine,
+        notice=prepared.notice,
+    )
 
 
-def build_variants(
-    routine: Routine,
-    lengths_ms: list[int],
-    folder: Path,
-    *,
-    stem: str,
-    voice: VoiceSettings | None = None,
-    cache_dir: Path | None = None,
-    options: EncodeOptions | None = None,
-    music: MusicOptions | None = None,
-    sidecars: Sequence[str] = DEFAULT_SIDECARS,
-    chapter_images: bool = True,
-    workers: int | None = None,
-    progress: Progress | None = None,
-) -> list[tuple[Path, Prepared]]:
-    """One track a length, ``folder/STEM-20m.mp3``; every distinct phrase synthesised once.
+def _routine(routine: RoutineLike) -> Routine:
+    return routine if isinstance(routine, Routine) else load_routine(os.fspath(routine))
 
-    Every plan is made (and checked) before any file is written, so a length that
-    cannot be made leaves nothing behind; then the tracks are encoded in parallel.
-    """
-    mix = prepare_music(routine, music, cache_dir)
-    suffix = audio_format((options or EncodeOptions()).format).suffix
-    planned = [
-        (
-            folder / f"{stem}-{length_label(length_ms)}{suffix}",
-            prepare(
-                routine, voice=voice, length_ms=length_ms, cache_dir=cache_dir, progress=progress
-            ),
-        )
-        for length_ms in dict.fromkeys(lengths_ms)
-    ]
-    workers = workers or os.cpu_count() or 1
-    if workers > 1 and len(planned) > 1:  # the tracks already keep the cores busy
-        options = dataclasses.replace(options or EncodeOptions(), encoders=1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        # Each encode is its own ffmpeg process; the threads only feed it PCM.
-        jobs = [
-            pool.submit(_write, p, path, options, mix, None, sidecars, chapter_images, cache_dir)
-            for path, p in planned
-        ]
-        for done in jobs:
-            done.result()
-    return planned
+
+def _path(path: PathLike | None) -> Path | None:
+    return None if path is None else Path(path)
+
+
+def _folder(path: PathLike | None) -> Path | None:
+    return None if path is None else Path(path).expanduser()
+
+
+def _voice(voice: VoiceSettings | None, engine: str | None) -> VoiceSettings:
+    voice = voice or VoiceSettings()
+    return voice if engine is None else dataclasses.replace(voice, engine=engine)
+
+
+def _music(music: MusicSettings | PathLike | None) -> MusicSettings | None:
+    if music is None or isinstance(music, MusicSettings):
+        return music
+    return MusicSettings(source=Path(music).expanduser())

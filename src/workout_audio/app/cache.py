@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import UsageError
+from .help import Command, Group
+from .options import CacheOpt
 
 if TYPE_CHECKING:
     from ..storage.cache import CacheKind, CacheRoot, KindUsage
 
-__all__ = ["CacheOpt", "cache_app", "check_cache_dir"]
+__all__ = ["cache_app"]
 
 
 class Kind(str, Enum):
@@ -25,13 +27,6 @@ class Kind(str, Enum):
     art = "art"
 
 
-CacheOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--cache-dir",
-        help="Cache folder, holding speech/, music/ and art/ (default: the user cache folder).",
-    ),
-]
 OnlyOpt = Annotated[
     Kind | None,
     typer.Option("--only", help="Only this kind of entry: speech, music or art."),
@@ -46,22 +41,14 @@ MaxSizeOpt = Annotated[
 ]
 
 cache_app = typer.Typer(
+    cls=Group,
     help="The cache: speech clips, music measurements and pictures; what it holds, "
-    "pruning and emptying it."
+    "pruning and emptying it.\n\nExample: workout-audio cache info",
 )
 
 
-def check_cache_dir(cache_dir: Path | None) -> None:
-    """Refuse a ``--cache-dir`` that names a file, before any work.
-
-    Raises:
-        UsageError: it does.
-    """
-    if cache_dir is not None and cache_dir.exists() and not cache_dir.is_dir():
-        raise UsageError(f"--cache-dir: {str(cache_dir)!r} is a file, not a folder")
-
-
 def _opened(cache_dir: Path | None, only: Kind | None) -> tuple[CacheRoot, list[CacheKind]]:
+    from ..planning import check_cache_dir
     from ..storage.cache import KINDS, CacheRoot
 
     check_cache_dir(cache_dir)
@@ -76,7 +63,7 @@ def _kind_lines(usage: list[KindUsage]) -> None:
         typer.echo(f"  {use.kind}: {use.entries} ({format_size(use.size_bytes)}) in {use.folder}")
 
 
-@cache_app.command("info")
+@cache_app.command("info", cls=Command)
 def cache_info_command(cache_dir: CacheOpt = None, only: OnlyOpt = None) -> None:
     """Show the cache's folder, size and cap; its entries by kind, and clips by engine and voice.
 
@@ -113,7 +100,7 @@ def cache_info_command(cache_dir: CacheOpt = None, only: OnlyOpt = None) -> None
         )
 
 
-@cache_app.command("prune")
+@cache_app.command("prune", cls=Command)
 def cache_prune_command(
     max_size: MaxSizeOpt = None, cache_dir: CacheOpt = None, only: OnlyOpt = None
 ) -> None:
@@ -138,7 +125,7 @@ def cache_prune_command(
     _kind_lines(root.usage(kinds))
 
 
-@cache_app.command("clear")
+@cache_app.command("clear", cls=Command)
 def cache_clear_command(cache_dir: CacheOpt = None, only: OnlyOpt = None) -> None:
     """Delete every entry in the cache; the next build makes them again.
 

@@ -22,7 +22,6 @@ from .pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 
 __all__ = [
     "CLIP_LOUDNESS_LUFS",
-    "DEFAULT_TARGET_LUFS",
     "Loudness",
     "encoder_filter",
     "measure_file",
@@ -35,7 +34,6 @@ CLIP_LOUDNESS_LUFS = -20.0  # every speech clip is stored at this loudness: head
 # voices differ most in their peaks (piper's run 19 dB over its loudness), and a track
 # can only be as loud as its peaks allow.
 CLIP_CREST_DB = 9.0
-DEFAULT_TARGET_LUFS = -16.0  # the finished track: podcast and spoken-word loudness
 TRUE_PEAK_CEILING_DBTP = -1.0  # the finished track never peaks above this
 # The final limiter holds sample peaks here; peaks between samples and the MP3 encoder's
 # own overshoot (up to a decibel in joint stereo) stay below TRUE_PEAK_CEILING_DBTP.

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import EncoderError, UsageError
+from ..settings import MusicSettings
 from ..storage.cache import touch, write_entry
 from .loudness import is_silent, measure_file
 
@@ -23,7 +24,6 @@ __all__ = [
     "DEFAULT_DUCK_DB",
     "DEFAULT_LEVEL_DB",
     "Music",
-    "MusicOptions",
     "Track",
     "check_music",
 ]
@@ -32,30 +32,6 @@ AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".fla
 PLAYLIST_SUFFIXES = (".m3u", ".m3u8")
 DEFAULT_LEVEL_DB = -15.0  # the music against the voice when nobody speaks
 DEFAULT_DUCK_DB = 12.0  # how far it dips under a spoken cue
-
-
-@dataclass(frozen=True)
-class MusicOptions:
-    """Music as asked for on the command line or in a routine; None is "not said".
-
-    ``where`` names the option or the routine line, for messages about it.
-    """
-
-    source: Path | None = None
-    level_db: float | None = None
-    duck_db: float | None = None
-    where: str = "--music"
-
-    def over(self, fallback: MusicOptions | None) -> MusicOptions:
-        """These options, with what they leave unsaid taken from ``fallback``."""
-        if fallback is None:
-            return self
-        return MusicOptions(
-            source=self.source or fallback.source,
-            level_db=self.level_db if self.level_db is not None else fallback.level_db,
-            duck_db=self.duck_db if self.duck_db is not None else fallback.duck_db,
-            where=self.where if self.source else fallback.where,
-        )
 
 
 @dataclass(frozen=True)
@@ -75,7 +51,7 @@ class Music:
     duck_db: float = DEFAULT_DUCK_DB
 
 
-def check_music(options: MusicOptions | None, measurements: Path) -> Music | None:
+def check_music(options: MusicSettings | None, measurements: Path) -> Music | None:
     """The playlist ``options`` names, every track checked and measured; None for no music.
 
     ``measurements`` is the folder where measured loudness is kept between builds.

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from ..outputs.tags import Artwork, Tagger, write_mp4_tags, write_opus_tags, write_tags
-from ..timeline.script import Script
+from ..outputs.tags import Tagger, write_mp4_tags, write_opus_tags, write_tags
 
-__all__ = ["FORMATS", "AudioFormat", "audio_format", "format_for_path", "tag_track"]
+__all__ = ["FORMATS", "AudioFormat", "audio_format", "format_for_path"]
 
 
 @dataclass(frozen=True)
@@ -78,14 +77,3 @@ def format_for_path(path: Path) -> AudioFormat | None:
     suffix = path.suffix.lower()
     return next((f for f in FORMATS.values() if f.suffix == suffix), None)
 
-
-def tag_track(
-    path: Path,
-    script: Script,
-    format_name: str,
-    *,
-    language: str = "en",
-    artwork: Artwork | None = None,
-) -> None:
-    """Tag the finished track at ``path`` the way its format (a name in FORMATS) carries tags."""
-    audio_format(format_name).tagger(path, script, language=language, artwork=artwork)

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from ..audio.loudness import (
     BIN_MS,
     CLIP_LOUDNESS_LUFS,
-    DEFAULT_TARGET_LUFS,
     add_powers,
     encoder_filter,
     gated_loudness,
@@ -35,6 +34,7 @@ from ..audio.tones import TONE_SHAPES, tones_for
 from ..durations import format_clock
 from ..errors import StorageError, UsageError
 from ..machine import usable_cores
+from ..settings import EncodeSettings
 from ..speech.clip_store import ClipStore
 from ..timeline.script import Script
 from .encoder import encode
@@ -44,26 +44,12 @@ from .mp3_join import PartsMisaligned, frames_for, join_mp3, plan_parts
 if TYPE_CHECKING:
     from ..audio.music import Music
 
-__all__ = ["EncodeOptions", "check_output", "render"]
+__all__ = ["render"]
 
 SILENCE_CHUNK_SAMPLES = SAMPLE_RATE_HZ  # one second of zeros per write
 SPLIT_MIN_MS = 60_000  # shorter tracks encode faster than two encoders start
 MAX_TRACK_MS = 6 * 3_600_000  # longer is a mistake (100 rounds of a 6 h hold), not a workout
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class EncodeOptions:
-    """How the track is encoded: bitrate (None: 96 kbit/s mono, 128 with music) and loudness."""
-
-    bitrate_kbps: int | None = None
-    loudness_lufs: float = DEFAULT_TARGET_LUFS
-    format: str = "mp3"  # a name in formats.FORMATS
-    encoders: int | None = None  # encoders run side by side (None: one per core)
-
-    def bitrate_for(self, channels: int) -> int:
-        """The bitrate asked for, or the default for this many channels."""
-        return self.bitrate_kbps or (96 if channels == 1 else 128)
 
 
 def predicted_lufs(
@@ -173,35 +159,12 @@ def silences(
     return found
 
 
-def check_output(output: Path) -> None:
-    """Refuse, before any work, an output path the track could not be written to.
-
-    Raises:
-        UsageError: the folder is missing or not writable, the path is a folder, or an
-            earlier file there is read-only.
-    """
-    folder = output.parent
-    if output.is_dir():
-        raise UsageError(f"{output}: is a folder; give a file name, like {output / 'track.mp3'}")
-    if not folder.exists():
-        raise UsageError(f"{output}: folder {str(folder)!r} does not exist")
-    if not folder.is_dir():
-        raise UsageError(f"{output}: {str(folder)!r} is a file, not a folder")
-    if output.exists() and not os.access(output, os.W_OK):
-        raise UsageError(f"{output}: the file there is read-only or locked; not replacing it")
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise UsageError(f"{output}: cannot write in {str(folder)!r}: {error.strerror}") from None
-
-
 def render(
     script: Script,
     clips: Mapping[str, bytes],
     output: Path,
     *,
-    options: EncodeOptions | None = None,
+    options: EncodeSettings | None = None,
     music: Music | None = None,
     profiles: Mapping[str, list[float]] | None = None,
     finish: Callable[[Path], None] | None = None,
@@ -220,8 +183,7 @@ def render(
         EncoderError: ffmpeg failed.
         StorageError: the finished track could not be written (disk full, ...).
     """
-    options = options or EncodeOptions()
-    check_output(output)
+    options = options or EncodeSettings()
     if script.length_ms > MAX_TRACK_MS:
         raise UsageError(
             f"{output}: the track would run {format_clock(script.length_ms)}, over 6 hours: "
@@ -258,7 +220,7 @@ class _Track:
     clips: Mapping[str, bytes]
     tones: Mapping[str, bytes] | None
     music: Music | None
-    options: EncodeOptions
+    options: EncodeSettings
     profiles: Mapping[str, list[float]] | None = None
 
     def encode(self, path: Path, spans: list[tuple[int, int]], progress: Progress | None) -> None:

@@ -11,11 +11,14 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..durations import format_timestamp
 from ..errors import UsageError
 from ..storage.files import write_whole
-from ..timeline.script import Script, script_as_json
+
+if TYPE_CHECKING:  # the command line lists the names without loading the timeline
+    from ..timeline.script import Script
 
 __all__ = [
     "DEFAULT_SIDECARS",
@@ -152,6 +155,8 @@ def podcast_chapters(script: Script, track: TrackInfo | None = None) -> str:
 
 
 def _script_json(script: Script, track: TrackInfo) -> str:
+    from ..timeline.script import script_as_json
+
     return json.dumps(script_as_json(script, track.engine), indent=2) + "\n"
 
 

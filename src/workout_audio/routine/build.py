@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from ..audio.music import MusicOptions
 from ..durations import parse_duration_ms
 from ..levels import DUCK_RANGE_DB, MUSIC_LEVEL_RANGE_DB, parse_level
+from ..settings import MusicSettings
 from .messages import Problems, Where, show
 from .model import (
     DEFAULT_TIMING,
@@ -110,7 +110,7 @@ class Builder:
             found.append(Sound(str(tone), path, self.problems.line((*where, tone))))
         return tuple(found)
 
-    def music(self, raw: object, where: Where) -> MusicOptions | None:
+    def music(self, raw: object, where: Where) -> MusicSettings | None:
         """The routine's music: its file relative to the routine, and its levels."""
         if not isinstance(raw, dict) or not isinstance(raw.get("file"), str):
             return None
@@ -122,7 +122,7 @@ class Builder:
                 except ValueError as error:
                     self.problems.add((*where, key), str(error))
         line = self.problems.line((*where, "file"))
-        return MusicOptions(
+        return MusicSettings(
             source=Path(self.problems.path).parent / Path(str(raw["file"])).expanduser(),
             level_db=levels["level"],
             duck_db=levels["duck"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..audio.music import MusicOptions
+from ..settings import MusicSettings
 
 __all__ = [
     "DEFAULT_TIMING",
@@ -159,7 +159,7 @@ class Routine:
     path: str
     length_line: int | None = None
     language_line: int | None = None
-    music: MusicOptions | None = None
+    music: MusicSettings | None = None
     sounds: tuple[Sound, ...] = ()  # files that replace generated tones
 
 

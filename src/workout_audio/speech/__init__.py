@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Engine, VoiceSettings
+from .base import Engine
 from .cache import CacheInfo, SpeechCache, default_cache_dir
 from .choice import EngineReport, choose_engine, engine_reports, fallback_engine
 from .registry import ENGINES, engine_class, engine_names, make_engine
@@ -14,7 +14,6 @@ __all__ = [
     "Engine",
     "EngineReport",
     "SpeechCache",
-    "VoiceSettings",
     "choose_engine",
     "default_cache_dir",
     "engine_class",

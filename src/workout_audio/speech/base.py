@@ -1,4 +1,4 @@
-"""The speech engine interface and the user's voice settings.
+"""The speech engine interface.
 
 An engine is a small class: ``NAME``, whether it runs here, the languages it speaks,
 what identifies its sound (the cache key), and ``synthesize``. The built-in ones are
@@ -7,51 +7,18 @@ listed in :mod:`.registry`; third parties add theirs through an entry point.
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar, Literal
 
-from ..errors import EngineError, UsageError
+from ..errors import EngineError
+from ..settings import VoiceSettings
 
 __all__ = [
     "Engine",
-    "VoiceSettings",
     "base_language",
     "fail",
     "match_language",
 ]
-
-RATE_RANGE = (0.5, 2.0)  # slower than half or faster than double is no longer a coach
-
-
-@dataclass(frozen=True)
-class VoiceSettings:
-    """What the user asked of the voice; None and defaults mean "the engine's own choice".
-
-    Attributes:
-        engine: ``auto``, a built-in engine name or a plugin's.
-        language: the cue language; None means the routine's ``language:``.
-        tld: Google's accent, by top-level domain (``com.au``, ``co.uk``); gtts only.
-        slow: Google's slow reading; gtts only.
-        voice_path: a piper voice file (``.onnx`` with its ``.onnx.json`` beside it).
-        rate: speaking speed, 1.0 normal, 0.8 slower, 1.25 faster; piper and espeak.
-    """
-
-    engine: str = "auto"
-    language: str | None = None
-    tld: str | None = None
-    slow: bool = False
-    voice_path: Path | None = None
-    rate: float = 1.0
-
-    def __post_init__(self) -> None:
-        low, high = RATE_RANGE
-        if not low <= self.rate <= high:
-            raise UsageError(f"--rate: {self.rate:g} is outside {low:g} to {high:g}")
-        if self.tld is not None and not re.fullmatch(r"[a-z]{2,3}(\.[a-z]{2,3})?", self.tld):
-            raise UsageError(f"--tld: {self.tld!r} is not a top-level domain like com.au or co.uk")
 
 
 class Engine(ABC):

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import EngineError, UsageError
-from .base import Engine, VoiceSettings
+from ..settings import VoiceSettings
+from .base import Engine
 from .cache import SpeechCache
 from .gtts import GttsEngine, google_reachable
 from .piper import PiperEngine

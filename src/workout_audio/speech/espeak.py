@@ -21,7 +21,8 @@ from functools import cache
 from typing import Protocol
 
 from ..errors import UsageError
-from .base import Engine, VoiceSettings, fail, match_language
+from ..settings import VoiceSettings
+from .base import Engine, fail, match_language
 from .text import prepare_text
 from .voices import suggested_voice
 

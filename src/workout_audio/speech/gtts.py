@@ -15,7 +15,8 @@ from importlib import metadata
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
-from .base import Engine, VoiceSettings, fail, match_language
+from ..settings import VoiceSettings
+from .base import Engine, fail, match_language
 from .text import prepare_text
 
 if TYPE_CHECKING:

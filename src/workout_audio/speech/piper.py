@@ -15,7 +15,8 @@ from typing import Any
 
 from ..errors import UsageError
 from ..machine import usable_cores
-from .base import Engine, VoiceSettings, base_language, fail
+from ..settings import VoiceSettings
+from .base import Engine, base_language, fail
 from .text import prepare_text
 from .voices import VoiceFile, find_voice, installed_voices, suggested_voice
 

@@ -12,7 +12,8 @@ import logging
 from importlib import metadata
 
 from ..errors import EngineError, UsageError
-from .base import Engine, VoiceSettings
+from ..settings import VoiceSettings
+from .base import Engine
 from .espeak import EspeakEngine
 from .gtts import GttsEngine
 from .piper import PiperEngine
