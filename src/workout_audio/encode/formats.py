@@ -76,4 +76,3 @@ def format_for_path(path: Path) -> AudioFormat | None:
     """The format a file name's suffix says (any case), or None for none of ours."""
     suffix = path.suffix.lower()
     return next((f for f in FORMATS.values() if f.suffix == suffix), None)
-
