@@ -27,18 +27,10 @@ def _walk(command: object, path: tuple[str, ...] = ()) -> list[tuple[str, object
 
 
 EVERYTHING = dict(_walk(typer.main.get_command(app)))
-# The cache commands are written again with the classes the others use; until then they
-# show typer's own placeholders.
-_CACHE_PENDING = pytest.mark.xfail(strict=True, reason="the cache group keeps typer's own help")
 
 
-def _params(*, pending_cache: bool) -> list[object]:
-    return [
-        pytest.param(path, id=path or "workout-audio", marks=_CACHE_PENDING)
-        if pending_cache and path.startswith("cache")
-        else pytest.param(path, id=path or "workout-audio")
-        for path in EVERYTHING
-    ]
+def _params() -> list[object]:
+    return [pytest.param(path, id=path or "workout-audio") for path in EVERYTHING]
 
 
 def _help(path: str) -> str:
@@ -52,27 +44,19 @@ def test_the_walk_finds_every_command_and_group() -> None:
     assert {"voices download", "cache", "cache info"} <= set(EVERYTHING)
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(path, id=path or "workout-audio", marks=_CACHE_PENDING)
-        if path == "cache"
-        else pytest.param(path, id=path or "workout-audio")
-        for path in EVERYTHING
-    ],
-)
+@pytest.mark.parametrize("path", _params())
 def test_every_help_has_an_example(path: str) -> None:
     assert re.search(r"^\s*Example: workout-audio\b", _help(path), re.MULTILINE)
 
 
-@pytest.mark.parametrize("path", _params(pending_cache=True))
+@pytest.mark.parametrize("path", _params())
 def test_help_shows_no_type_placeholders(path: str) -> None:
     shown = _help(path)
     for placeholder in ("<bool>", "{", "<list"):
         assert placeholder not in shown, f"{placeholder} in the help of {path!r}"
 
 
-@pytest.mark.parametrize("path", _params(pending_cache=False))
+@pytest.mark.parametrize("path", _params())
 def test_arguments_show_in_capitals_in_the_usage_line(path: str) -> None:
     usage = next(line for line in _help(path).splitlines() if "Usage:" in line)
     shown = {word.strip("[]").removesuffix("...") for word in usage.split()}

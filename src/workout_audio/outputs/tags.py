@@ -13,12 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..audio.ffmpeg import run_ffmpeg
 from ..durations import format_timestamp
-from ..timeline.script import Script
 from .sidecars import ARTIST, lrc_lines, lrc_text
+
+if TYPE_CHECKING:
+    from ..timeline.script import Script
 
 __all__ = [
     "ARTIST",
