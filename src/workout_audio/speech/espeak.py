@@ -4,7 +4,7 @@ Two ways to reach it, the same voices either way: a system ``espeak-ng`` program
 when one is installed (run as a subprocess, WAV on stdout), otherwise the
 libespeak-ng shipped in the ``espeakng-loader`` wheel with its voice data, called
 through ctypes (synchronous synthesis into memory). So ``--lang es`` speaks on a
-fresh machine with nothing installed by hand, wherever that wheel is built for
+fresh machine with nothing installed by hand on each platform that wheel is built for
 (pyproject.toml installs it only there); elsewhere the program is needed.
 """
 
