@@ -42,6 +42,7 @@ __all__ = [
     "Event",
     "EventKind",
     "Script",
+    "ToneName",
     "make_script",
     "schedule",
     "script_as_json",
