@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import EncoderError
-from ..timeline.script import Script
+from ..timeline.script import Script, ToneName
 from .ffmpeg import ffmpeg_output
 from .loudness import BIN_MS, CLIP_LOUDNESS_LUFS, lufs_to_power
 from .music import Music, Track
@@ -37,7 +37,8 @@ ATTACK_MS = 150  # the music starts to fall this long before a cue ...
 RELEASE_MS = 400  # ... and is back up this long after it
 HOLD_GAP_MS = 1_000  # cues closer than this keep the music down in between (no pumping)
 TONE_DUCK_SHARE = 0.5  # a beep or a start tone dips the music half as far as speech
-UNDUCKED_TONES = ("tick",)  # soft per-rep ticks every second or two: dipping would pump
+# Soft per-rep ticks every second or two: dipping would pump.
+UNDUCKED_TONES: tuple[ToneName, ...] = ("tick",)
 FADE_IN_MS = 2_000  # the music fades in from the first cue ...
 FADE_OUT_MS = 5_000  # ... and out over the track's last seconds
 CROSSFADE_MS = 3_000  # one track into the next

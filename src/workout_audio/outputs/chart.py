@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw
@@ -20,7 +21,7 @@ from PIL import Image, ImageDraw
 from ..durations import format_clock
 from ..errors import UsageError
 from ..storage.files import write_whole
-from ..timeline.script import Script
+from ..timeline.script import Script, ToneName
 from .art import font
 
 __all__ = [
@@ -50,21 +51,26 @@ PAPER = "#ffffff"
 INK = "#1b2430"
 MUTED = "#6b7685"
 GRID = "#e3e7ec"
-COLOURS = {
+IntervalKind = Literal["work", "switch", "rest", "intro", "outro"]
+COLOURS: dict[IntervalKind, str] = {
     "work": "#f07f3c",
     "switch": "#9b7bea",
     "rest": "#5aa9e6",
     "intro": "#c5ccd6",
     "outro": "#c5ccd6",
 }
-LEGEND = (("work", "work"), ("rest", "rest"), ("switch", "switch sides"))
+LEGEND: tuple[tuple[IntervalKind, str], ...] = (
+    ("work", "work"),
+    ("rest", "rest"),
+    ("switch", "switch sides"),
+)
 
 
 @dataclass(frozen=True)
 class Interval:
     """A stretch of the track: work, rest, switch (sides), intro or outro."""
 
-    kind: str
+    kind: IntervalKind
     start_ms: int
     end_ms: int
     block: str
@@ -72,12 +78,15 @@ class Interval:
     exercise: str
 
 
+_WORK_BOUNDS: tuple[ToneName, ...] = ("start", "end", "rest")  # work: start to end or rest
+
+
 def intervals(script: Script) -> list[Interval]:
     """The track cut into work, switch and rest intervals, covering it end to end."""
     works: list[Interval] = []
     start: int | None = None
     for event in script.events:
-        if event.kind != "tone" or event.tone not in ("start", "end", "rest"):
+        if event.kind != "tone" or event.tone not in _WORK_BOUNDS:
             continue
         if event.tone == "start":
             start = event.start_ms
@@ -230,7 +239,7 @@ def _set_names(mine: Sequence[Interval], x_at: _XAt, bar_top: float) -> list[Sha
     """Each set's exercise, upright across its work (both sides and the switch between)."""
     spans: list[tuple[str, int, int]] = []
     for interval in mine:
-        if interval.kind not in ("work", "switch"):
+        if interval.kind != "work" and interval.kind != "switch":
             continue
         key = interval.exercise
         if interval.kind == "switch" or (

@@ -18,15 +18,33 @@ import jsonschema  # type: ignore[import-untyped, unused-ignore]
 
 from .build import Builder
 from .messages import Problems, explain
-from .model import PERIOD_REST_MS, Block, Exercise, Rests, Routine, Sound, Timing
+from .model import (
+    PERIOD_REST_MS,
+    REST_KINDS,
+    Block,
+    BlockRole,
+    Exercise,
+    Flow,
+    RestKind,
+    Rests,
+    Routine,
+    Side,
+    Sound,
+    Timing,
+)
 from .nodes import parse_yaml, read_text
 
 __all__ = [
     "PERIOD_REST_MS",
+    "REST_KINDS",
     "Block",
+    "BlockRole",
     "Exercise",
+    "Flow",
+    "RestKind",
     "Rests",
     "Routine",
+    "Side",
     "Sound",
     "Timing",
     "load_routine",

@@ -20,9 +20,12 @@ from .model import (
     DEFAULT_TIMING,
     PERIOD_REST_MS,
     Block,
+    BlockRole,
     Exercise,
+    Flow,
     Rests,
     Routine,
+    Side,
     Sound,
     Timing,
 )
@@ -30,8 +33,8 @@ from .model import (
 __all__ = ["Builder"]
 
 _MAX_DURATION_MS = 6 * 3_600_000
-_SIDES = ("left", "right")
-_FLOWS = ("paused", "continuous")
+_SIDES: tuple[Side, ...] = ("left", "right")
+_FLOWS: tuple[Flow, ...] = ("paused", "continuous")
 _REST_KINDS = ("exercise", "round", "block")
 _INSIDE = ("exercise", "round")  # an every: block's own rests; its block rest follows it
 _NO_RESTS = Rests(0, 0, 0, (0, 0), (0, 0), (0, 0))
@@ -39,7 +42,7 @@ _NO_RESTS_CONTINUOUS = (
     "no rests in continuous flow: write a recovery as a move (like Walk), or set it to 0s"
 )
 _NO_RESTS_EVERY = "no rests inside an every: block: each period rests for what its work leaves"
-_ROLES = ("warmup", "main", "cooldown")
+_ROLES: tuple[BlockRole, ...] = ("warmup", "main", "cooldown")
 _CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
 
 
@@ -365,12 +368,13 @@ class Builder:
         countdown = None
         if "countdown" in raw:
             countdown = self.whole(raw["countdown"], (*where, "countdown"))
+        flow = raw.get("flow")
         return Timing(
             rep_ms=self.override(raw, "rep", where, base.rep_ms, False),
             switch_sides_ms=self.override(raw, "switch_sides", where, base.switch_sides_ms, True),
             rest=rests,
             countdown_beats=base.countdown_beats if countdown is None else countdown,
-            flow=str(raw["flow"]) if raw.get("flow") in _FLOWS else base.flow,
+            flow=flow if flow in _FLOWS else base.flow,
         )
 
     def rest(
@@ -465,7 +469,7 @@ def _secs(duration_ms: int) -> str:
     return f"{duration_ms / 1000:g} s"
 
 
-def _role_from_name(name: str) -> str:
+def _role_from_name(name: str) -> BlockRole:
     """A block called "Warmup" or "Cool-down" is one, unless its ``role`` says otherwise."""
     folded = name.casefold().replace("-", "").replace(" ", "")
     if "warmup" in folded:

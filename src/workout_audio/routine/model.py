@@ -4,21 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ..settings import MusicSettings
 
 __all__ = [
     "DEFAULT_TIMING",
     "PERIOD_REST_MS",
+    "REST_KINDS",
     "Block",
+    "BlockRole",
     "Exercise",
+    "Flow",
+    "RestKind",
     "Rests",
     "Routine",
+    "Side",
     "Sound",
     "Timing",
 ]
 
 PERIOD_REST_MS = 1_000  # the least of an EMOM period its work must leave
+
+RestKind = Literal["exercise", "round", "block"]  # what a rest comes after
+REST_KINDS: tuple[RestKind, ...] = ("exercise", "round", "block")
+Side = Literal["left", "right"]
+Flow = Literal["paused", "continuous"]  # continuous: each interval starts as the last ends
+BlockRole = Literal["warmup", "main", "cooldown"]  # warmup and cooldown lose rounds last
 
 
 @dataclass(frozen=True)
@@ -36,12 +48,21 @@ class Rests:
     round_range_ms: tuple[int, int] | None = None
     block_range_ms: tuple[int, int] | None = None
 
-    def range_ms(self, kind: str) -> tuple[int, int]:
-        """The shortest and longest a rest of ``kind`` (exercise, round, block) may become."""
-        written: tuple[int, int] | None = getattr(self, f"{kind}_range_ms")
+    def after(self, kind: RestKind) -> int:
+        """The rest after an exercise, a round or a block, as written."""
+        if kind == "exercise":
+            return self.exercise_ms
+        return self.round_ms if kind == "round" else self.block_ms
+
+    def range_ms(self, kind: RestKind) -> tuple[int, int]:
+        """The shortest and longest a rest of ``kind`` may become."""
+        if kind == "exercise":
+            written = self.exercise_range_ms
+        else:
+            written = self.round_range_ms if kind == "round" else self.block_range_ms
         if written is not None:
             return written
-        nominal_ms: int = getattr(self, f"{kind}_ms")
+        nominal_ms = self.after(kind)
         return nominal_ms // 2, nominal_ms * 2
 
 
@@ -53,7 +74,7 @@ class Timing:
     switch_sides_ms: int
     rest: Rests
     countdown_beats: int
-    flow: str = "paused"  # "continuous": each interval starts the moment the previous one ends
+    flow: Flow = "paused"
 
 
 @dataclass(frozen=True)
@@ -68,7 +89,7 @@ class Exercise:
     time_ms: int | None
     reps: int | None
     per_side: bool
-    first_side: str  # "left" or "right"
+    first_side: Side
     tips: tuple[str, ...]
     timing: Timing
     line: int
@@ -118,7 +139,7 @@ class Block:
     timing: Timing
     line: int
     rounds_fixed: bool = False  # True: a target length never adds or drops rounds here
-    role: str = "main"  # "warmup" and "cooldown" are the last to lose rounds
+    role: BlockRole = "main"
     every_ms: int | None = None  # EMOM: each exercise starts on the next period of this length
     amrap_ms: int | None = None  # AMRAP: one self-paced interval of this length
     flex: bool = True  # False pins its periods, cap, holds and tempo when a length is solved

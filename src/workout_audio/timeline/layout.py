@@ -11,7 +11,9 @@ block, or a whole AMRAP. Before each comes a *transition*, of one of three kinds
 - ``period`` (an ``every:`` block, EMOM): what the previous work leaves of its period,
   so each start falls exactly on the period; the next move is announced in it.
 
-A per-side move has a *switch* between its two sides.
+A per-side move has a *switch* between its two sides. What each says comes from
+:mod:`workout_audio.timeline.cues`, asked once per occurrence; the layout only
+chooses among those phrases and measures them.
 
 Both consumers work on this one model: :mod:`workout_audio.timeline.script` places cues on
 the segments of a layout, and :mod:`workout_audio.timeline.fit` moves its rests. Every
@@ -22,10 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from ..errors import LengthError
-from ..routine import Block, Exercise, Rests, Routine, Timing
-from .phrases import Phrases, phrases_for
+from ..routine import REST_KINDS, RestKind, Rests, Routine, Side
+from .cues import Cues, TrackCues, occurrence_cues, track_cues
+from .occurrences import Occurrence, occurrences
+from .phrases import phrases_for
 
 __all__ = [
     "GAP_MS",
@@ -39,20 +44,28 @@ __all__ = [
     "Layout",
     "Occurrence",
     "Segment",
+    "SegmentKind",
+    "ToneName",
     "Transition",
+    "TransitionKind",
     "layout",
     "measurer",
     "plan",
-    "prescription",
 ]
 
 # A phrase's spoken length in ms: a mapping of measured clips, or a function.
 ClipDurations = Mapping[str, int] | Callable[[str], int]
 
-# How long each tone lasts; render.py makes tones of exactly these lengths.
-# How long each tone lasts; sounds.py makes tones of exactly these lengths. "rest" takes the
-# place of "end" when a rest follows the work, so the two are as long as each other.
-TONE_MS = {"beep": 150, "start": 450, "end": 600, "rest": 600, "tick": 40}
+ToneName = Literal["beep", "start", "end", "rest", "tick"]
+# What comes before an occurrence: the intro, a rest (after an exercise, a round or a
+# block), a protocol's own time (continuous, period); or between its sides, a switch.
+TransitionKind = Literal[RestKind, "intro", "switch", "continuous", "period"]
+SegmentKind = Literal["transition", "switch", "work", "outro"]
+
+# How long each tone lasts; audio/tones.py makes tones of exactly these lengths. "rest" takes
+# the place of "end" when a rest follows the work, so the two are as long as each other.
+# (Keyed by plain names: a routine's sounds: and audio/tones.py name tones as strings.)
+TONE_MS: dict[str, int] = {"beep": 150, "start": 450, "end": 600, "rest": 600, "tick": 40}
 
 LEAD_IN_MS = 600  # silence before the first word of the track
 TAIL_MS = 1_500  # silence after the last word
@@ -76,47 +89,6 @@ def measurer(clip_ms: ClipDurations) -> Callable[[str], int]:
 
 
 @dataclass(frozen=True)
-class Occurrence:
-    """One work interval: an exercise as done in one round of its block, or a whole AMRAP."""
-
-    block_index: int
-    block: Block
-    round: int
-    exercise: Exercise | None  # None: the whole AMRAP block
-    first_in_block: bool
-    first_in_round: bool
-
-    @property
-    def name(self) -> str:
-        return self.exercise.name if self.exercise is not None else self.block.name
-
-    @property
-    def timing(self) -> Timing:
-        return self.exercise.timing if self.exercise is not None else self.block.timing
-
-    @property
-    def work_ms(self) -> int:
-        """Work time of one side, this round (an AMRAP's cap)."""
-        if self.exercise is None:
-            assert self.block.amrap_ms is not None  # only AMRAPs have no exercise
-            return self.block.amrap_ms
-        return self.exercise.work_in_ms(self.round)
-
-    @property
-    def reps(self) -> int | None:
-        """This round's reps; None for a hold or an AMRAP (the athlete sets the pace)."""
-        return None if self.exercise is None else self.exercise.reps_in(self.round)
-
-    @property
-    def sides(self) -> tuple[str | None, ...]:
-        """The sides in order, or ``(None,)`` for a move done once."""
-        if self.exercise is None or not self.exercise.per_side:
-            return (None,)
-        first = self.exercise.first_side
-        return (first, "right" if first == "left" else "left")
-
-
-@dataclass(frozen=True)
 class Transition:
     """The time before an occurrence (or between its sides): cues in order, silence, countdown.
 
@@ -126,8 +98,7 @@ class Transition:
     first of its ``announcements`` that fits whole (or nothing).
     """
 
-    kind: str  # "intro"; "exercise", "round", "block" (whose rest it is); "switch";
-    # "continuous" or "period"
+    kind: TransitionKind  # a rest's kind says whose rest it is: the exercise's, round's, block's
     owner: int | None  # index of the block whose rest (or switch) this is; None for the intro
     cues: tuple[str, ...]
     rest_ms: int  # as written; 0 = no rest
@@ -143,7 +114,12 @@ class Transition:
     @property
     def protocol(self) -> bool:
         """Whether the protocol, not the cues or a rest, sets its length."""
-        return self.kind in ("continuous", "period")
+        return self.kind == "continuous" or self.kind == "period"
+
+    @property
+    def rests(self) -> bool:
+        """Whether the work before it ends in a rest (with the rest tone, not the end tone)."""
+        return self.kind in REST_KINDS and self.rest_ms > 0
 
     @property
     def lead_ms(self) -> int:
@@ -169,13 +145,14 @@ class Transition:
 class Segment:
     """A stretch of the track: a transition, a switch, one side's work, or the outro."""
 
-    kind: str  # "transition", "switch", "work" or "outro"
+    kind: SegmentKind
     start_ms: int
     length_ms: int
     occurrence: Occurrence | None = None
     transition: Transition | None = None  # of a transition or switch
-    side: str | None = None
+    side: Side | None = None
     then: Transition | None = None  # of work: the transition or switch that follows it
+    cues: Cues | None = None  # the wording of its occurrence
 
     @property
     def end_ms(self) -> int:
@@ -189,9 +166,14 @@ class Plan:
     routine: Routine
     target_ms: int | None
     occurrences: tuple[Occurrence, ...]
+    cues: tuple[Cues, ...]  # the wording of occurrences[i]
     transitions: tuple[Transition, ...]  # transitions[i] comes before occurrences[i]
     switches: tuple[Transition | None, ...]  # between the two sides of occurrences[i]
-    outro: str
+    track: TrackCues
+
+    @property
+    def outro(self) -> str:
+        return self.track.outro
 
     def phrases(self) -> Iterator[str]:
         """Everything its transitions and switches may say."""
@@ -205,14 +187,17 @@ class Plan:
 def plan(routine: Routine, *, target_ms: int | None = None) -> Plan:
     """Every occurrence and transition of ``routine`` with its words; ``target_ms`` is announced."""
     say = phrases_for(routine.language)
-    occurrences = _occurrences(routine)
+    done = occurrences(routine)
+    cues = tuple(occurrence_cues(occ, say) for occ in done)
+    track = track_cues(routine, say, target_ms)
     return Plan(
         routine=routine,
         target_ms=target_ms,
-        occurrences=occurrences,
-        transitions=tuple(_transitions(routine, occurrences, say, target_ms)),
-        switches=tuple(_switch(o, say) if o.sides[1:] else None for o in occurrences),
-        outro=say.say("outro"),
+        occurrences=done,
+        cues=cues,
+        transitions=tuple(_transitions(done, cues, track)),
+        switches=tuple(_switch(o, track) if o.sides[1:] else None for o in done),
+        track=track,
     )
 
 
@@ -261,17 +246,19 @@ class Layout:
         cursor_ms = 0
         occurrences, transitions = self.plan.occurrences, self.plan.transitions
         for index, occ in enumerate(occurrences):
-            yield Segment("transition", cursor_ms, lengths_ms[index], occ, transitions[index])
+            cues = self.plan.cues[index]
+            transition = transitions[index]
+            yield Segment("transition", cursor_ms, lengths_ms[index], occ, transition, cues=cues)
             cursor_ms += lengths_ms[index]
             switch = self.plan.switches[index]
             following = transitions[index + 1] if index + 1 < len(transitions) else None
             for side_index, side in enumerate(occ.sides):
                 if side_index and switch is not None:
                     switch_ms = self.switches_ms[index]
-                    yield Segment("switch", cursor_ms, switch_ms, occ, switch, side)
+                    yield Segment("switch", cursor_ms, switch_ms, occ, switch, side, cues=cues)
                     cursor_ms += switch_ms
                 then = switch if side_index + 1 < len(occ.sides) else following
-                yield Segment("work", cursor_ms, occ.work_ms, occ, side=side, then=then)
+                yield Segment("work", cursor_ms, occ.work_ms, occ, None, side, then, cues)
                 cursor_ms += occ.work_ms
         yield Segment("outro", cursor_ms, self.outro_ms)
 
@@ -324,95 +311,7 @@ def layout(routine: Routine, clip_ms: ClipDurations, *, target_ms: int | None = 
     )
 
 
-def _occurrences(routine: Routine) -> tuple[Occurrence, ...]:
-    found = []
-    for block_index, block in enumerate(routine.blocks):
-        if block.amrap_ms is not None:
-            found.append(Occurrence(block_index, block, 1, None, True, True))
-            continue
-        for round_number in range(1, block.rounds + 1):
-            for index, exercise in enumerate(block.exercises):
-                found.append(
-                    Occurrence(
-                        block_index=block_index,
-                        block=block,
-                        round=round_number,
-                        exercise=exercise,
-                        first_in_block=round_number == 1 and index == 0,
-                        first_in_round=index == 0,
-                    )
-                )
-    return tuple(found)
-
-
-def prescription(occurrence: Occurrence, say: Phrases) -> str:
-    """What a move asks for this round: ``10 reps``, ``30 seconds per side, left side first``."""
-    return _amount(occurrence.exercise, occurrence.reps, occurrence.work_ms, say)
-
-
-def _amount(exercise: Exercise | None, reps: int | None, work_ms: int, say: Phrases) -> str:
-    amount = say.count("reps", reps) if reps is not None else say.duration(work_ms)
-    if exercise is None or not exercise.per_side:
-        return amount
-    side = say.say("side_left" if exercise.first_side == "left" else "side_right")
-    return say.say("per_side", amount=amount, side=side)
-
-
-def _round_values(exercise: Exercise, say: Phrases) -> str:
-    """A ladder's values, said once: ``2, 4, 6, 4, 2 reps`` or ``30 seconds, 40 seconds``."""
-    if exercise.reps_by_round:
-        *head, last = exercise.reps_by_round
-        return say.say("list_comma").join([*map(str, head), say.count("reps", last)])
-    return say.say("list_comma").join(say.duration(t) for t in exercise.time_by_round_ms)
-
-
-def _moves(block: Block, say: Phrases) -> str:
-    """Each distinct move once, in order, with its per-round values if it has them."""
-    moves: dict[str, str] = {}
-    for exercise in block.exercises:
-        if exercise.name in moves:
-            continue
-        moves[exercise.name] = exercise.name
-        if exercise.by_round:
-            values = _round_values(exercise, say)
-            moves[exercise.name] = say.say("move_by_round", exercise=exercise.name, values=values)
-    return say.join(list(moves.values()))
-
-
-def _block_cue(block: Block, say: Phrases) -> str:
-    if block.amrap_ms is not None:
-        moves = [
-            say.say(
-                "amrap_move",
-                exercise=e.name,
-                prescription=_amount(e, e.reps_in(1), e.work_in_ms(1), say),
-            )
-            for e in block.exercises
-        ]
-        length = say.duration(block.amrap_ms)
-        return say.say("block_amrap", block=block.name, length=length, moves=say.join(moves))
-    moves_said = _moves(block, say)
-    rounds = say.count("rounds", block.rounds)
-    if block.every_ms is not None:
-        period = say.duration(block.every_ms)
-        return say.say(
-            "block_every", block=block.name, period=period, rounds=rounds, moves=moves_said
-        )
-    if block.rounds == 1:
-        return say.say("block_one_round", block=block.name, moves=moves_said)
-    return say.say("block", block=block.name, rounds=rounds, moves=moves_said)
-
-
-def _round_cue(occurrence: Occurrence, say: Phrases) -> str | None:
-    rounds = occurrence.block.rounds
-    if rounds == 1 or not occurrence.first_in_round or occurrence.exercise is None:
-        return None
-    if occurrence.round == rounds:
-        return say.say("last_round")
-    return say.say("round", number=occurrence.round, total=rounds)
-
-
-def _rest_before(occurrences: tuple[Occurrence, ...], index: int) -> tuple[str, int, Rests]:
+def _rest_before(occurrences: tuple[Occurrence, ...], index: int) -> tuple[RestKind, int, Rests]:
     """Which rest comes between occurrence ``index - 1`` and ``index``, and whose it is."""
     previous = occurrences[index - 1]
     if occurrences[index].first_in_block:
@@ -423,35 +322,25 @@ def _rest_before(occurrences: tuple[Occurrence, ...], index: int) -> tuple[str, 
 
 
 def _transitions(
-    routine: Routine, occurrences: tuple[Occurrence, ...], say: Phrases, target_ms: int | None
+    occurrences: tuple[Occurrence, ...], cues: tuple[Cues, ...], track: TrackCues
 ) -> Iterator[Transition]:
     for index, occ in enumerate(occurrences):
         previous = occurrences[index - 1] if index else None
         if previous is not None and previous.block.continuous and occ.block.continuous:
-            yield _protocol_transition("continuous", previous, occ, say)
+            yield _protocol_transition("continuous", previous, occ, cues[index])
         elif previous is not None and occ.block.every_ms is not None and not occ.first_in_block:
-            yield _protocol_transition("period", previous, occ, say)
+            yield _protocol_transition("period", previous, occ, cues[index])
         else:
-            yield _pause(routine, occurrences, index, say, target_ms)
-
-
-def _call(occ: Occurrence, say: Phrases, key: str) -> str:
-    return say.say(key, exercise=occ.name, prescription=prescription(occ, say))
+            yield _pause(occurrences, index, cues[index], track)
 
 
 def _protocol_transition(
-    kind: str, previous: Occurrence, occ: Occurrence, say: Phrases
+    kind: Literal["continuous", "period"], previous: Occurrence, occ: Occurrence, cues: Cues
 ) -> Transition:
     """A transition the protocol times: it says the longest announcement that fits."""
-    full = [_block_cue(occ.block, say)] if occ.first_in_block else []
-    full += filter(None, [_round_cue(occ, say)])
-    next_up = _call(occ, say, "next_up")
-    announcements = [(*full, next_up)] if full else []
-    announcements += [
-        (next_up,),
-        (_call(occ, say, "now"),),
-        (say.say("name_only", exercise=occ.name),),
-    ]
+    full = [said for said in (cues.block_intro, cues.round_cue) if said]
+    announcements = [(*full, cues.next_up)] if full else []
+    announcements += [(cues.next_up,), (cues.now,), (cues.name_only,)]
     return Transition(
         kind=kind,
         owner=previous.block_index,
@@ -466,60 +355,50 @@ def _protocol_transition(
 
 
 def _pause(
-    routine: Routine,
-    occurrences: tuple[Occurrence, ...],
-    index: int,
-    say: Phrases,
-    target_ms: int | None,
+    occurrences: tuple[Occurrence, ...], index: int, cues: Cues, track: TrackCues
 ) -> Transition:
     occ = occurrences[index]
-    cues: list[str] = []
-    length_cue = None
+    said: list[str] = []
+    kind: TransitionKind
     owner: int | None
     if index == 0:
-        cues.append(say.say("intro", routine=routine.name))
-        if target_ms:
-            length_cue = say.say("total_length", length=say.duration(target_ms))
-        if routine.equipment:
-            cues.append(say.say("equipment", items=say.join(list(routine.equipment))))
+        said += filter(None, [track.intro, track.equipment])
         kind, owner = "intro", None
         rest_ms, rest_range_ms = SETTLE_MS, SETTLE_RANGE_MS
     else:
-        kind, owner, rests = _rest_before(occurrences, index)
-        rest_ms, rest_range_ms = getattr(rests, f"{kind}_ms"), rests.range_ms(kind)
+        rest_kind, owner, rests = _rest_before(occurrences, index)
+        kind, rest_ms, rest_range_ms = rest_kind, rests.after(rest_kind), rests.range_ms(rest_kind)
         if rest_ms > 0:
-            cues.append(say.say("rest"))
-    if occ.first_in_block:
-        cues.append(_block_cue(occ.block, say))
-    cues += filter(None, [_round_cue(occ, say)])
+            said.append(track.rest)
+    said += filter(None, [cues.block_intro, cues.round_cue])
     if occ.exercise is None:
         pass  # an AMRAP's block cue has said its moves
     elif index == 0:
-        cues.append(_call(occ, say, "first_up"))
+        said.append(cues.first_up)
     elif rest_ms > 0:
-        cues.append(_call(occ, say, "next_up"))
+        said.append(cues.next_up)
     else:
-        cues.append(_call(occ, say, "now"))
+        said.append(cues.now)
     return Transition(
         kind=kind,
         owner=owner,
-        cues=tuple(cues),
+        cues=tuple(said),
         rest_ms=rest_ms,
         rest_range_ms=rest_range_ms,
         countdown_beats=occ.timing.countdown_beats,
         starts_after_tone=index > 0,
-        get_ready=(say.say("get_ready", exercise=occ.name) if rest_ms > 0 and index > 0 else None),
-        length_cue=length_cue,
+        get_ready=cues.get_ready if rest_ms > 0 and index > 0 else None,
+        length_cue=track.length if index == 0 else None,
         additive=index == 0,
     )
 
 
-def _switch(occurrence: Occurrence, say: Phrases) -> Transition:
+def _switch(occurrence: Occurrence, track: TrackCues) -> Transition:
     timing = occurrence.timing
     return Transition(
         kind="switch",
         owner=occurrence.block_index,
-        cues=(say.say("switch_sides"),),
+        cues=(track.switch_sides,),
         rest_ms=timing.switch_sides_ms,
         rest_range_ms=(timing.switch_sides_ms, timing.switch_sides_ms),
         countdown_beats=timing.countdown_beats,

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Literal
 
-from ..routine import Routine
+from ..routine import Routine, Side
+from .cues import Cues
 from .fit import fit_length
 from .layout import (
     GAP_MS,
@@ -24,37 +26,31 @@ from .layout import (
     TONE_MS,
     ClipDurations,
     Layout,
-    Occurrence,
     Segment,
+    ToneName,
     Transition,
     layout,
     measurer,
     plan,
-    prescription,
 )
-from .phrases import Phrases, phrases_for
+from .occurrences import Occurrence
+from .phrases import phrases_for
 
 __all__ = [
     "TONE_MS",
     "Chapter",
     "Event",
+    "EventKind",
     "Script",
+    "ToneName",
     "make_script",
     "schedule",
     "script_as_json",
     "script_phrases",
 ]
 
-_REST_KINDS = ("exercise", "round", "block")  # transitions that rest after the work
-COUNTED_REPS = 3  # the last reps are counted aloud
-HALFWAY_MIN_MS = 40_000  # holds this long get a "Halfway." cue
-TIME_LEFT_MS = 10_000  # "10 seconds left." ...
-TIME_LEFT_MIN_MS = 25_000  # ... on holds at least this long
+EventKind = Literal["speech", "tone"]
 GET_READY_LEAD_MS = 15_000  # rests with this much silence get a "Get ready" reminder
-AMRAP_TIME_LEFT_MS = (10_000, 30_000, 60_000)  # "1 minute left." ... on caps twice as long
-AMRAP_HALFWAY_MIN_MS = 120_000
-AMRAP_LONG_MS = 600_000  # caps longer than this hear every 5 minutes left
-AMRAP_MARK_MS = 300_000
 
 
 @dataclass(frozen=True)
@@ -63,13 +59,13 @@ class Event:
 
     start_ms: int
     duration_ms: int
-    kind: str  # "speech" or "tone"
+    kind: EventKind
     text: str | None = None
-    tone: str | None = None
+    tone: ToneName | None = None
     block: str | None = None
     round: int | None = None
     exercise: str | None = None
-    side: str | None = None
+    side: Side | None = None
 
     @property
     def end_ms(self) -> int:
@@ -106,61 +102,42 @@ class Script:
         return (e for e in self.events if e.kind == "speech")
 
 
+@dataclass(frozen=True)
+class _Where:
+    """What an event belongs to, stamped on it for tables and side files."""
+
+    block: str | None = None
+    round: int | None = None
+    exercise: str | None = None
+    side: Side | None = None
+
+
 @dataclass
 class _Timeline:
-    """Events under construction, with the context stamped on each."""
+    """Events under construction."""
 
     events: list[Event] = field(default_factory=list)
 
-    def add(self, start_ms: int, duration_ms: int, kind: str, **context: object) -> None:
-        self.events.append(Event(start_ms, duration_ms, kind, **context))  # type: ignore[arg-type]
+    def speech(self, start_ms: int, duration_ms: int, text: str, where: _Where) -> None:
+        block, round_, exercise, side = where.block, where.round, where.exercise, where.side
+        self.events.append(
+            Event(start_ms, duration_ms, "speech", text, None, block, round_, exercise, side)
+        )
 
-
-def _callouts(occ: Occurrence, say: Phrases) -> list[tuple[int, str]]:
-    """Timed cues during a hold or an AMRAP, as (offset, phrase), most important first."""
-    work_ms = occ.work_ms
-
-    def left(left_ms: int) -> tuple[int, str]:
-        return work_ms - left_ms, say.say("time_left", time=say.duration(left_ms))
-
-    if occ.exercise is not None:  # a hold
-        callouts = [left(TIME_LEFT_MS)] if work_ms >= TIME_LEFT_MIN_MS else []
-        if work_ms >= HALFWAY_MIN_MS:
-            callouts.append((work_ms // 2, say.say("halfway")))
-        return callouts
-    # An AMRAP: the clock is all the athlete hears from us.
-    callouts = [left(left_ms) for left_ms in AMRAP_TIME_LEFT_MS if work_ms >= 2 * left_ms]
-    if work_ms >= AMRAP_HALFWAY_MIN_MS:
-        callouts.append((work_ms // 2, say.say("halfway")))
-    if work_ms > AMRAP_LONG_MS:  # every 5 minutes left on a long cap
-        marks = range(AMRAP_MARK_MS, work_ms, AMRAP_MARK_MS)
-        callouts += [left(m) for m in reversed(marks) if work_ms - m != work_ms // 2]
-    return callouts
-
-
-def _counted_reps(reps: int) -> range:
-    """The reps counted aloud (where they fit); the others tick."""
-    return range(max(2, reps - COUNTED_REPS + 1), reps + 1)
-
-
-def _work_phrases(occ: Occurrence, say: Phrases) -> list[str]:
-    """Every phrase that may be said during an occurrence's work."""
-    phrases = list(occ.exercise.tips) if occ.exercise is not None else []
-    if occ.reps is not None:
-        phrases += [str(n) for n in _counted_reps(occ.reps)]
-    else:
-        phrases += [text for _, text in _callouts(occ, say)]
-    return phrases
+    def tone(self, start_ms: int, tone: ToneName, where: _Where) -> None:
+        block, round_, exercise, side = where.block, where.round, where.exercise, where.side
+        self.events.append(
+            Event(start_ms, TONE_MS[tone], "tone", None, tone, block, round_, exercise, side)
+        )
 
 
 def script_phrases(routine: Routine, *, length_ms: int | None = None) -> list[str]:
     """Every distinct phrase a build of ``routine`` may say, in first-use order."""
-    say = phrases_for(routine.language)
     target_ms = length_ms if length_ms is not None else routine.length_ms
     planned = plan(routine, target_ms=target_ms)
     phrases = list(planned.phrases())
-    for occ in planned.occurrences:
-        phrases += _work_phrases(occ, say)
+    for cues in planned.cues:
+        phrases += cues.work_phrases()
     phrases.append(planned.outro)
     return list(dict.fromkeys(phrases))
 
@@ -206,21 +183,19 @@ def _render_transition(
     segment: Segment,
     transition: Transition,
     clip_ms: Callable[[str], int],
-    context: dict[str, object],
+    where: _Where,
 ) -> None:
     cursor_ms = segment.start_ms + transition.lead_ms
     for index, cue in enumerate(transition.cues):
         if index:
             cursor_ms += GAP_MS
-        timeline.add(cursor_ms, clip_ms(cue), "speech", text=cue, **context)
+        timeline.speech(cursor_ms, clip_ms(cue), cue, where)
         cursor_ms += clip_ms(cue)
         if index == 0 and transition.length_cue:
             cursor_ms += GAP_MS
             if clip_ms(transition.length_cue) <= LENGTH_CUE_MS:
                 duration_ms = clip_ms(transition.length_cue)
-                timeline.add(
-                    cursor_ms, duration_ms, "speech", text=transition.length_cue, **context
-                )
+                timeline.speech(cursor_ms, duration_ms, transition.length_cue, where)
             cursor_ms += LENGTH_CUE_MS
     work_start_ms = segment.end_ms
     countdown_start_ms = work_start_ms - transition.countdown_beats * 1000
@@ -228,9 +203,9 @@ def _render_transition(
         duration_ms = clip_ms(transition.get_ready)
         said_ms = countdown_start_ms - 1000 - duration_ms
         if said_ms - cursor_ms >= GET_READY_LEAD_MS:
-            timeline.add(said_ms, duration_ms, "speech", text=transition.get_ready, **context)
+            timeline.speech(said_ms, duration_ms, transition.get_ready, where)
     for beat in range(transition.countdown_beats, 0, -1):
-        timeline.add(work_start_ms - beat * 1000, TONE_MS["beep"], "tone", tone="beep", **context)
+        timeline.tone(work_start_ms - beat * 1000, "beep", where)
 
 
 def _render_period(
@@ -238,16 +213,16 @@ def _render_period(
     segment: Segment,
     transition: Transition,
     clip_ms: Callable[[str], int],
-    context: dict[str, object],
+    where: _Where,
 ) -> None:
     """The rest of an EMOM period: countdown beeps that fit after the end tone, an announcement."""
     placer = _Placer(segment.start_ms + transition.lead_ms, segment.end_ms)
     for beat in range(transition.countdown_beats, 0, -1):
         at_ms = segment.end_ms - beat * 1000
         if at_ms >= segment.start_ms + TONE_MS["end"]:
-            timeline.add(at_ms, TONE_MS["beep"], "tone", tone="beep", **context)
+            timeline.tone(at_ms, "beep", where)
             placer.take(at_ms, TONE_MS["beep"])
-    _announce(timeline, placer, transition, clip_ms, context)
+    _announce(timeline, placer, transition, clip_ms, where)
 
 
 def _announce(
@@ -255,7 +230,7 @@ def _announce(
     placer: _Placer,
     transition: Transition,
     clip_ms: Callable[[str], int],
-    context: dict[str, object],
+    where: _Where,
 ) -> None:
     """The longest announcement that fits whole, as late as it fits; else nothing."""
     for cues in transition.announcements:
@@ -265,7 +240,7 @@ def _announce(
             continue
         placer.take(start_ms, duration_ms)
         for cue in cues:
-            timeline.add(start_ms, clip_ms(cue), "speech", text=cue, **context)
+            timeline.speech(start_ms, clip_ms(cue), cue, where)
             start_ms += clip_ms(cue) + GAP_MS
         return
 
@@ -274,70 +249,65 @@ def _render_work(
     timeline: _Timeline,
     segment: Segment,
     occ: Occurrence,
-    say: Phrases,
+    cues: Cues,
     clip_ms: Callable[[str], int],
-    context: dict[str, object],
+    where: _Where,
 ) -> None:
     start_ms, work_ms = segment.start_ms, segment.length_ms
     placer = _Placer(start_ms, segment.end_ms)
-    timeline.add(start_ms, TONE_MS["start"], "tone", tone="start", **context)
+    timeline.tone(start_ms, "start", where)
     placer.take(start_ms, TONE_MS["start"])
     continuous = segment.then is not None and segment.then.kind == "continuous"
     if not continuous:  # in continuous flow the next start tone marks the boundary
         then = segment.then
-        rest_follows = then is not None and then.kind in _REST_KINDS and then.rest_ms > 0
-        tone = "rest" if rest_follows else "end"
-        timeline.add(segment.end_ms, TONE_MS[tone], "tone", tone=tone, **context)
+        tone: ToneName = "rest" if then is not None and then.rests else "end"
+        timeline.tone(segment.end_ms, tone, where)
     if occ.reps is not None:
-        counted = _counted_reps(occ.reps)
+        counted = dict(cues.counted)
         for rep in range(2, occ.reps + 1):
             at_ms = start_ms + (rep - 1) * occ.timing.rep_ms
-            spoken = str(rep)
-            if rep in counted and placer.fits(at_ms, clip_ms(spoken)):
-                timeline.add(at_ms, clip_ms(spoken), "speech", text=spoken, **context)
+            spoken = counted.get(rep)
+            if spoken is not None and placer.fits(at_ms, clip_ms(spoken)):
+                timeline.speech(at_ms, clip_ms(spoken), spoken, where)
                 placer.take(at_ms, clip_ms(spoken))
             else:
-                timeline.add(at_ms, TONE_MS["tick"], "tone", tone="tick", **context)
+                timeline.tone(at_ms, "tick", where)
                 placer.take(at_ms, TONE_MS["tick"])
     else:
         beats = occ.timing.countdown_beats
         if work_ms >= (beats + 2) * 1000:
             for beat in range(beats, 0, -1):
                 at_ms = start_ms + work_ms - beat * 1000
-                timeline.add(at_ms, TONE_MS["beep"], "tone", tone="beep", **context)
+                timeline.tone(at_ms, "beep", where)
                 placer.take(at_ms, TONE_MS["beep"])
-        for offset_ms, cue in _callouts(occ, say):
+        for offset_ms, cue in cues.callouts:
             if placer.fits(start_ms + offset_ms, clip_ms(cue)):
-                timeline.add(start_ms + offset_ms, clip_ms(cue), "speech", text=cue, **context)
+                timeline.speech(start_ms + offset_ms, clip_ms(cue), cue, where)
                 placer.take(start_ms + offset_ms, clip_ms(cue))
     if continuous:
         assert segment.then is not None
-        _announce(timeline, placer, segment.then, clip_ms, context)
+        _announce(timeline, placer, segment.then, clip_ms, where)
     earliest_ms = start_ms + TONE_MS["start"] + 500
-    for tip in occ.exercise.tips if occ.exercise is not None else ():
+    for tip in cues.tips:
         tip_start_ms = placer.first_fit(earliest_ms, clip_ms(tip))
         if tip_start_ms is not None:
-            timeline.add(tip_start_ms, clip_ms(tip), "speech", text=tip, **context)
+            timeline.speech(tip_start_ms, clip_ms(tip), tip, where)
             placer.take(tip_start_ms, clip_ms(tip))
             earliest_ms = tip_start_ms + clip_ms(tip)
 
 
-def _chapter(occ: Occurrence, say: Phrases, start_ms: int, end_ms: int) -> Chapter:
+def _chapter(occ: Occurrence, cues: Cues, start_ms: int, end_ms: int) -> Chapter:
     """The chapter of one occurrence: its title, and the parts players and cards show."""
     if occ.exercise is None:  # one chapter for a whole AMRAP
-        return Chapter(occ.block.name, start_ms, end_ms, block=occ.block.name)
-    round_label = None
-    if occ.block.rounds > 1:
-        round_label = say.say("chapter_round", number=occ.round, total=occ.block.rounds)
-    parts = [occ.block.name, *filter(None, [round_label]), occ.exercise.name]
+        return Chapter(cues.chapter_title, start_ms, end_ms, block=occ.block.name)
     return Chapter(
-        title=" · ".join(parts),
+        title=cues.chapter_title,
         start_ms=start_ms,
         end_ms=end_ms,
         block=occ.block.name,
         exercise=occ.exercise.name,
-        prescription=prescription(occ, say),
-        round_label=round_label,
+        prescription=cues.prescription,
+        round_label=cues.round_label,
     )
 
 
@@ -376,42 +346,36 @@ def schedule(
     routine = planned.routine
     say = phrases_for(routine.language)
     timeline = _Timeline()
-    chapters: list[tuple[Occurrence, int]] = []
+    chapters: list[tuple[Occurrence, Cues, int]] = []
     total_ms = 0
     for segment in planned.segments(lengths_ms):
-        occ = segment.occurrence
-        if occ is None:  # the outro, after the last end tone
+        occ, cues = segment.occurrence, segment.cues
+        if occ is None or cues is None:  # the outro, after the last end tone
             outro = planned.plan.outro
             said_ms = segment.start_ms + TONE_MS["end"] + GUARD_MS
-            timeline.add(said_ms, measure(outro), "speech", text=outro)
+            timeline.speech(said_ms, measure(outro), outro, _Where())
             total_ms = segment.end_ms
             continue
-        context: dict[str, object] = {
-            "block": occ.block.name,
-            "round": occ.round,
-            "exercise": occ.name,
-        }
+        where = _Where(occ.block.name, occ.round, occ.name, segment.side)
         if segment.kind == "transition":
-            chapters.append((occ, segment.start_ms))
-        if segment.kind != "transition":
-            context["side"] = segment.side
+            chapters.append((occ, cues, segment.start_ms))
         transition = segment.transition
         if transition is not None and transition.kind == "period":
-            _render_period(timeline, segment, transition, measure, context)
+            _render_period(timeline, segment, transition, measure, where)
         elif transition is not None and transition.kind != "continuous":
-            _render_transition(timeline, segment, transition, measure, context)
+            _render_transition(timeline, segment, transition, measure, where)
         elif transition is None:
-            _render_work(timeline, segment, occ, say, measure, context)
+            _render_work(timeline, segment, occ, cues, measure, where)
 
     events = tuple(sorted(timeline.events, key=lambda e: e.start_ms))
-    ends = [start for _, start in chapters[1:]] + [total_ms]
+    ends = [start for *_, start in chapters[1:]] + [total_ms]
     return Script(
         routine_name=routine.name,
         language=say.language,
         length_ms=total_ms,
         events=events,
         chapters=tuple(
-            _chapter(occ, say, s, e) for (occ, s), e in zip(chapters, ends, strict=True)
+            _chapter(occ, cues, s, e) for (occ, cues, s), e in zip(chapters, ends, strict=True)
         ),
         target_ms=planned.target_ms,
         adjustments=adjustments,
