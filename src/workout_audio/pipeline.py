@@ -32,7 +32,7 @@ from .planning import (
     plan_variants,
     sidecar_names,
 )
-from .routine import Routine, load_routine
+from .routine import Routine, ToneName, load_routine
 from .settings import EncodeSettings, MusicSettings, VoiceSettings
 from .speech import (
     Engine,
@@ -79,7 +79,9 @@ class Prepared:
     engine: str
     notice: str | None  # said once to the user, e.g. "using the offline voice"
     profiles: dict[str, list[float]] | None = None  # each clip's loudness, as stored with it
-    tones: dict[str, bytes] = dataclasses.field(default_factory=dict)  # the routine's own sounds
+    tones: dict[ToneName, bytes] = dataclasses.field(
+        default_factory=dict
+    )  # the routine's own sounds
 
 
 def prepare(

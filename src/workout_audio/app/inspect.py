@@ -25,9 +25,13 @@ from .options import (
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from ..routine import ToneName
     from ..timeline.script import Script
 
 __all__ = ["chart_command", "script_command", "validate_command"]
+
+# Ticks and beeps would drown the table; the JSON has them all.
+_UNLISTED_TONES: tuple[ToneName, ...] = ("tick", "beep")
 
 
 class ScriptFormat(str, Enum):
@@ -85,8 +89,8 @@ def _script_table(script: Script) -> Table:
     table.add_column("cue")
     table.add_column("exercise", style="dim")
     for event in script.events:
-        if event.kind == "tone" and event.tone in ("tick", "beep"):
-            continue  # ticks and beeps would drown the table; the JSON has them all
+        if event.tone in _UNLISTED_TONES:
+            continue
         cue = event.text if event.kind == "speech" else f"♪ {event.tone} tone"
         side = f" ({event.side})" if event.side else ""
         table.add_row(

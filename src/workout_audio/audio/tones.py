@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from ..errors import EncoderError, UsageError
+from ..routine import TONE_NAMES, ToneName
 from ..timeline.script import TONE_MS
 from .ffmpeg import FfmpegError, decode_to_pcm
 from .loudness import CLIP_LOUDNESS_LUFS, is_silent, measure_pcm, sine_peak_dbfs
@@ -24,14 +25,13 @@ __all__ = ["TONE_NAMES", "TONE_SHAPES", "load_sound", "tone_pcm", "tones_for"]
 
 # name -> (frequencies in Hz played one after another, loudness against the voice in LU):
 # clearly heard over the voice's level, never piercing.
-TONE_SHAPES: dict[str, tuple[tuple[int, ...], float]] = {
+TONE_SHAPES: dict[ToneName, tuple[tuple[int, ...], float]] = {
     "beep": ((880,), -4.0),
     "start": ((1320,), -2.0),
     "end": ((988, 659), -3.0),
     "rest": ((784, 659, 523), -3.0),  # a falling major triad: work is over, breathe
     "tick": ((1760,), -16.0),
 }
-TONE_NAMES = tuple(TONE_SHAPES)
 SILENCE_DBFS = -45.0  # quieter than this at the start of a sound file is trimmed
 FADE_OUT_MS = 30  # a file cut to its slot fades out rather than clicks
 PEAK_CEILING_DBFS = -1.0  # a replacement is turned down rather than clipped
@@ -49,7 +49,7 @@ def _fit_to_slot(segment: AudioSegment, duration_ms: int) -> bytes:
 
 
 @cache
-def tone_pcm(name: str) -> bytes:
+def tone_pcm(name: ToneName) -> bytes:
     """A tone of exactly ``TONE_MS[name]`` made with pydub's generators, in our PCM format."""
     frequencies, against_voice_lu = TONE_SHAPES[name]
     duration_ms = TONE_MS[name]
@@ -62,7 +62,7 @@ def tone_pcm(name: str) -> bytes:
     return _fit_to_slot(tone.set_channels(CHANNELS).set_frame_rate(SAMPLE_RATE_HZ), duration_ms)
 
 
-def load_sound(name: str, path: Path, *, where: str = "") -> bytes:
+def load_sound(name: ToneName, path: Path, *, where: str = "") -> bytes:
     """The sound file at ``path`` as the ``name`` tone: its slot's length, the tone's loudness.
 
     Raises:
@@ -94,6 +94,6 @@ def load_sound(name: str, path: Path, *, where: str = "") -> bytes:
     return _fit_to_slot(segment.apply_gain(gain_db), duration_ms)
 
 
-def tones_for(replacements: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+def tones_for(replacements: Mapping[ToneName, bytes] | None = None) -> dict[ToneName, bytes]:
     """Every tone's PCM: the generated ones, with ``replacements`` (already loaded) on top."""
     return {name: tone_pcm(name) for name in TONE_NAMES} | dict(replacements or {})

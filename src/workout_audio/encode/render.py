@@ -34,6 +34,7 @@ from ..audio.tones import TONE_SHAPES, tones_for
 from ..durations import format_clock
 from ..errors import StorageError, UsageError
 from ..machine import usable_cores
+from ..routine import ToneName
 from ..settings import EncodeSettings
 from ..speech.clip_store import ClipStore
 from ..timeline.script import Script
@@ -72,10 +73,10 @@ def predicted_lufs(
     given = profiles or {}
     known = {text: given.get(text) or speech_profile(pcm) for text, pcm in clips.items()}
     for event in script.events:
-        if event.kind == "speech":
+        if event.tone is None:  # a spoken cue
             profile = known[event.text or ""]
         else:
-            tone_power = lufs_to_power(CLIP_LOUDNESS_LUFS + TONE_SHAPES[event.tone or ""][1])
+            tone_power = lufs_to_power(CLIP_LOUDNESS_LUFS + TONE_SHAPES[event.tone][1])
             profile = [tone_power] * (event.duration_ms // BIN_MS)
         add_powers(powers, event.start_ms, profile, channels)  # the voice is in every channel
     return gated_loudness(powers)
@@ -92,7 +93,7 @@ def _silence(samples: int) -> Iterator[bytes]:
 
 
 def _placed(
-    script: Script, clips: Mapping[str, bytes], tones: Mapping[str, bytes]
+    script: Script, clips: Mapping[str, bytes], tones: Mapping[ToneName, bytes]
 ) -> Iterator[tuple[int, int, Callable[[], bytes]]]:
     """Each event's first sample, its length in samples and how to get its PCM, in time
     order, checked to fit its slot. Nothing is read: clips kept in the cache stay there."""
@@ -101,26 +102,29 @@ def _placed(
         start = ms_to_samples(event.start_ms)
         if start < cursor:
             raise AssertionError(f"events overlap at {event.start_ms} ms: {event}")
-        pcms, key = (
-            (clips, event.text or "") if event.kind == "speech" else (tones, event.tone or "")
-        )
-        samples = _byte_count(pcms, key) // SAMPLE_WIDTH_BYTES
+        if event.tone is None:  # a spoken cue
+            text = event.text or ""
+            samples = _byte_count(clips, text) // SAMPLE_WIDTH_BYTES
+            read = functools.partial(clips.__getitem__, text)
+        else:
+            samples = len(tones[event.tone]) // SAMPLE_WIDTH_BYTES
+            read = functools.partial(tones.__getitem__, event.tone)
         if samples > ms_to_samples(event.end_ms) - start + 1:
             raise AssertionError(f"clip longer than its slot: {event}")
-        yield start, samples, functools.partial(pcms.__getitem__, key)
+        yield start, samples, read
         cursor = start + samples
     if cursor > ms_to_samples(script.length_ms):
         raise AssertionError("events run past the end of the track")
 
 
-def _byte_count(pcms: Mapping[str, bytes], key: str) -> int:
-    return pcms.byte_count(key) if isinstance(pcms, ClipStore) else len(pcms[key])
+def _byte_count(clips: Mapping[str, bytes], text: str) -> int:
+    return clips.byte_count(text) if isinstance(clips, ClipStore) else len(clips[text])
 
 
 def voice_pcm(
     script: Script,
     clips: Mapping[str, bytes],
-    tones: Mapping[str, bytes] | None = None,
+    tones: Mapping[ToneName, bytes] | None = None,
     span: tuple[int, int] | None = None,
 ) -> Iterator[bytes]:
     """The voice track (mono PCM: cues, tones and silence) in time order, piece by piece.
@@ -145,7 +149,7 @@ def voice_pcm(
 
 
 def silences(
-    script: Script, clips: Mapping[str, bytes], tones: Mapping[str, bytes] | None = None
+    script: Script, clips: Mapping[str, bytes], tones: Mapping[ToneName, bytes] | None = None
 ) -> list[tuple[int, int]]:
     """The runs of silence between the voice's events, as (first sample, sample after)."""
     found, cursor = [], 0
@@ -169,7 +173,7 @@ def render(
     profiles: Mapping[str, list[float]] | None = None,
     finish: Callable[[Path], None] | None = None,
     progress: Progress | None = None,
-    tones: Mapping[str, bytes] | None = None,
+    tones: Mapping[ToneName, bytes] | None = None,
 ) -> Path:
     """Encode ``script`` to an MP3 at ``output``: mono, or stereo with ``music`` under it.
 
@@ -218,7 +222,7 @@ class _Track:
 
     script: Script
     clips: Mapping[str, bytes]
-    tones: Mapping[str, bytes] | None
+    tones: Mapping[ToneName, bytes] | None
     music: Music | None
     options: EncodeSettings
     profiles: Mapping[str, list[float]] | None = None

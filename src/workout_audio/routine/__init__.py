@@ -21,6 +21,7 @@ from .messages import Problems, explain
 from .model import (
     PERIOD_REST_MS,
     REST_KINDS,
+    TONE_NAMES,
     Block,
     BlockRole,
     Exercise,
@@ -31,12 +32,14 @@ from .model import (
     Side,
     Sound,
     Timing,
+    ToneName,
 )
 from .nodes import parse_yaml, read_text
 
 __all__ = [
     "PERIOD_REST_MS",
     "REST_KINDS",
+    "TONE_NAMES",
     "Block",
     "BlockRole",
     "Exercise",
@@ -47,6 +50,7 @@ __all__ = [
     "Side",
     "Sound",
     "Timing",
+    "ToneName",
     "load_routine",
     "routine_schema",
 ]
@@ -71,8 +75,7 @@ def load_routine(path: str | Path) -> Routine:
     for error in _validator().iter_errors(data):
         for where, message in explain(error):
             problems.add(where, message)
-    tones = frozenset(routine_schema()["properties"]["sounds"]["properties"])
-    routine = Builder(problems, tones).routine(data)
+    routine = Builder(problems).routine(data)
     problems.raise_if_any()
     return routine
 

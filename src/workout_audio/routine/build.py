@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import get_args
 
 from ..durations import parse_duration_ms
 from ..levels import DUCK_RANGE_DB, MUSIC_LEVEL_RANGE_DB, parse_level
@@ -19,6 +20,8 @@ from .messages import Problems, Where, show
 from .model import (
     DEFAULT_TIMING,
     PERIOD_REST_MS,
+    REST_KINDS,
+    TONE_NAMES,
     Block,
     BlockRole,
     Exercise,
@@ -33,16 +36,15 @@ from .model import (
 __all__ = ["Builder"]
 
 _MAX_DURATION_MS = 6 * 3_600_000
-_SIDES: tuple[Side, ...] = ("left", "right")
-_FLOWS: tuple[Flow, ...] = ("paused", "continuous")
-_REST_KINDS = ("exercise", "round", "block")
+_SIDES: tuple[Side, ...] = get_args(Side)
+_FLOWS: tuple[Flow, ...] = get_args(Flow)
 _INSIDE = ("exercise", "round")  # an every: block's own rests; its block rest follows it
 _NO_RESTS = Rests(0, 0, 0, (0, 0), (0, 0), (0, 0))
 _NO_RESTS_CONTINUOUS = (
     "no rests in continuous flow: write a recovery as a move (like Walk), or set it to 0s"
 )
 _NO_RESTS_EVERY = "no rests inside an every: block: each period rests for what its work leaves"
-_ROLES: tuple[BlockRole, ...] = ("warmup", "main", "cooldown")
+_ROLES: tuple[BlockRole, ...] = get_args(BlockRole)
 _CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
 
 
@@ -53,9 +55,8 @@ class Builder:
     already has an error, or the wrong type, is skipped with a harmless stand-in value.
     """
 
-    def __init__(self, problems: Problems, tones: frozenset[str] = frozenset()) -> None:
+    def __init__(self, problems: Problems) -> None:
         self.problems = problems
-        self.tones = tones  # the tones a routine's sounds: may replace (the schema's names)
 
     def routine(self, raw: dict[str, object]) -> Routine:
         timing = self.timing(raw.get("timing"), ("timing",), DEFAULT_TIMING)
@@ -102,15 +103,16 @@ class Builder:
         if not isinstance(raw, dict):
             return ()
         found = []
-        for tone, value in raw.items():
-            if tone not in self.tones or not isinstance(value, str) or not value.strip():
+        for name, value in raw.items():
+            tone = next((t for t in TONE_NAMES if t == name), None)
+            if tone is None or not isinstance(value, str) or not value.strip():
                 continue  # the schema has said why
             path = Path(self.problems.path).parent / Path(value).expanduser()
             if not path.is_file():
                 self.problems.add(
                     (*where, tone), f"no sound file at {value!r} (relative to the routine's folder)"
                 )
-            found.append(Sound(str(tone), path, self.problems.line((*where, tone))))
+            found.append(Sound(tone, path, self.problems.line((*where, tone))))
         return tuple(found)
 
     def music(self, raw: object, where: Where) -> MusicSettings | None:
@@ -197,7 +199,7 @@ class Builder:
                         self.problems.add((*where, "exercises", index, key), message)
 
     def no_rests(
-        self, raw: object, where: Where, message: str, kinds: tuple[str, ...] = _REST_KINDS
+        self, raw: object, where: Where, message: str, kinds: tuple[str, ...] = REST_KINDS
     ) -> None:
         """A rest written where the structure sets the time between intervals is an error."""
         rest = raw.get("rest") if isinstance(raw, dict) else None

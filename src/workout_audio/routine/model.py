@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from ..settings import MusicSettings
 
@@ -12,6 +12,7 @@ __all__ = [
     "DEFAULT_TIMING",
     "PERIOD_REST_MS",
     "REST_KINDS",
+    "TONE_NAMES",
     "Block",
     "BlockRole",
     "Exercise",
@@ -22,15 +23,18 @@ __all__ = [
     "Side",
     "Sound",
     "Timing",
+    "ToneName",
 ]
 
 PERIOD_REST_MS = 1_000  # the least of an EMOM period its work must leave
 
 RestKind = Literal["exercise", "round", "block"]  # what a rest comes after
-REST_KINDS: tuple[RestKind, ...] = ("exercise", "round", "block")
+REST_KINDS: tuple[RestKind, ...] = get_args(RestKind)
 Side = Literal["left", "right"]
 Flow = Literal["paused", "continuous"]  # continuous: each interval starts as the last ends
 BlockRole = Literal["warmup", "main", "cooldown"]  # warmup and cooldown lose rounds last
+ToneName = Literal["beep", "start", "end", "rest", "tick"]  # what a routine's sounds may replace
+TONE_NAMES: tuple[ToneName, ...] = get_args(ToneName)
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,7 @@ class Block:
 class Sound:
     """A routine's own sound file for one tone (``start``, ``rest``, ...)."""
 
-    tone: str
+    tone: ToneName
     path: Path
     line: int | None
 

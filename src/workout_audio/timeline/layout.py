@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import LengthError
-from ..routine import REST_KINDS, RestKind, Rests, Routine, Side
+from ..routine import REST_KINDS, RestKind, Rests, Routine, Side, ToneName
 from .cues import Cues, TrackCues, occurrence_cues, track_cues
 from .occurrences import Occurrence, occurrences
 from .phrases import phrases_for
@@ -56,7 +56,6 @@ __all__ = [
 # A phrase's spoken length in ms: a mapping of measured clips, or a function.
 ClipDurations = Mapping[str, int] | Callable[[str], int]
 
-ToneName = Literal["beep", "start", "end", "rest", "tick"]
 # What comes before an occurrence: the intro, a rest (after an exercise, a round or a
 # block), a protocol's own time (continuous, period); or between its sides, a switch.
 TransitionKind = Literal[RestKind, "intro", "switch", "continuous", "period"]
@@ -65,7 +64,7 @@ SegmentKind = Literal["transition", "switch", "work", "outro"]
 # How long each tone lasts; audio/tones.py makes tones of exactly these lengths. "rest" takes
 # the place of "end" when a rest follows the work, so the two are as long as each other.
 # (Keyed by plain names: a routine's sounds: and audio/tones.py name tones as strings.)
-TONE_MS: dict[str, int] = {"beep": 150, "start": 450, "end": 600, "rest": 600, "tick": 40}
+TONE_MS: dict[ToneName, int] = {"beep": 150, "start": 450, "end": 600, "rest": 600, "tick": 40}
 
 LEAD_IN_MS = 600  # silence before the first word of the track
 TAIL_MS = 1_500  # silence after the last word
