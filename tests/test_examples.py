@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydub import AudioSegment
 
-from conftest import ROOT, decode
+from helpers import ROOT, decode
 from workout_audio import build, load_routine
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ
 from workout_audio.speech import VoiceSettings

@@ -10,8 +10,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SEED, decode, ffmpeg_chapter_titles
-from test_script import block, exercise, intervals_never_overlap, routine, spoken_ms, timing
+from helpers import (
+    SEED,
+    attempt,
+    block,
+    decode,
+    exercise,
+    ffmpeg_chapter_titles,
+    intervals_never_overlap,
+    routine,
+    spoken_ms,
+    timing,
+)
 from workout_audio import load_routine
 from workout_audio.durations import parse_duration_ms
 from workout_audio.errors import LengthError
@@ -20,7 +30,7 @@ from workout_audio.routine import Rests, Routine
 from workout_audio.speech import VoiceSettings
 from workout_audio.timeline.fit import fit_length, length_range_ms
 from workout_audio.timeline.layout import PPM
-from workout_audio.timeline.script import Script, make_script, script_phrases
+from workout_audio.timeline.script import make_script, script_phrases
 
 CIRCUIT = routine(
     block("Warmup", 1, exercise("March", time_ms=60_000)),
@@ -179,14 +189,6 @@ def flexible_routines(draw: st.DrawFn) -> Routine:
 
 
 CLOCK = r"\d+:\d\d(?::\d\d)?(?:\.\d)?"
-
-
-def attempt(subject: Routine, target_ms: int) -> tuple[Script | None, str]:
-    """The script at ``target_ms``, or None and the refusal's message."""
-    try:
-        return make_script(subject, spoken_ms, length_ms=target_ms), ""
-    except LengthError as error:
-        return None, str(error)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -15,8 +15,7 @@ import pytest
 from pydub import AudioSegment
 from typer.testing import CliRunner
 
-from conftest import SHORT_ROUTINE
-from gtts_stub import serve
+from helpers import SHORT_ROUTINE, decoded
 from workout_audio.app.main import app
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.audio.loudness import measure_file
@@ -50,14 +49,6 @@ def make_tone(path: Path, frequency_hz: int, seconds: float, volume: float = 0.5
         check=True,
     )  # fmt: skip
     return path
-
-
-def decoded(path: Path) -> np.ndarray:
-    """The file as mono float samples at 44.1 kHz."""
-    command = [ffmpeg_exe(), "-v", "error", "-i", str(path)]
-    command += ["-ac", "1", "-ar", str(SAMPLE_RATE_HZ), "-f", "s16le", "pipe:1"]
-    pcm = subprocess.run(command, capture_output=True, check=True).stdout
-    return np.frombuffer(pcm, dtype="<i2").astype(np.float64)
 
 
 def level_db(samples: np.ndarray, start_ms: float, end_ms: float, hz: float = MUSIC_HZ) -> float:
@@ -340,11 +331,6 @@ def assert_at_target_loudness(engine: str, tmp_path: Path) -> None:
     loudness = measure_file(output)
     assert abs(loudness.integrated_lufs - TARGET_LUFS) <= 1, loudness
     assert loudness.true_peak_dbtp <= -1.0, loudness
-
-
-@pytest.fixture
-def gtts_stub(monkeypatch: pytest.MonkeyPatch):
-    yield from serve(monkeypatch)
 
 
 def test_googles_voice_ends_at_the_same_loudness(gtts_stub, tmp_path: Path) -> None:

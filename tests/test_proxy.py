@@ -12,9 +12,9 @@ import pytest
 import trustme
 from typer.testing import CliRunner
 
-from conftest import SHORT_ROUTINE, decode
 from connect_proxy import ConnectProxy
 from gtts_stub import PROXY_VARIABLES, GttsStub, google_like_clips
+from helpers import SHORT_ROUTINE, decode
 from workout_audio.app.main import app
 from workout_audio.speech import VoiceSettings, choose_engine
 from workout_audio.speech.gtts import GttsEngine, google_unreachable_reason

@@ -27,8 +27,8 @@ import pytest
 from mutagen.id3 import ID3
 from typer.testing import CliRunner
 
-from conftest import SHORT_ROUTINE, decode
 from gtts_stub import closed_port_url
+from helpers import SHORT_ROUTINE, cache_entries, child_env, decode
 from workout_audio import load_routine, prepare
 from workout_audio.app.main import app
 from workout_audio.speech import VoiceSettings
@@ -61,13 +61,6 @@ def write(folder: Path, text: str, name: str = "routine.yaml") -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def child_env(**changes: str) -> dict[str, str]:
-    src = str(Path(__file__).resolve().parent.parent / "src")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
-    env.update(changes)
-    return env
 
 
 def build_args(routine: Path, output: Path, cache: Path, *more: str) -> list[str]:
@@ -125,10 +118,6 @@ def whole_wav(path: Path) -> bool:
             return wav.getnframes() > 0 and len(frames) == wav.getnframes() * wav.getsampwidth()
     except (wave.Error, EOFError):
         return False
-
-
-def cache_entries(folder: Path) -> list[Path]:
-    return sorted(folder.rglob("*.wav")) if folder.exists() else []
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pydub import AudioSegment
 
-from conftest import ROOT, SHORT_ROUTINE, decode
+from helpers import ROOT, SHORT_ROUTINE, decode
 from workout_audio import build, load_routine
 from workout_audio.audio.loudness import measure_pcm
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples

