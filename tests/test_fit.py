@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -234,7 +235,8 @@ def seed_variants(tmp_path_factory: pytest.TempPathFactory, speech_cache: Path):
         cache_dir=speech_cache,
         progress=lambda stage, done, total: synthesised.append(1) if stage == "speech" else None,
     )
-    return lengths, built
+    yield lengths, built
+    shutil.rmtree(folder)  # nearly three hours of MP3, read by this module's tests alone
 
 
 def test_seed_variants_decode_to_their_lengths(seed_variants) -> None:
