@@ -3,6 +3,7 @@ stand-in. Plain helpers the tests import live in helpers.py."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,14 +18,15 @@ from workout_audio.timeline.script import Script
 @pytest.fixture(autouse=True)
 def voices_folder(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Path:
+) -> Iterator[Path]:
     """Empty user data and config folders: this machine's user's voices and settings stay
-    out of tests. Returns where downloaded voices go."""
+    out of tests. Yields where downloaded voices go; they are removed after the test."""
     home = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.delenv("WORKOUT_AUDIO_CONFIG", raising=False)
-    return home / "data" / "workout-audio" / "voices"
+    yield home / "data" / "workout-audio" / "voices"
+    shutil.rmtree(home, ignore_errors=True)  # a downloaded voice is 60 MB
 
 
 @pytest.fixture(scope="session")

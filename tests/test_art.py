@@ -7,6 +7,7 @@ import io
 import shutil
 from pathlib import Path
 
+import pytest
 from mutagen.id3 import ID3
 from PIL import Image, ImageFont
 
@@ -100,6 +101,7 @@ def test_every_letter_of_the_cue_wording_has_a_glyph() -> None:
 # --- the pictures kept in the cache ---
 
 
+@pytest.mark.slow
 def test_a_rebuild_takes_its_pictures_from_the_cache_without_loading_pillow(
     tmp_path: Path, speech_cache: Path
 ) -> None:
@@ -147,6 +149,7 @@ def test_a_damaged_entry_is_drawn_again(seed_script: Script, tmp_path: Path) -> 
     assert len(entry.read_bytes()) > 1000  # written whole again
 
 
+@pytest.mark.slow
 def test_only_the_newest_entries_are_kept(seed_script: Script, tmp_path: Path) -> None:
     for index in range(KEEP_ENTRIES + 3):
         day = dataclasses.replace(seed_script, routine_name=f"Day {index}")

@@ -16,6 +16,8 @@ from helpers import SEED, SHORT_ROUTINE, decode, ffmpeg_chapter_titles, run_cli
 from workout_audio import build, load_routine, prepare
 from workout_audio.speech import VoiceSettings
 
+pytestmark = pytest.mark.slow
+
 PIPER = VoiceSettings(engine="piper")
 
 SPEECH_DBFS = -40.0  # a window with speech in it is louder than this

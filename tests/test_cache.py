@@ -227,6 +227,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_share_the_cache_safely(
     monkeypatch: pytest.MonkeyPatch, write_routine, tmp_path: Path
 ) -> None:
@@ -277,6 +278,7 @@ def test_two_builds_at_once_share_the_cache_safely(
         stub_fixture.close()
 
 
+@pytest.mark.slow
 def test_cache_info_and_clear_from_the_command_line(
     gtts_stub: GttsStub, write_routine, tmp_path: Path
 ) -> None:
@@ -347,6 +349,7 @@ def test_prune_removes_the_least_recently_used_first(tmp_path: Path) -> None:
     assert cache.prune(max_size_bytes=3 * entry_bytes).removed == 0
 
 
+@pytest.mark.slow
 def test_a_build_keeps_the_cache_under_its_cap_and_its_own_clips(tmp_path: Path) -> None:
     old = SpeechCache(tmp_path)
     stale = [f"{n:064x}" for n in range(20)]
@@ -425,6 +428,7 @@ def test_cache_prune_and_info_by_voice_from_the_command_line(tmp_path: Path) -> 
     assert "--max-size: 'tiny' is not a size like 200MB or 2GB" in bad.output
 
 
+@pytest.mark.slow
 def test_a_warm_track_still_renders_when_its_cache_is_cleared_meanwhile(
     tmp_path: Path, speech_cache: Path
 ) -> None:

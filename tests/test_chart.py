@@ -71,6 +71,7 @@ def test_other_suffixes_are_refused(seed_script: Script, tmp_path: Path) -> None
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_build_chart_beside_the_track_and_never_in_a_plain_build(
     tmp_path: Path, speech_cache: Path
 ) -> None:
@@ -87,6 +88,7 @@ def test_build_chart_beside_the_track_and_never_in_a_plain_build(
     assert Image.open(tmp_path / "with.png").format == "PNG"
 
 
+@pytest.mark.slow
 def test_chart_command_draws_png_or_svg_and_refuses_other_names(
     tmp_path: Path, speech_cache: Path
 ) -> None:

@@ -95,6 +95,7 @@ def test_a_voice_option_that_cannot_work_is_refused_before_any_synthesis(
     assert not cache.exists(), "nothing was synthesised"
 
 
+@pytest.mark.slow
 def test_piper_takes_an_explicit_voice_file(routine: Path, speech_cache: Path) -> None:
     result = invoke(
         "script", str(routine), "--voice", str(joe_model()), "--format", "json",
@@ -106,6 +107,7 @@ def test_piper_takes_an_explicit_voice_file(routine: Path, speech_cache: Path) -
     assert any(e.get("text") == "Switch sides." for e in data["events"])
 
 
+@pytest.mark.slow
 def test_a_voice_file_elsewhere_is_its_own_voice_in_the_cache(tmp_path: Path) -> None:
     folder = tmp_path / "voices"
     folder.mkdir()
@@ -169,6 +171,7 @@ def test_a_voice_file_that_is_not_a_model_fails_clearly(tmp_path: Path) -> None:
     assert not list((tmp_path / "cache").rglob("*.wav"))
 
 
+@pytest.mark.slow
 def test_piper_rate_speeds_the_voice_up(tmp_path: Path) -> None:
     cache = SpeechCache(tmp_path)
     normal = synthesize_phrases(PiperEngine("en"), [PHRASE], cache)[PHRASE]
@@ -186,6 +189,7 @@ def test_without_espeak_the_error_names_the_package_to_install(
     assert len(lines(result.output)) == 1
 
 
+@pytest.mark.slow
 def test_espeak_builds_spanish_cues(routine: Path, tmp_path: Path, espeak_backend: str) -> None:
     output, cache = tmp_path / "es.mp3", str(tmp_path / "cache")
     built = invoke("build", str(routine), "-o", str(output), "--engine", "espeak",
@@ -290,6 +294,7 @@ def plugins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(registry, "ENGINES", dict(registry.ENGINES))
 
 
+@pytest.mark.slow
 def test_a_plugin_engine_is_found_by_its_entry_point(
     plugins: None, routine: Path, tmp_path: Path
 ) -> None:

@@ -17,6 +17,8 @@ from workout_audio.audio.pcm import SAMPLE_RATE_HZ
 from workout_audio.speech import VoiceSettings
 from workout_audio.timeline.script import TONE_MS, Script
 
+pytestmark = pytest.mark.slow
+
 PIPER = VoiceSettings(engine="piper")
 START_TONE_HZ = 1320  # render.py's start tone
 EXAMPLES = ["run-walk-week-1", "emom-alternating", "amrap-12", "pyramid-ladder"]

@@ -192,6 +192,7 @@ def flexible_routines(draw: st.DrawFn) -> Routine:
 CLOCK = r"\d+:\d\d(?::\d\d)?(?:\.\d)?"
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(flexible_routines(), st.floats(0.3, 3.0))
 def test_any_target_is_met_exactly_or_refused_with_bounds_that_are_real(
@@ -239,6 +240,7 @@ def seed_variants(tmp_path_factory: pytest.TempPathFactory, speech_cache: Path):
     shutil.rmtree(folder)  # nearly three hours of MP3, read by this module's tests alone
 
 
+@pytest.mark.slow
 def test_seed_variants_decode_to_their_lengths(seed_variants) -> None:
     lengths, built = seed_variants
     assert [path.name for path, _ in built] == [
@@ -250,6 +252,7 @@ def test_seed_variants_decode_to_their_lengths(seed_variants) -> None:
         assert len(ffmpeg_chapter_titles(path)) == len(prepared.script.chapters)
 
 
+@pytest.mark.slow
 def test_seed_variants_shorten_and_lengthen_like_a_coach(seed_variants) -> None:
     _, built = seed_variants
     by_minutes = {round(p.script.length_ms / 60_000): p for _, p in built}
@@ -264,6 +267,7 @@ def test_seed_variants_shorten_and_lengthen_like_a_coach(seed_variants) -> None:
     assert "Last round." in sixty
 
 
+@pytest.mark.slow
 def test_variants_share_one_speech_cache(tmp_path: Path) -> None:
     routine_path = tmp_path / "tiny.yaml"
     routine_path.write_text(
@@ -304,6 +308,7 @@ def test_a_length_far_out_of_reach_is_refused_before_any_speech_is_made(tmp_path
     assert not cache_dir.exists() or not any(cache_dir.rglob("*.wav"))
 
 
+@pytest.mark.slow
 def test_the_lengths_a_refusal_names_can_be_made_with_the_real_voice(
     tmp_path: Path, speech_cache: Path
 ) -> None:

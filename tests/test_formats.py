@@ -18,6 +18,8 @@ from workout_audio.encode.formats import audio_format
 from workout_audio.errors import UsageError
 from workout_audio.speech import VoiceSettings
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, speech_cache: Path):

@@ -27,6 +27,8 @@ from workout_audio.app.main import app
 from workout_audio.errors import WorkoutAudioError
 from workout_audio.routine import Routine
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 FUZZ = settings(
     max_examples=EXAMPLES,

@@ -101,6 +101,7 @@ def test_an_answer_without_audio_fails_cleanly_and_caches_nothing(
     assert stored_files(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_second_build_asks_google_nothing(
     gtts_stub: GttsStub, write_routine, tmp_path: Path
 ) -> None:
@@ -135,6 +136,7 @@ def test_auto_falls_back_to_the_offline_voice_with_a_notice(
     assert "offline piper voice" in notice
 
 
+@pytest.mark.slow
 def test_cli_builds_with_the_google_voice(
     gtts_stub: GttsStub, write_routine, tmp_path: Path
 ) -> None:
@@ -151,6 +153,7 @@ def test_cli_builds_with_the_google_voice(
     assert len(decode(output)) > 0
 
 
+@pytest.mark.slow
 def test_build_in_spanish_asks_google_for_spanish_cues(
     gtts_stub: GttsStub, write_routine, tmp_path: Path
 ) -> None:
@@ -195,6 +198,7 @@ def test_a_language_google_does_not_speak_is_refused_before_any_request(
     assert gtts_stub.count == 0
 
 
+@pytest.mark.slow
 def test_auto_with_a_fitted_length_and_google_gone_makes_the_whole_track_offline(
     gtts_stub: GttsStub, monkeypatch: pytest.MonkeyPatch, write_routine, tmp_path: Path
 ) -> None:

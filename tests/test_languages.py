@@ -14,6 +14,8 @@ from gtts_stub import closed_port_url
 from helpers import SEED, decode, ffmpeg_chapter_titles
 from workout_audio.app.main import app
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def fresh_machine(monkeypatch: pytest.MonkeyPatch) -> None:

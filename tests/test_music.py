@@ -26,6 +26,8 @@ from workout_audio.speech import registry
 from workout_audio.speech.piper import PiperEngine
 from workout_audio.timeline.script import Event, Script
 
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 
 MUSIC_HZ = 13_000  # a tone nothing else in a track has: speech and tones sit far below it

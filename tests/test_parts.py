@@ -30,6 +30,8 @@ from workout_audio.encode.render import render, silences
 from workout_audio.pipeline import Prepared
 from workout_audio.speech import VoiceSettings
 
+pytestmark = pytest.mark.slow
+
 CIRCUIT = """\
 name: Three Minute Circuit
 timing:

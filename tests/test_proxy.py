@@ -71,6 +71,7 @@ def test_google_is_unreachable_without_the_proxy(google: GttsStub) -> None:
     assert reason == "Google Translate is not reachable (no network?)"
 
 
+@pytest.mark.slow
 def test_build_with_google_through_an_https_proxy(
     proxy: ConnectProxy, google: GttsStub, write_routine, tmp_path: Path
 ) -> None:

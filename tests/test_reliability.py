@@ -339,6 +339,7 @@ def test_a_bad_routine_gets_one_line_naming_file_line_and_field(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["routine.yaml"], "nothing written"
 
 
+@pytest.mark.slow
 def test_a_track_over_six_hours_is_refused_before_encoding(
     long_routine: Path, speech_cache: Path, earlier_track: Path
 ) -> None:
@@ -351,6 +352,7 @@ def test_a_track_over_six_hours_is_refused_before_encoding(
     assert_untouched(earlier_track)
 
 
+@pytest.mark.slow
 def test_brackets_in_a_path_are_printed_as_they_are(
     tiny_cache: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -521,6 +523,7 @@ def test_a_cache_dir_that_is_a_file_is_refused(tmp_path: Path, command: str) -> 
 # --- interrupted: Ctrl-C and SIGTERM, in synthesis and in encoding ---
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("how", "status", "said"),
     [
@@ -552,6 +555,7 @@ def test_interrupted_while_synthesising(
     assert all(whole_wav(entry) for entry in made)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("how", "status", "said"),
     [
@@ -597,6 +601,7 @@ def stop(child: subprocess.Popen[str], how: str) -> None:
 # --- ffmpeg missing, failing, killed ---
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("script", "words"),
     [
@@ -629,6 +634,7 @@ def test_a_failing_ffmpeg_is_named_and_nothing_is_lost(
     assert_untouched(earlier_track)
 
 
+@pytest.mark.slow
 def test_a_missing_ffmpeg_is_named(
     short_routine: tuple[Path, int], speech_cache: Path, earlier_track: Path, tmp_path: Path
 ) -> None:
@@ -659,6 +665,7 @@ def tiny_filesystem(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(folder)], check=True)
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_encoding_says_so_and_keeps_the_earlier_track(
     short_routine: tuple[Path, int], speech_cache: Path, tiny_filesystem: Path
 ) -> None:
@@ -672,6 +679,7 @@ def test_a_full_disk_while_encoding_says_so_and_keeps_the_earlier_track(
     assert_untouched(track)
 
 
+@pytest.mark.slow
 def test_a_size_limit_hit_while_tagging_says_so_and_keeps_the_earlier_track(
     short_routine: tuple[Path, int], speech_cache: Path, earlier_track: Path, tmp_path: Path
 ) -> None:
@@ -689,6 +697,7 @@ def test_a_size_limit_hit_while_tagging_says_so_and_keeps_the_earlier_track(
     assert_untouched(earlier_track)
 
 
+@pytest.mark.slow
 def test_a_size_limit_hit_by_ffmpeg_is_named(
     short_routine: tuple[Path, int], speech_cache: Path, earlier_track: Path
 ) -> None:
@@ -704,6 +713,7 @@ def test_a_size_limit_hit_by_ffmpeg_is_named(
 # --- the speech cache damaged; two builds at once ---
 
 
+@pytest.mark.slow
 def test_damaged_cache_entries_are_made_again(
     tiny_cache: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -726,6 +736,7 @@ def test_damaged_cache_entries_are_made_again(
     assert abs(len(decode(output)) - expected_ms) <= 100
 
 
+@pytest.mark.slow
 def test_two_builds_writing_the_same_track_at_once_leave_one_whole_track(
     short_routine: tuple[Path, int], speech_cache: Path, earlier_track: Path
 ) -> None:
@@ -760,6 +771,7 @@ def google_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
     closed_port_url(monkeypatch)
 
 
+@pytest.mark.slow
 def test_auto_without_network_builds_offline_with_a_one_line_notice(
     google_unreachable: None, tiny_cache: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -774,6 +786,7 @@ def test_auto_without_network_builds_offline_with_a_one_line_notice(
     assert len(decode(output)) > 10_000
 
 
+@pytest.mark.slow
 def test_gtts_without_network_is_one_clear_line(
     google_unreachable: None, tiny_cache: tuple[Path, Path], tmp_path: Path
 ) -> None:

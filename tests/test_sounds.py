@@ -85,6 +85,7 @@ def test_routine_sounds_must_name_a_tone_and_an_existing_file(write_routine) -> 
     assert not any("x.wav" in m for m in messages)
 
 
+@pytest.mark.slow
 def test_a_replaced_sound_is_heard_where_the_script_places_it(
     write_routine, tmp_path: Path, speech_cache: Path
 ) -> None:

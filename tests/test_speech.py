@@ -16,6 +16,8 @@ from workout_audio.speech import SpeechCache, VoiceSettings, synthesize_phrases
 from workout_audio.speech.gtts import RETRIES, GttsEngine
 from workout_audio.speech.piper import PiperEngine
 
+pytestmark = pytest.mark.slow
+
 WORDS = ["One.", "Two.", "Three.", "Four.", "Five.", "Six.", "Seven.", "Eight.", "Nine."]
 
 

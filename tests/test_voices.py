@@ -164,6 +164,7 @@ def test_a_downloaded_voice_is_used_by_name_and_by_auto_for_its_language(
     assert english.voice_label() == "en_US-joe-medium", "English keeps the bundled voice"
 
 
+@pytest.mark.slow
 def test_voices_download_from_the_command_line_then_listed_and_used_by_name(
     repository: VoiceRepository, voices_folder: Path, write_routine, tmp_path: Path
 ) -> None:
