@@ -75,7 +75,8 @@ def build(routine: Path, output: Path, cache: Path, *extra: str):
     )  # fmt: skip
 
 
-def script_of(routine: Path, cache: Path) -> dict:
+def scripted(routine: Path, cache: Path) -> dict:
+    """What the `script` command prints as JSON."""
     result = runner.invoke(
         app,
         ["script", str(routine), "--format", "json", "--engine", "piper",
@@ -96,7 +97,7 @@ def short(tmp_path_factory: pytest.TempPathFactory, speech_cache: Path):
     assert build(routine, plain, speech_cache).exit_code == 0
     result = build(routine, mixed, speech_cache, "--music", str(music))
     assert result.exit_code == 0, result.output
-    return routine, plain, mixed, script_of(routine, speech_cache)
+    return routine, plain, mixed, scripted(routine, speech_cache)
 
 
 def test_music_dips_at_least_10_db_under_every_spoken_cue(short) -> None:
@@ -171,7 +172,7 @@ def test_a_folder_plays_in_name_order_crossfaded_and_looped(
     output = tmp_path / "hold.mp3"
     result = build(routine, output, speech_cache, "--music", str(folder))
     assert result.exit_code == 0, result.output
-    script = script_of(routine, speech_cache)
+    script = scripted(routine, speech_cache)
     samples = decoded(output)
     assert abs(len(samples) * 1000 / SAMPLE_RATE_HZ - script["length_s"] * 1000) < 30
 
@@ -232,7 +233,7 @@ def test_the_routine_file_names_its_music_and_levels(tmp_path: Path, speech_cach
     assert build(routine, loud, speech_cache, "--music-level", "-8dB").exit_code == 0
     # Both tracks are brought to the same loudness, so the music is compared with the voice's
     # own chain: the start tone, set against the voice.
-    start = next(e for e in script_of(routine, speech_cache)["events"] if e.get("tone") == "start")
+    start = next(e for e in scripted(routine, speech_cache)["events"] if e.get("tone") == "start")
     tone = (start["start_s"] * 1000, start["end_s"] * 1000)
     window = (20_000.0, 30_000.0)  # mid-hold, nothing said
 
