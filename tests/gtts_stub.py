@@ -203,8 +203,9 @@ def google_like_clips() -> list[bytes]:
 
 
 def serve(monkeypatch: pytest.MonkeyPatch, delay_s: float = 0.0) -> Iterator[GttsStub]:
-    """Body of a test module's ``gtts_stub`` fixture: the real gTTS pointed at a fresh stub,
-    with our waits between requests and retries cut to a few milliseconds."""
+    """Body of the ``gtts_stub`` fixture (and of tests that want slower answers): the real
+    gTTS pointed at a fresh stub, with our waits between requests and retries cut to a few
+    milliseconds."""
     for name in PROXY_VARIABLES:  # gTTS passes the proxies on; loopback must stay direct
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.upper(), raising=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import workout_audio
-from conftest import ROOT, SHORT_ROUTINE, decode
+from helpers import ROOT, SHORT_ROUTINE, decode
 from workout_audio import BuildResult, UsageError
 
 
@@ -22,6 +22,7 @@ def short_routine(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_build_writes_the_track_and_its_files_and_says_what_it_made(
     short_routine: Path, speech_cache: Path
 ) -> None:
@@ -47,6 +48,7 @@ def test_build_writes_the_track_and_its_files_and_says_what_it_made(
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_build_defaults_to_the_build_folder_and_the_named_format(
     short_routine: Path, speech_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -119,6 +121,7 @@ def test_bad_settings_are_refused_in_one_line(
     assert "\n" not in message
 
 
+@pytest.mark.slow
 def test_variants_are_planned_and_named_once(short_routine: Path, speech_cache: Path) -> None:
     folder = short_routine.parent / "variants"
     folder.mkdir()
@@ -151,6 +154,7 @@ def _readme_example() -> str:
     return blocks[0]
 
 
+@pytest.mark.slow
 def test_the_readme_example_runs_as_written(tmp_path: Path, speech_cache: Path) -> None:
     # The example uses the user's cache folder; here that is this run's speech cache.
     user_cache = tmp_path / "user-cache"

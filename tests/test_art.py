@@ -11,8 +11,7 @@ import pytest
 from mutagen.id3 import ID3
 from PIL import Image, ImageFont
 
-from conftest import SEED, SHORT_ROUTINE, run_cli
-from test_sidecars import script_of
+from helpers import SHORT_ROUTINE, run_cli, script_of
 from workout_audio.outputs.art import (
     BACKGROUND,
     CHAPTER_IMAGE_PX,
@@ -27,11 +26,6 @@ from workout_audio.outputs.art_cache import KEEP_ENTRIES, cached_artwork
 from workout_audio.timeline.script import Chapter, Script
 
 PHRASES = Path(__file__).resolve().parent.parent / "src" / "workout_audio" / "phrases"
-
-
-@pytest.fixture(scope="module")
-def seed_script() -> Script:
-    return script_of(SEED)
 
 
 def open_png(data: bytes) -> Image.Image:
@@ -107,6 +101,7 @@ def test_every_letter_of_the_cue_wording_has_a_glyph() -> None:
 # --- the pictures kept in the cache ---
 
 
+@pytest.mark.slow
 def test_a_rebuild_takes_its_pictures_from_the_cache_without_loading_pillow(
     tmp_path: Path, speech_cache: Path
 ) -> None:
@@ -154,6 +149,7 @@ def test_a_damaged_entry_is_drawn_again(seed_script: Script, tmp_path: Path) -> 
     assert len(entry.read_bytes()) > 1000  # written whole again
 
 
+@pytest.mark.slow
 def test_only_the_newest_entries_are_kept(seed_script: Script, tmp_path: Path) -> None:
     for index in range(KEEP_ENTRIES + 3):
         day = dataclasses.replace(seed_script, routine_name=f"Day {index}")

@@ -12,9 +12,11 @@ import pytest
 from mutagen.id3 import ID3, PictureType
 from PIL import Image
 
-from conftest import SEED, SHORT_ROUTINE, decode, ffmpeg_chapter_titles, run_cli
+from helpers import SEED, SHORT_ROUTINE, decode, ffmpeg_chapter_titles, run_cli
 from workout_audio import build, load_routine, prepare
 from workout_audio.settings import VoiceSettings
+
+pytestmark = pytest.mark.slow
 
 PIPER = VoiceSettings(engine="piper")
 

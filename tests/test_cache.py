@@ -10,14 +10,14 @@ import sys
 import textwrap
 import time
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from conftest import SHORT_ROUTINE, decode
 from gtts_stub import GttsStub, serve
+from helpers import SHORT_ROUTINE, cache_entries, child_env, decode
 from workout_audio import load_routine, script_phrases
 from workout_audio.app.main import app
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ
@@ -38,26 +38,10 @@ from workout_audio.speech.gtts import GttsEngine
 from workout_audio.speech.piper import PiperEngine
 
 PHRASE = "Plank, 30 seconds."
-SRC = Path(__file__).resolve().parent.parent / "src"
-
-
-@pytest.fixture
-def gtts_stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[GttsStub]:
-    yield from serve(monkeypatch)
-
-
-def entries(folder: Path) -> list[Path]:
-    return sorted(folder.rglob("*.wav")) if folder.exists() else []
 
 
 def partials(folder: Path) -> list[Path]:
     return sorted(folder.rglob(".*.part")) if folder.exists() else []
-
-
-def child_env() -> dict[str, str]:
-    """The environment of a child Python that imports workout_audio from this checkout."""
-    path = os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "PYTHONPATH": path}
 
 
 def test_an_entry_is_a_plain_wav_with_its_text_and_a_checksum(tmp_path: Path) -> None:
@@ -65,7 +49,7 @@ def test_an_entry_is_a_plain_wav_with_its_text_and_a_checksum(tmp_path: Path) ->
     pcm = bytes(range(256)) * 441  # 0.64 s of (loud) noise
     key = cache.key({"engine": "test"}, PHRASE)
     assert cache.put(key, pcm, {"engine": "test", "text": PHRASE})
-    [path] = entries(tmp_path)
+    [path] = cache_entries(tmp_path)
     with wave.open(str(path), "rb") as wav:  # any WAV reader skips our extra chunk
         assert wav.getframerate() == SAMPLE_RATE_HZ
         assert (wav.getnchannels(), wav.getsampwidth()) == (1, 2)
@@ -115,7 +99,7 @@ def test_a_broken_entry_is_discarded_and_made_again(
 ) -> None:
     cache = SpeechCache(tmp_path)
     first = synthesize_phrases(GttsEngine("en"), [PHRASE], cache)[PHRASE]
-    [path] = entries(tmp_path)
+    [path] = cache_entries(tmp_path)
     path.write_bytes(damage(path.read_bytes()))
 
     again = synthesize_phrases(GttsEngine("en"), [PHRASE], cache)[PHRASE]
@@ -219,11 +203,11 @@ def test_a_writer_stopped_mid_write_leaves_no_half_entry(
     assert writer.returncode == -how, writer.stderr
 
     cache = SpeechCache(folder)
-    written = entries(folder)
+    written = cache_entries(folder)
     assert written
     for path in written:
         assert cache.get(path.stem) is not None, f"{path.name} is a half entry"
-    assert len(entries(folder)) == len(written), "no entry had to be discarded"
+    assert len(cache_entries(folder)) == len(written), "no entry had to be discarded"
     if how == signal.SIGINT:
         assert partials(folder) == [], "Ctrl-C cleans its temporary file up"
     else:  # SIGKILL cannot be cleaned up after: at most one temporary file, never an entry
@@ -244,6 +228,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_share_the_cache_safely(
     monkeypatch: pytest.MonkeyPatch, write_routine, tmp_path: Path
 ) -> None:
@@ -283,8 +268,8 @@ def test_two_builds_at_once_share_the_cache_safely(
         lengths = [len(decode(tmp_path / f"{n}.mp3")) for n in (1, 2)]
         assert abs(lengths[0] - lengths[1]) <= 50
         cache = SpeechCache(folder)
-        assert len(entries(folder)) == len(phrases)
-        assert all(cache.get(path.stem) is not None for path in entries(folder))
+        assert len(cache_entries(folder)) == len(phrases)
+        assert all(cache.get(path.stem) is not None for path in cache_entries(folder))
         assert partials(folder) == []
 
         before = stub.count
@@ -294,6 +279,7 @@ def test_two_builds_at_once_share_the_cache_safely(
         stub_fixture.close()
 
 
+@pytest.mark.slow
 def test_cache_info_and_clear_from_the_command_line(
     gtts_stub: GttsStub, write_routine, tmp_path: Path
 ) -> None:
@@ -317,7 +303,7 @@ def test_cache_info_and_clear_from_the_command_line(
     cleared = runner.invoke(app, ["cache", "clear", "--cache-dir", str(folder)])
     assert cleared.exit_code == 0, cleared.output
     assert f"removed {count} entries" in cleared.output
-    assert entries(folder) == [keep[1]], "only the cache's own files are removed"
+    assert cache_entries(folder) == [keep[1]], "only the cache's own files are removed"
     assert all(path.read_text(encoding="utf-8") == "not the cache's" for path in keep)
     info = runner.invoke(app, ["cache", "info", "--cache-dir", str(folder)])
     assert "entries: 0 (0 B; at most 1.0 GB)" in info.output
@@ -359,11 +345,12 @@ def test_prune_removes_the_least_recently_used_first(tmp_path: Path) -> None:
     assert (result.removed, result.entries) == (2, 3)
     assert result.freed_bytes == 2 * entry_bytes
     assert result.size_bytes == 3 * entry_bytes
-    left = {path.stem for path in entries(tmp_path)}
+    left = {path.stem for path in cache_entries(tmp_path)}
     assert left == {keys[0], keys[1], keys[4]}, "the two least recently used went"
     assert cache.prune(max_size_bytes=3 * entry_bytes).removed == 0
 
 
+@pytest.mark.slow
 def test_a_build_keeps_the_cache_under_its_cap_and_its_own_clips(tmp_path: Path) -> None:
     old = SpeechCache(tmp_path)
     stale = [f"{n:064x}" for n in range(20)]
@@ -435,13 +422,14 @@ def test_cache_prune_and_info_by_voice_from_the_command_line(tmp_path: Path) -> 
     assert pruned.output.startswith(
         f"removed 4 entries ({format_size(sum(sizes[:4]))}); 2 left ({format_size(sum(sizes[4:]))})"
     )
-    assert {path.stem[-1] for path in entries(tmp_path)} == {"4", "5"}, "the newest stay"
+    assert {path.stem[-1] for path in cache_entries(tmp_path)} == {"4", "5"}, "the newest stay"
 
     bad = runner.invoke(app, ["cache", "prune", "--max-size", "tiny", "--cache-dir", str(tmp_path)])
     assert bad.exit_code == 2
     assert "--max-size: 'tiny' is not a size like 200MB or 2GB" in bad.output
 
 
+@pytest.mark.slow
 def test_a_warm_track_still_renders_when_its_cache_is_cleared_meanwhile(
     tmp_path: Path, speech_cache: Path
 ) -> None:

@@ -9,11 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from workout_audio.app.main import app
+from helpers import invoke
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.storage.cache import CacheRoot, format_size
+
+pytestmark = pytest.mark.slow  # each test builds on one real build
 
 TINY_ROUTINE = """\
 name: Tiny Core
@@ -34,18 +35,13 @@ def kind_entries(root: Path, kind: str) -> set[str]:
     return {p.name for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")}
 
 
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.output
-
-
 def build(folder: Path, root: Path, output: str = "tiny.mp3") -> None:
-    code, output_text = invoke(
+    done = invoke(
         "build", str(folder / "tiny.yaml"), "-o", str(folder / output),
         "--engine", "piper", "--cache-dir", str(root), "--sidecars", "none",
         "--music", str(folder / "tone.flac"),
     )  # fmt: skip
-    assert code == 0, output_text
+    assert done.exit_code == 0, done.output
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +77,15 @@ def test_a_build_fills_speech_music_and_art_under_the_root(built: Path) -> None:
 
 
 def test_info_shows_each_kind_and_only_limits_it(root: Path) -> None:
-    code, output = invoke("cache", "info", "--cache-dir", str(root))
+    done = invoke("cache", "info", "--cache-dir", str(root))
+    code, output = done.exit_code, done.output
     assert code == 0, output
     for kind in KINDS:
         assert f"  {kind}: {len(kind_entries(root, kind))} (" in output
     assert "by engine: piper" in output
 
-    code, output = invoke("cache", "info", "--cache-dir", str(root), "--only", "music")
+    done = invoke("cache", "info", "--cache-dir", str(root), "--only", "music")
+    code, output = done.exit_code, done.output
     assert code == 0, output
     music_bytes = sum(p.stat().st_size for p in (root / "music").iterdir())
     assert f"entries: 1 ({format_size(music_bytes)}; at most 1.0 GB)" in output
@@ -100,7 +98,8 @@ def test_info_shows_each_kind_and_only_limits_it(root: Path) -> None:
 @pytest.mark.parametrize("command", ["info", "prune", "clear"])
 def test_only_a_kind_there_is(root: Path, command: str) -> None:
     before = {kind: kind_entries(root, kind) for kind in KINDS}
-    code, output = invoke("cache", command, "--cache-dir", str(root), "--only", "voices")
+    done = invoke("cache", command, "--cache-dir", str(root), "--only", "voices")
+    code, output = done.exit_code, done.output
     assert code == 2
     assert len(output.strip().splitlines()) == 1, output
     assert "--only" in output
@@ -110,7 +109,8 @@ def test_only_a_kind_there_is(root: Path, command: str) -> None:
 
 def test_clear_only_art_leaves_speech_and_music(built: Path, root: Path) -> None:
     speech, music = kind_entries(root, "speech"), kind_entries(root, "music")
-    code, output = invoke("cache", "clear", "--cache-dir", str(root), "--only", "art")
+    done = invoke("cache", "clear", "--cache-dir", str(root), "--only", "art")
+    code, output = done.exit_code, done.output
     assert code == 0, output
     assert output.startswith("removed 1 entries (")
     assert f"from {root}\n" in output
@@ -142,7 +142,8 @@ def test_prune_takes_the_least_recently_used_of_any_kind(root: Path) -> None:
     total = sum(entry.size_bytes for entry in entries.values())
     limit = total - entries[art].size_bytes - entries[clips[0]].size_bytes
 
-    code, output = invoke("cache", "prune", "--cache-dir", str(root), "--max-size", str(limit))
+    done = invoke("cache", "prune", "--cache-dir", str(root), "--max-size", str(limit))
+    code, output = done.exit_code, done.output
     assert code == 0, output
     freed = entries[art].size_bytes + entries[clips[0]].size_bytes
     assert output.startswith(f"removed 2 entries ({format_size(freed)}); ")
@@ -156,9 +157,8 @@ def test_prune_takes_the_least_recently_used_of_any_kind(root: Path) -> None:
 
 def test_prune_only_music_weighs_only_music(root: Path) -> None:
     speech, art = kind_entries(root, "speech"), kind_entries(root, "art")
-    code, output = invoke(
-        "cache", "prune", "--cache-dir", str(root), "--only", "music", "--max-size", "0"
-    )
+    done = invoke("cache", "prune", "--cache-dir", str(root), "--only", "music", "--max-size", "0")
+    code, output = done.exit_code, done.output
     assert code == 0, output
     assert output.startswith("removed 1 entries (")
     assert kind_entries(root, "music") == set()
@@ -185,7 +185,8 @@ def test_an_old_cache_dir_is_moved_into_speech_and_a_rebuild_synthesises_nothing
     mine.parent.mkdir(exist_ok=True)
     mine.write_text("mine", encoding="utf-8")
 
-    code, output = invoke("cache", "info", "--cache-dir", str(root))
+    done = invoke("cache", "info", "--cache-dir", str(root))
+    code, output = done.exit_code, done.output
     assert code == 0, output
     assert kind_entries(root, "speech") == clips, "every clip moved, none lost"
     assert f"  speech: {len(clips)} (" in output

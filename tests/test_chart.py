@@ -10,25 +10,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import SEED, SHORT_ROUTINE
-from conftest import run_cli as run_plain_cli
-from test_sidecars import script_of
+from helpers import SHORT_ROUTINE, run_cli, script_of
 from workout_audio.errors import UsageError
 from workout_audio.outputs.chart import COLOURS, chart_png, chart_svg, intervals, write_chart
 from workout_audio.timeline.script import Script
 
-
-def run_cli(*args: str, cwd: Path):
-    """The command in a fresh process that reports every module it imports."""
-    return run_plain_cli(*args, cwd=cwd, python_options=("-X", "importtime"))
-
-
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture(scope="module")
-def seed_script() -> Script:
-    return script_of(SEED)
 
 
 def test_intervals_cover_the_track_end_to_end(seed_script: Script) -> None:
@@ -84,32 +71,36 @@ def test_other_suffixes_are_refused(seed_script: Script, tmp_path: Path) -> None
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_build_chart_beside_the_track_and_never_in_a_plain_build(
     tmp_path: Path, speech_cache: Path
 ) -> None:
     (tmp_path / "short.yaml").write_text(SHORT_ROUTINE, encoding="utf-8")
     common = ["--engine", "piper", "--cache-dir", str(speech_cache), "--sidecars", "none"]
-    plain = run_cli("build", "short.yaml", "-o", "plain.mp3", *common, cwd=tmp_path)
+    traced = {"cwd": tmp_path, "python_options": ("-X", "importtime")}  # every module imported
+    plain = run_cli("build", "short.yaml", "-o", "plain.mp3", *common, **traced)
     assert plain.returncode == 0, plain.stderr
     assert "workout_audio.outputs.chart" not in plain.stderr  # -X importtime lists every module
     assert not (tmp_path / "plain.png").exists()
-    charted = run_cli("build", "short.yaml", "-o", "with.opus", "--chart", *common, cwd=tmp_path)
+    charted = run_cli("build", "short.yaml", "-o", "with.opus", "--chart", *common, **traced)
     assert charted.returncode == 0, charted.stderr
     assert "beside it: with.png" in charted.stdout
     assert Image.open(tmp_path / "with.png").format == "PNG"
 
 
+@pytest.mark.slow
 def test_chart_command_draws_png_or_svg_and_refuses_other_names(
     tmp_path: Path, speech_cache: Path
 ) -> None:
     (tmp_path / "short.yaml").write_text(SHORT_ROUTINE, encoding="utf-8")
     common = ["--engine", "piper", "--cache-dir", str(speech_cache)]
-    done = run_cli("chart", "short.yaml", "-o", "c.svg", "--length", "3m", *common, cwd=tmp_path)
+    traced = {"cwd": tmp_path, "python_options": ("-X", "importtime")}  # every module imported
+    done = run_cli("chart", "short.yaml", "-o", "c.svg", "--length", "3m", *common, **traced)
     assert done.returncode == 0, done.stderr
     assert "wrote c.svg (3:00, " in done.stdout
     texts = [t.text for t in ET.parse(tmp_path / "c.svg").getroot().iter(f"{SVG}text")]
     assert "3:00" in texts
-    refused = run_cli("chart", "short.yaml", "-o", "c.jpg", *common, cwd=tmp_path)
+    refused = run_cli("chart", "short.yaml", "-o", "c.jpg", *common, **traced)
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1] == (
         "error: -o c.jpg: the chart is written as .png or .svg"

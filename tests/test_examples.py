@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from array import array
 from itertools import pairwise
 from pathlib import Path
@@ -10,11 +11,13 @@ from pathlib import Path
 import pytest
 from pydub import AudioSegment
 
-from conftest import ROOT, decode
+from helpers import ROOT, decode
 from workout_audio import build, load_routine
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ
 from workout_audio.settings import VoiceSettings
 from workout_audio.timeline.script import TONE_MS, Script
+
+pytestmark = pytest.mark.slow
 
 PIPER = VoiceSettings(engine="piper")
 START_TONE_HZ = 1320  # render.py's start tone
@@ -29,7 +32,9 @@ def example(
     output = tmp_path_factory.mktemp(name) / f"{name}.mp3"
     routine = load_routine(ROOT / "routines" / f"{name}.yaml")
     prepared = build(routine, output, voice=PIPER, cache_dir=speech_cache)
-    return name, prepared.script, decode(output)
+    audio = decode(output)
+    shutil.rmtree(output.parent)  # up to half an hour of MP3: the tests read the samples
+    return name, prepared.script, audio
 
 
 def tone_share(audio: AudioSegment, start_ms: int, duration_ms: int, frequency_hz: int) -> float:

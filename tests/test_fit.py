@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,8 +11,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SEED, decode, ffmpeg_chapter_titles
-from test_script import block, exercise, intervals_never_overlap, routine, spoken_ms, timing
+from helpers import (
+    SEED,
+    attempt,
+    block,
+    decode,
+    exercise,
+    ffmpeg_chapter_titles,
+    intervals_never_overlap,
+    routine,
+    spoken_ms,
+    timing,
+)
 from workout_audio import load_routine
 from workout_audio.durations import parse_duration_ms
 from workout_audio.errors import LengthError
@@ -21,7 +32,7 @@ from workout_audio.routine import Rests, Routine
 from workout_audio.settings import VoiceSettings
 from workout_audio.timeline.fit import fit_length, length_range_ms
 from workout_audio.timeline.layout import PPM
-from workout_audio.timeline.script import Script, make_script, script_phrases
+from workout_audio.timeline.script import make_script, script_phrases
 
 CIRCUIT = routine(
     block("Warmup", 1, exercise("March", time_ms=60_000)),
@@ -182,14 +193,7 @@ def flexible_routines(draw: st.DrawFn) -> Routine:
 CLOCK = r"\d+:\d\d(?::\d\d)?(?:\.\d)?"
 
 
-def attempt(subject: Routine, target_ms: int) -> tuple[Script | None, str]:
-    """The script at ``target_ms``, or None and the refusal's message."""
-    try:
-        return make_script(subject, spoken_ms, length_ms=target_ms), ""
-    except LengthError as error:
-        return None, str(error)
-
-
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(flexible_routines(), st.floats(0.3, 3.0))
 def test_any_target_is_met_exactly_or_refused_with_bounds_that_are_real(
@@ -233,9 +237,11 @@ def seed_variants(tmp_path_factory: pytest.TempPathFactory, speech_cache: Path):
         cache_dir=speech_cache,
         progress=lambda stage, done, total: synthesised.append(1) if stage == "speech" else None,
     )
-    return lengths, built
+    yield lengths, built
+    shutil.rmtree(folder)  # nearly three hours of MP3, read by this module's tests alone
 
 
+@pytest.mark.slow
 def test_seed_variants_decode_to_their_lengths(seed_variants) -> None:
     lengths, built = seed_variants
     assert [result.track.name for result in built] == [
@@ -247,6 +253,7 @@ def test_seed_variants_decode_to_their_lengths(seed_variants) -> None:
         assert len(ffmpeg_chapter_titles(result.track)) == len(result.script.chapters)
 
 
+@pytest.mark.slow
 def test_seed_variants_shorten_and_lengthen_like_a_coach(seed_variants) -> None:
     _, built = seed_variants
     by_minutes = {round(p.script.length_ms / 60_000): p for p in built}
@@ -261,6 +268,7 @@ def test_seed_variants_shorten_and_lengthen_like_a_coach(seed_variants) -> None:
     assert "Last round." in sixty
 
 
+@pytest.mark.slow
 def test_variants_share_one_speech_cache(tmp_path: Path) -> None:
     routine_path = tmp_path / "tiny.yaml"
     routine_path.write_text(
@@ -301,6 +309,7 @@ def test_a_length_far_out_of_reach_is_refused_before_any_speech_is_made(tmp_path
     assert not cache_dir.exists() or not any(cache_dir.rglob("*.wav"))
 
 
+@pytest.mark.slow
 def test_the_lengths_a_refusal_names_can_be_made_with_the_real_voice(
     tmp_path: Path, speech_cache: Path
 ) -> None:

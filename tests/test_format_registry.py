@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHORT_ROUTINE, decode, ffmpeg_chapter_titles
+from helpers import SHORT_ROUTINE, decode, ffmpeg_chapter_titles
 from workout_audio import load_routine, make_script
 from workout_audio.audio.ffmpeg import FfmpegProcess
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples

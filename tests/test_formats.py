@@ -12,11 +12,13 @@ from mutagen.mp4 import MP4
 from mutagen.oggopus import OggOpus
 from PIL import Image
 
-from conftest import SHORT_ROUTINE, decode, ffmpeg_chapter_titles, run_cli
+from helpers import SHORT_ROUTINE, decode, ffmpeg_chapter_titles, run_cli
 from workout_audio import EncodeSettings, Prepared, build, load_routine
 from workout_audio.encode.formats import audio_format
 from workout_audio.errors import UsageError
 from workout_audio.settings import VoiceSettings
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

@@ -21,11 +21,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import SEED
+from helpers import SEED, spoken_ms
 from workout_audio import load_routine, make_script, script_phrases
 from workout_audio.app.main import app
 from workout_audio.errors import WorkoutAudioError
 from workout_audio.routine import Routine
+
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 FUZZ = settings(
@@ -243,11 +245,6 @@ def routine_file() -> Iterator[Path]:
     """One file rewritten by every example (hypothesis reruns a test, not its fixtures)."""
     with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
         yield Path(folder) / "routine.yaml"
-
-
-def spoken_ms(text: str) -> int:
-    """A voice-like clip length: about 65 ms a character, never under 300 ms."""
-    return max(300, 65 * len(text))
 
 
 def load_or_refuse(path: Path) -> Routine | None:

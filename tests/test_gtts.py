@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from conftest import SHORT_ROUTINE, decode
-from gtts_stub import BURSTS_MS, PAD_MS, GttsStub, closed_port_url, google_like_clips, serve
+from gtts_stub import BURSTS_MS, PAD_MS, GttsStub, closed_port_url, google_like_clips
+from helpers import SHORT_ROUTINE, decode
 from workout_audio import load_routine, script_phrases
 from workout_audio.app.main import app
 from workout_audio.audio.ffmpeg import decode_to_pcm
@@ -30,12 +29,8 @@ def stub_clips() -> list[bytes]:
     return google_like_clips()
 
 
-@pytest.fixture
-def gtts_stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[GttsStub]:
-    yield from serve(monkeypatch)
-
-
-def cache_entries(folder: Path) -> list[Path]:
+def stored_files(folder: Path) -> list[Path]:
+    """Every file in the folder: clips and anything else left behind."""
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
@@ -55,7 +50,7 @@ def test_a_clip_arrives_trimmed_and_cached(
     burst_ms = BURSTS_MS[stub_clips.index(mp3)]
     assert clip_ms(decode_to_pcm(mp3)) >= burst_ms + 2 * PAD_MS
     assert abs(clip_ms(clips[PHRASE]) - burst_ms) <= 30, "silence trimmed from both ends"
-    assert [p.suffix for p in cache_entries(tmp_path / "cache")] == [".wav"]
+    assert [p.suffix for p in stored_files(tmp_path / "cache")] == [".wav"]
     assert gtts_stub.count == 2
 
 
@@ -73,7 +68,7 @@ def test_lasting_rate_limit_says_so(gtts_stub: GttsStub, tmp_path: Path) -> None
     assert "429" in str(raised.value)
     assert "--engine piper" in str(raised.value)
     assert gtts_stub.count == RETRIES + 1
-    assert cache_entries(tmp_path) == []
+    assert stored_files(tmp_path) == []
 
 
 def test_dropped_connection_fails_cleanly_and_caches_nothing(
@@ -87,7 +82,7 @@ def test_dropped_connection_fails_cleanly_and_caches_nothing(
     assert "broke mid-answer" in message
     for raw in ("Traceback", "IncompleteRead", "HTTPConnectionPool", "Error("):
         assert raw not in message
-    assert cache_entries(tmp_path) == []
+    assert stored_files(tmp_path) == []
 
 
 def test_a_connection_cut_once_is_retried(gtts_stub: GttsStub, tmp_path: Path) -> None:
@@ -95,7 +90,7 @@ def test_a_connection_cut_once_is_retried(gtts_stub: GttsStub, tmp_path: Path) -
     clips = synthesize_phrases(GttsEngine("en"), [PHRASE], SpeechCache(tmp_path))
     assert clips[PHRASE]
     assert gtts_stub.count == 2
-    assert len(cache_entries(tmp_path)) == 1
+    assert len(stored_files(tmp_path)) == 1
 
 
 def test_an_answer_without_audio_fails_cleanly_and_caches_nothing(
@@ -104,9 +99,10 @@ def test_an_answer_without_audio_fails_cleanly_and_caches_nothing(
     gtts_stub.script("garbled")
     with pytest.raises(EngineError, match="without audio"):
         synthesize_phrases(GttsEngine("en"), [PHRASE], SpeechCache(tmp_path))
-    assert cache_entries(tmp_path) == []
+    assert stored_files(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_second_build_asks_google_nothing(
     gtts_stub: GttsStub, write_routine, tmp_path: Path
 ) -> None:
@@ -141,6 +137,7 @@ def test_auto_falls_back_to_the_offline_voice_with_a_notice(
     assert "offline piper voice" in notice
 
 
+@pytest.mark.slow
 def test_cli_builds_with_the_google_voice(
     gtts_stub: GttsStub, write_routine, tmp_path: Path
 ) -> None:
@@ -157,6 +154,7 @@ def test_cli_builds_with_the_google_voice(
     assert len(decode(output)) > 0
 
 
+@pytest.mark.slow
 def test_build_in_spanish_asks_google_for_spanish_cues(
     gtts_stub: GttsStub, write_routine, tmp_path: Path
 ) -> None:
@@ -201,6 +199,7 @@ def test_a_language_google_does_not_speak_is_refused_before_any_request(
     assert gtts_stub.count == 0
 
 
+@pytest.mark.slow
 def test_auto_with_a_fitted_length_and_google_gone_makes_the_whole_track_offline(
     gtts_stub: GttsStub, monkeypatch: pytest.MonkeyPatch, write_routine, tmp_path: Path
 ) -> None:

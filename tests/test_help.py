@@ -11,7 +11,7 @@ from typer.core import TyperArgument, TyperGroup
 from typer.testing import CliRunner
 
 import workout_audio
-from conftest import run_cli
+from helpers import run_cli
 from workout_audio.app.main import app
 
 runner = CliRunner()

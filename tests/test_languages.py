@@ -10,9 +10,11 @@ import pytest
 from mutagen.id3 import ID3
 from typer.testing import CliRunner
 
-from conftest import SEED, decode, ffmpeg_chapter_titles
 from gtts_stub import closed_port_url
+from helpers import SEED, decode, ffmpeg_chapter_titles
 from workout_audio.app.main import app
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ import pytest
 from pydub import AudioSegment
 from typer.testing import CliRunner
 
-from conftest import SHORT_ROUTINE
-from gtts_stub import serve
+from helpers import SHORT_ROUTINE, decoded
 from workout_audio.app.main import app
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.audio.loudness import measure_file
@@ -27,6 +26,8 @@ from workout_audio.settings import MusicSettings
 from workout_audio.speech import registry
 from workout_audio.speech.piper import PiperEngine
 from workout_audio.timeline.script import Event, Script
+
+pytestmark = pytest.mark.slow
 
 runner = CliRunner()
 
@@ -53,14 +54,6 @@ def make_tone(path: Path, frequency_hz: int, seconds: float, volume: float = 0.5
     return path
 
 
-def decoded(path: Path) -> np.ndarray:
-    """The file as mono float samples at 44.1 kHz."""
-    command = [ffmpeg_exe(), "-v", "error", "-i", str(path)]
-    command += ["-ac", "1", "-ar", str(SAMPLE_RATE_HZ), "-f", "s16le", "pipe:1"]
-    pcm = subprocess.run(command, capture_output=True, check=True).stdout
-    return np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-
-
 def level_db(samples: np.ndarray, start_ms: float, end_ms: float, hz: float = MUSIC_HZ) -> float:
     """The level of the tone at ``hz`` alone in a window (its spectral peak, Hann-windowed)."""
     window = samples[int(start_ms * 44.1) : int(end_ms * 44.1)]
@@ -83,7 +76,8 @@ def build(routine: Path, output: Path, cache: Path, *extra: str):
     )  # fmt: skip
 
 
-def script_of(routine: Path, cache: Path) -> dict:
+def scripted(routine: Path, cache: Path) -> dict:
+    """What the `script` command prints as JSON."""
     result = runner.invoke(
         app,
         ["script", str(routine), "--format", "json", "--engine", "piper",
@@ -104,7 +98,7 @@ def short(tmp_path_factory: pytest.TempPathFactory, speech_cache: Path):
     assert build(routine, plain, speech_cache).exit_code == 0
     result = build(routine, mixed, speech_cache, "--music", str(music))
     assert result.exit_code == 0, result.output
-    return routine, plain, mixed, script_of(routine, speech_cache)
+    return routine, plain, mixed, scripted(routine, speech_cache)
 
 
 def test_music_dips_at_least_10_db_under_every_spoken_cue(short) -> None:
@@ -179,7 +173,7 @@ def test_a_folder_plays_in_name_order_crossfaded_and_looped(
     output = tmp_path / "hold.mp3"
     result = build(routine, output, speech_cache, "--music", str(folder))
     assert result.exit_code == 0, result.output
-    script = script_of(routine, speech_cache)
+    script = scripted(routine, speech_cache)
     samples = decoded(output)
     assert abs(len(samples) * 1000 / SAMPLE_RATE_HZ - script["length_s"] * 1000) < 30
 
@@ -240,7 +234,7 @@ def test_the_routine_file_names_its_music_and_levels(tmp_path: Path, speech_cach
     assert build(routine, loud, speech_cache, "--music-level", "-8dB").exit_code == 0
     # Both tracks are brought to the same loudness, so the music is compared with the voice's
     # own chain: the start tone, set against the voice.
-    start = next(e for e in script_of(routine, speech_cache)["events"] if e.get("tone") == "start")
+    start = next(e for e in scripted(routine, speech_cache)["events"] if e.get("tone") == "start")
     tone = (start["start_s"] * 1000, start["end_s"] * 1000)
     window = (20_000.0, 30_000.0)  # mid-hold, nothing said
 
@@ -341,11 +335,6 @@ def assert_at_target_loudness(engine: str, tmp_path: Path) -> None:
     loudness = measure_file(output)
     assert abs(loudness.integrated_lufs - TARGET_LUFS) <= 1, loudness
     assert loudness.true_peak_dbtp <= -1.0, loudness
-
-
-@pytest.fixture
-def gtts_stub(monkeypatch: pytest.MonkeyPatch):
-    yield from serve(monkeypatch)
 
 
 def test_googles_voice_ends_at_the_same_loudness(gtts_stub, tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mutagen.mp3 import MP3
 
-from conftest import run_cli
+from helpers import decoded, run_cli
 from workout_audio import EncodeSettings, load_routine, prepare
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ, ms_to_samples
@@ -30,6 +29,8 @@ from workout_audio.encode.mp3_join import (
 from workout_audio.encode.render import render, silences
 from workout_audio.pipeline import Prepared
 from workout_audio.settings import VoiceSettings
+
+pytestmark = pytest.mark.slow
 
 CIRCUIT = """\
 name: Three Minute Circuit
@@ -61,15 +62,6 @@ def encoded(prepared: Prepared, path: Path, encoders: int) -> Path:
         options=EncodeSettings(encoders=encoders),
         profiles=prepared.profiles,
     )
-
-
-def decoded(path: Path) -> np.ndarray:
-    """Every sample ffmpeg's decoder gives, trimmed as the file's header says."""
-    pcm = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "pipe:1"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    return np.frombuffer(pcm, dtype="<i2").astype(np.int64)
 
 
 @pytest.fixture(scope="module")

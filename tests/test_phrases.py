@@ -9,7 +9,7 @@ from importlib import resources
 import pytest
 import yaml
 
-from conftest import SEED
+from helpers import SEED, spoken_ms
 from workout_audio.errors import UsageError
 from workout_audio.routine import load_routine
 from workout_audio.timeline.phrases import PLURAL_CATEGORIES, available_languages, phrases_for
@@ -34,11 +34,6 @@ def placeholders(template: object) -> set[str]:
     if isinstance(template, dict):
         return set().union(*(placeholders(form) for form in template.values()))
     return {name for _, name, _, _ in string.Formatter().parse(str(template)) if name}
-
-
-def spoken_ms(text: str) -> int:
-    """Clip lengths like a real voice's: about 65 ms a character, never under 300 ms."""
-    return max(300, 65 * len(text))
 
 
 def test_at_least_english_spanish_french_and_german() -> None:

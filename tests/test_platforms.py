@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from conftest import ROOT, SHORT_ROUTINE, run_cli
+from helpers import ROOT, SHORT_ROUTINE, run_cli
 from workout_audio.speech.espeak import LOADER_PACKAGE, LOADER_PLATFORMS, PROGRAM
 
 # Python's own names for the systems and machines a wheel may be built for.

@@ -12,9 +12,9 @@ import pytest
 import trustme
 from typer.testing import CliRunner
 
-from conftest import SHORT_ROUTINE, decode
 from connect_proxy import ConnectProxy
 from gtts_stub import PROXY_VARIABLES, GttsStub, google_like_clips
+from helpers import SHORT_ROUTINE, decode
 from workout_audio.app.main import app
 from workout_audio.settings import VoiceSettings
 from workout_audio.speech import choose_engine
@@ -72,6 +72,7 @@ def test_google_is_unreachable_without_the_proxy(google: GttsStub) -> None:
     assert reason == "Google Translate is not reachable (no network?)"
 
 
+@pytest.mark.slow
 def test_build_with_google_through_an_https_proxy(
     proxy: ConnectProxy, google: GttsStub, write_routine, tmp_path: Path
 ) -> None:

@@ -27,8 +27,8 @@ import pytest
 from mutagen.id3 import ID3
 from typer.testing import CliRunner
 
-from conftest import SHORT_ROUTINE, decode
 from gtts_stub import closed_port_url
+from helpers import SHORT_ROUTINE, cache_entries, child_env, decode
 from workout_audio import load_routine, prepare
 from workout_audio.app.main import app
 from workout_audio.settings import VoiceSettings
@@ -61,13 +61,6 @@ def write(folder: Path, text: str, name: str = "routine.yaml") -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def child_env(**changes: str) -> dict[str, str]:
-    src = str(Path(__file__).resolve().parent.parent / "src")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
-    env.update(changes)
-    return env
 
 
 def build_args(routine: Path, output: Path, cache: Path, *more: str) -> list[str]:
@@ -125,10 +118,6 @@ def whole_wav(path: Path) -> bool:
             return wav.getnframes() > 0 and len(frames) == wav.getnframes() * wav.getsampwidth()
     except (wave.Error, EOFError):
         return False
-
-
-def cache_entries(folder: Path) -> list[Path]:
-    return sorted(folder.rglob("*.wav")) if folder.exists() else []
 
 
 @contextlib.contextmanager
@@ -350,6 +339,7 @@ def test_a_bad_routine_gets_one_line_naming_file_line_and_field(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["routine.yaml"], "nothing written"
 
 
+@pytest.mark.slow
 def test_a_track_over_six_hours_is_refused_before_encoding(
     long_routine: Path, speech_cache: Path, earlier_track: Path
 ) -> None:
@@ -362,6 +352,7 @@ def test_a_track_over_six_hours_is_refused_before_encoding(
     assert_untouched(earlier_track)
 
 
+@pytest.mark.slow
 def test_brackets_in_a_path_are_printed_as_they_are(
     tiny_cache: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -532,6 +523,7 @@ def test_a_cache_dir_that_is_a_file_is_refused(tmp_path: Path, command: str) -> 
 # --- interrupted: Ctrl-C and SIGTERM, in synthesis and in encoding ---
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("how", "status", "said"),
     [
@@ -563,6 +555,7 @@ def test_interrupted_while_synthesising(
     assert all(whole_wav(entry) for entry in made)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("how", "status", "said"),
     [
@@ -608,6 +601,7 @@ def stop(child: subprocess.Popen[str], how: str) -> None:
 # --- ffmpeg missing, failing, killed ---
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("script", "words"),
     [
@@ -640,6 +634,7 @@ def test_a_failing_ffmpeg_is_named_and_nothing_is_lost(
     assert_untouched(earlier_track)
 
 
+@pytest.mark.slow
 def test_a_missing_ffmpeg_is_named(
     short_routine: tuple[Path, int], speech_cache: Path, earlier_track: Path, tmp_path: Path
 ) -> None:
@@ -670,6 +665,7 @@ def tiny_filesystem(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(folder)], check=True)
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_encoding_says_so_and_keeps_the_earlier_track(
     short_routine: tuple[Path, int], speech_cache: Path, tiny_filesystem: Path
 ) -> None:
@@ -683,6 +679,7 @@ def test_a_full_disk_while_encoding_says_so_and_keeps_the_earlier_track(
     assert_untouched(track)
 
 
+@pytest.mark.slow
 def test_a_size_limit_hit_while_tagging_says_so_and_keeps_the_earlier_track(
     short_routine: tuple[Path, int], speech_cache: Path, earlier_track: Path, tmp_path: Path
 ) -> None:
@@ -700,6 +697,7 @@ def test_a_size_limit_hit_while_tagging_says_so_and_keeps_the_earlier_track(
     assert_untouched(earlier_track)
 
 
+@pytest.mark.slow
 def test_a_size_limit_hit_by_ffmpeg_is_named(
     short_routine: tuple[Path, int], speech_cache: Path, earlier_track: Path
 ) -> None:
@@ -715,6 +713,7 @@ def test_a_size_limit_hit_by_ffmpeg_is_named(
 # --- the speech cache damaged; two builds at once ---
 
 
+@pytest.mark.slow
 def test_damaged_cache_entries_are_made_again(
     tiny_cache: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -737,6 +736,7 @@ def test_damaged_cache_entries_are_made_again(
     assert abs(len(decode(output)) - expected_ms) <= 100
 
 
+@pytest.mark.slow
 def test_two_builds_writing_the_same_track_at_once_leave_one_whole_track(
     short_routine: tuple[Path, int], speech_cache: Path, earlier_track: Path
 ) -> None:
@@ -771,6 +771,7 @@ def google_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
     closed_port_url(monkeypatch)
 
 
+@pytest.mark.slow
 def test_auto_without_network_builds_offline_with_a_one_line_notice(
     google_unreachable: None, tiny_cache: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -785,6 +786,7 @@ def test_auto_without_network_builds_offline_with_a_one_line_notice(
     assert len(decode(output)) > 10_000
 
 
+@pytest.mark.slow
 def test_gtts_without_network_is_one_clear_line(
     google_unreachable: None, tiny_cache: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -10,76 +10,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import (
+    attempt,
+    block,
+    exercise,
+    intervals_never_overlap,
+    routine,
+    spoken_ms,
+    work_windows,
+)
 from workout_audio.durations import format_clock, parse_duration_ms
 from workout_audio.errors import LengthError
-from workout_audio.routine import Block, Exercise, Rests, Routine, Timing, load_routine
+from workout_audio.routine import Routine, load_routine
 from workout_audio.timeline.fit import length_range_ms
 from workout_audio.timeline.layout import GUARD_MS
-from workout_audio.timeline.script import Script, make_script, script_phrases
-
-
-def spoken_ms(text: str) -> int:
-    """Clip lengths like a real voice's: about 65 ms a character, never under 300 ms."""
-    return max(300, 65 * len(text))
+from workout_audio.timeline.script import make_script, script_phrases
 
 
 def measured(routine: Routine, *, length_ms: int | None = None) -> dict[str, int]:
     """Measured lengths of every phrase of the routine as written."""
     return {p: spoken_ms(p) for p in script_phrases(routine, length_ms=length_ms)}
-
-
-def intervals_never_overlap(script: Script) -> None:
-    events = sorted(script.events, key=lambda e: e.start_ms)
-    for before, after in pairwise(events):
-        assert before.end_ms <= after.start_ms, (before, after)
-        if "speech" in (before.kind, after.kind):
-            assert before.end_ms + GUARD_MS <= after.start_ms, (before, after)
-    assert events[0].start_ms >= 0
-    assert events[-1].end_ms <= script.length_ms
-
-
-def work_windows(script: Script) -> list[tuple[int, int]]:
-    """(start, end) of every work interval: from each start tone to the next end tone."""
-    windows = []
-    start = None
-    for event in script.events:
-        if event.tone == "start":
-            start = event.start_ms
-        elif event.tone in ("end", "rest") and start is not None:
-            windows.append((start, event.start_ms))
-            start = None
-    return windows
-
-
-def timing(**changes: object) -> Timing:
-    values: dict[str, object] = {
-        "rep_ms": 2000,
-        "switch_sides_ms": 5000,
-        "rest": Rests(0, 30_000, 45_000),
-        "countdown_beats": 3,
-    }
-    values.update(changes)
-    return Timing(**values)  # type: ignore[arg-type]
-
-
-def exercise(
-    name: str,
-    *,
-    time_ms: int | None = None,
-    reps: int | None = None,
-    per_side: bool = False,
-    tips: tuple[str, ...] = (),
-    rep_ms: int = 2000,
-) -> Exercise:
-    return Exercise(name, time_ms, reps, per_side, "left", tips, timing(rep_ms=rep_ms), 1)
-
-
-def routine(*blocks: Block, length_ms: int | None = None) -> Routine:
-    return Routine("Test", blocks, timing(), length_ms, "en", ("mat",), None, "test.yaml")
-
-
-def block(name: str, rounds: int, *exercises: Exercise) -> Block:
-    return Block(name, rounds, exercises, timing(), 1)
 
 
 SIMPLE = routine(
@@ -248,14 +198,6 @@ def routines(draw: st.DrawFn) -> Routine:
             exercises.append(ex)
         blocks.append(block(f"Block {b}", draw(st.integers(1, 3)), *exercises))
     return routine(*blocks)
-
-
-def attempt(subject: Routine, target_ms: int) -> tuple[Script | None, str]:
-    """The script at ``target_ms``, or None and the refusal's message."""
-    try:
-        return make_script(subject, spoken_ms, length_ms=target_ms), ""
-    except LengthError as error:
-        return None, str(error)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEED, SHORT_ROUTINE
+from helpers import SHORT_ROUTINE, script_of
 from workout_audio.errors import UsageError
 from workout_audio.outputs.sidecars import (
     SIDECARS,
@@ -17,26 +17,9 @@ from workout_audio.outputs.sidecars import (
     parse_sidecars,
     write_sidecars,
 )
-from workout_audio.routine import load_routine
-from workout_audio.timeline.script import Script, make_script, script_as_json, script_phrases
+from workout_audio.timeline.script import Script, script_as_json
 
 TOLERANCE_MS = 10
-
-
-def spoken_ms(text: str) -> int:
-    """Clip lengths like a real voice's (the scheduling is the same with measured ones)."""
-    return max(300, 65 * len(text)) + 7  # odd lengths: times fall between 10 ms steps
-
-
-def script_of(path: Path, length_ms: int | None = None) -> Script:
-    routine = load_routine(path)
-    lengths = {p: spoken_ms(p) for p in script_phrases(routine, length_ms=length_ms)}
-    return make_script(routine, lengths, length_ms=length_ms)
-
-
-@pytest.fixture(scope="module")
-def seed_script() -> Script:
-    return script_of(SEED)
 
 
 @pytest.fixture

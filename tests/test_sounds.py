@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pydub import AudioSegment
 
-from conftest import ROOT, SHORT_ROUTINE, decode
+from helpers import ROOT, SHORT_ROUTINE, decode
 from workout_audio import build, load_routine
 from workout_audio.audio.loudness import measure_pcm
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples
@@ -85,6 +85,7 @@ def test_routine_sounds_must_name_a_tone_and_an_existing_file(write_routine) -> 
     assert not any("x.wav" in m for m in messages)
 
 
+@pytest.mark.slow
 def test_a_replaced_sound_is_heard_where_the_script_places_it(
     write_routine, tmp_path: Path, speech_cache: Path
 ) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
-from conftest import SEED
 from gtts_stub import GttsStub, closed_port_url, serve
+from helpers import SEED
 from workout_audio import load_routine, script_phrases
 from workout_audio.errors import EngineError
 from workout_audio.pipeline import prepare
@@ -18,12 +17,9 @@ from workout_audio.speech import SpeechCache, synthesize_phrases
 from workout_audio.speech.gtts import RETRIES, GttsEngine
 from workout_audio.speech.piper import PiperEngine
 
+pytestmark = pytest.mark.slow
+
 WORDS = ["One.", "Two.", "Three.", "Four.", "Five.", "Six.", "Seven.", "Eight.", "Nine."]
-
-
-@pytest.fixture
-def gtts_stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[GttsStub]:
-    yield from serve(monkeypatch)
 
 
 def test_each_distinct_phrase_is_asked_once_with_progress(

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from test_script import (
+from helpers import (
     attempt,
     block,
     exercise,

