@@ -94,6 +94,24 @@ def test_parts_join_into_exactly_the_track_one_encoder_makes(
         assert difference <= 0.05 * speech
 
 
+@pytest.mark.parametrize("encoders", [1, 2])
+def test_a_track_just_past_a_whole_frame_decodes_to_exactly_its_samples(
+    tmp_path: Path, speech_cache: Path, encoders: int
+) -> None:
+    # LAME's own header states too little padding when the input runs 1 to 46 samples past
+    # a whole frame; decoders then play up to 46 samples past the end of the workout.
+    length_ms = next(ms for ms in range(200_000, 210_000) if ms_to_samples(ms) % 1152 == 32)
+    path = tmp_path / "circuit.yaml"
+    path.write_text(CIRCUIT, encoding="utf-8")
+    prepared = prepare(
+        load_routine(path), voice=VoiceSettings(engine="piper"), length_ms=length_ms,
+        cache_dir=speech_cache,
+    )  # fmt: skip
+    assert prepared.script.length_ms == length_ms
+    track = encoded(prepared, tmp_path / "track.mp3", encoders)
+    assert len(decoded(track)) == ms_to_samples(length_ms)
+
+
 def test_the_joined_header_is_whole_and_checks_out(circuit: Prepared, tmp_path: Path) -> None:
     path = encoded(circuit, tmp_path / "joined.mp3", 2)
     data = path.read_bytes()

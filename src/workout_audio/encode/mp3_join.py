@@ -9,6 +9,12 @@ delay play instead. Every part starts with an empty bit reservoir, so its frames
 need nothing from the frames before them. The joined file gets one Info/LAME header
 (frame count, size, seek table, delay, padding and both CRCs), so players and
 decoders trim it to exactly the samples the track has.
+
+A track encoded whole goes through the same rewrite, for its padding: for an input
+whose length is 1 to 46 samples past a whole frame, the header LAME's encoder writes
+(as ffmpeg 9 does it) states 47 less that remainder too little padding, and decoders
+would then play that many samples past the end. The padding is therefore computed
+from the frames and the track's own length, never taken from the encoder.
 """
 
 from __future__ import annotations
@@ -151,15 +157,18 @@ def _tag_at(frame: bytes) -> int:
     return found if found >= 0 else frame.find(b"Xing")
 
 
-def join_mp3(first: Path, rest: Sequence[Path], planned_frames: Sequence[int]) -> None:
+def join_mp3(
+    first: Path, rest: Sequence[Path], planned_frames: Sequence[int], track_samples: int
+) -> None:
     """Append the audio frames of ``rest`` to ``first`` and rewrite its Info header for the
-    whole: the track then plays and decodes as one stream of exactly its samples.
+    whole: the track then plays and decodes as one stream of exactly ``track_samples``.
 
     ``planned_frames`` are the frames each part but the last must hold; nothing is
-    written unless they do.
+    written unless they do. With no ``rest``, only the header is rewritten.
 
     Raises:
-        PartsMisaligned: a part holds other than its planned frames.
+        PartsMisaligned: a part holds other than its planned frames, or the frames
+            cannot hold ``track_samples``.
         EncoderError: a part is not an MP3 with an Info header, as ffmpeg writes them.
         OSError: reading or writing failed (disk full, ...).
     """
@@ -169,6 +178,10 @@ def join_mp3(first: Path, rest: Sequence[Path], planned_frames: Sequence[int]) -
     if held != list(planned_frames):
         planned = list(planned_frames)
         raise PartsMisaligned(f"the parts hold {held} frames, not the {planned} planned")
+    frames = sum(part.frames for part in parts)
+    padding = frames * FRAME_SAMPLES - (head.delay_padding >> 12) - track_samples
+    if not 0 <= padding <= 0xFFF:  # the header's 12 bits; LAME pads less than two frames
+        raise PartsMisaligned(f"{frames} frames cannot hold {track_samples} samples")
     with first.open("r+b") as joined:
         joined.truncate(head.size_bytes)
         joined.seek(0, 2)
@@ -178,10 +191,10 @@ def join_mp3(first: Path, rest: Sequence[Path], planned_frames: Sequence[int]) -
                 shutil.copyfileobj(source, joined, 1 << 20)
         total_bytes = joined.tell()
         joined.seek(0)
-        joined.write(_info_frame(frame, parts, total_bytes))
+        joined.write(_info_frame(frame, parts, total_bytes, padding))
 
 
-def _info_frame(frame: bytes, parts: Sequence[_Part], total_bytes: int) -> bytes:
+def _info_frame(frame: bytes, parts: Sequence[_Part], total_bytes: int, padding: int) -> bytes:
     """The first part's Info frame, rewritten to describe all the parts joined."""
     tag = _tag_at(frame)
     info = bytearray(frame)
@@ -193,8 +206,7 @@ def _info_frame(frame: bytes, parts: Sequence[_Part], total_bytes: int) -> bytes
     put(_FRAMES_AT, 4, frames)
     put(_BYTES_AT, 4, total_bytes)
     info[tag + _TOC_AT : tag + _TOC_AT + _TOC_SIZE] = _seek_table(parts, frames, total_bytes)
-    delay = parts[0].delay_padding & 0xFFF000
-    put(_DELAY_PADDING_AT, 3, delay | (parts[-1].delay_padding & 0xFFF))
+    put(_DELAY_PADDING_AT, 3, (parts[0].delay_padding & 0xFFF000) | padding)
     put(_MUSIC_LENGTH_AT, 4, total_bytes)
     music_crc = 0
     for part in parts:

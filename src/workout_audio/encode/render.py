@@ -248,17 +248,19 @@ class _Track:
                     "-y", "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels),
                     "-i", "pipe:0", "-af", encoder_filter(gain_db),
                     *output_format.encoder_args(self.options.bitrate_for(channels)),
-                    *(["-id3v2_version", "0"] if len(parts) > 1 else []),  # tags come later
+                    # the header is rewritten below; tags come later
+                    *(["-id3v2_version", "0"] if output_format.splittable else []),
                     str(part),
                 ]
                 for part in parts
             ]  # fmt: skip
             total_bytes = ms_to_samples(self.script.length_ms) * channels * SAMPLE_WIDTH_BYTES
             encode(commands, streams, _counter(total_bytes, progress))
-            if len(parts) > 1:
+            if output_format.splittable:  # an MP3: joined, or its header's padding set right
                 expected = [frames_for(stop - start) for start, stop in spans[:-1]]
+                samples = ms_to_samples(self.script.length_ms)
                 try:
-                    join_mp3(path, parts[1:], expected)
+                    join_mp3(path, parts[1:], expected, samples)
                 except OSError as error:
                     raise StorageError.from_os_error(error, path) from error
         finally:
