@@ -23,7 +23,7 @@ from workout_audio.app.main import app
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ
 from workout_audio.encode.render import render
 from workout_audio.errors import UsageError
-from workout_audio.pipeline import prepare
+from workout_audio.preparation import prepare
 from workout_audio.settings import VoiceSettings
 from workout_audio.speech import SpeechCache, synthesize_phrases
 from workout_audio.speech.cache import (

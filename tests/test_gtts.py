@@ -14,7 +14,8 @@ from workout_audio.app.main import app
 from workout_audio.audio.ffmpeg import decode_to_pcm
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 from workout_audio.errors import EngineError, UsageError
-from workout_audio.pipeline import build, prepare
+from workout_audio.pipeline import build
+from workout_audio.preparation import prepare
 from workout_audio.settings import VoiceSettings
 from workout_audio.speech import SpeechCache, choose_engine, synthesize_phrases
 from workout_audio.speech.espeak import EspeakEngine

@@ -104,5 +104,10 @@ def test_help_and_version_load_nothing_of_the_library(arguments: tuple[str, ...]
     assert done.returncode == 0, done.stderr
     loaded = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
     heavy = {"numpy", "PIL", "onnxruntime", "mutagen", "pydub", "jsonschema", "yaml"}
-    ours = {"workout_audio.pipeline", "workout_audio.routine", "workout_audio.speech"}
+    ours = {
+        "workout_audio.pipeline",
+        "workout_audio.preparation",
+        "workout_audio.routine",
+        "workout_audio.speech",
+    }
     assert not (heavy | ours) & loaded

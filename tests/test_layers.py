@@ -21,7 +21,7 @@ LAYERS = [
     ("speech",),
     ("outputs",),
     ("encode",),
-    ("pipeline", "planning"),  # the library's flow and its output planning
+    ("pipeline", "preparation", "planning"),  # the library's flow, its dry run, its outputs
     ("app", "__main__"),
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

@@ -27,7 +27,7 @@ from workout_audio.encode.mp3_join import (
     plan_parts,
 )
 from workout_audio.encode.render import render, silences
-from workout_audio.pipeline import Prepared
+from workout_audio.preparation import Prepared
 from workout_audio.settings import VoiceSettings
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from gtts_stub import GttsStub, closed_port_url, serve
 from helpers import SEED
 from workout_audio import load_routine, script_phrases
 from workout_audio.errors import EngineError
-from workout_audio.pipeline import prepare
+from workout_audio.preparation import prepare
 from workout_audio.settings import VoiceSettings
 from workout_audio.speech import SpeechCache, synthesize_phrases
 from workout_audio.speech.gtts import RETRIES, GttsEngine

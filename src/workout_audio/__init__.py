@@ -20,16 +20,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .encode.render import render
     from .errors import UsageError, WorkoutAudioError
-    from .pipeline import (
-        BuildResult,
-        ChartResult,
-        Prepared,
-        build,
-        build_variants,
-        check_routine,
-        draw_chart,
-        prepare,
-    )
+    from .pipeline import BuildResult, ChartResult, build, build_variants, check_routine, draw_chart
+    from .preparation import Prepared, prepare
     from .routine import Routine, load_routine
     from .settings import EncodeSettings, MusicSettings, VoiceSettings
     from .timeline.script import Script, make_script, script_phrases
@@ -42,7 +34,7 @@ _PUBLIC = {
     "ChartResult": ".pipeline",
     "EncodeSettings": ".settings",
     "MusicSettings": ".settings",
-    "Prepared": ".pipeline",
+    "Prepared": ".preparation",
     "Routine": ".routine",
     "Script": ".timeline.script",
     "UsageError": ".errors",
@@ -54,7 +46,7 @@ _PUBLIC = {
     "draw_chart": ".pipeline",
     "load_routine": ".routine",
     "make_script": ".timeline.script",
-    "prepare": ".pipeline",
+    "prepare": ".preparation",
     "render": ".encode.render",
     "script_phrases": ".timeline.script",
 }

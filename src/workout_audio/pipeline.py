@@ -1,25 +1,23 @@
-"""The whole flow: a routine to a timed script with its clips, and on to a finished track.
+"""The whole flow: a routine to a finished track and the files beside it.
 
-``prepare`` makes the script and its speech; ``build`` plans and checks every file
-it will write, then prepares, encodes, tags and writes the files beside the track.
+``build`` plans and checks every file it will write (planning.py), prepares the
+script and its speech (preparation.py), then encodes, tags and writes the files
+beside the track; ``build_variants`` does it for several lengths from one speech
+cache, ``draw_chart`` draws the picture alone.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
-from .audio.music import Music, check_music
-from .audio.pcm import SAMPLE_WIDTH_BYTES, samples_to_ms
-from .audio.tones import load_sound
+from .audio.music import Music
 from .encode.formats import audio_format
 from .encode.render import render
-from .errors import EngineError, LengthError, UsageError
+from .errors import UsageError
 from .machine import usable_cores
 from .outputs.art_cache import cached_artwork
 from .outputs.sidecars import DEFAULT_SIDECARS, TrackInfo, write_sidecars
@@ -32,230 +30,32 @@ from .planning import (
     plan_variants,
     sidecar_names,
 )
-from .routine import Routine, ToneName, load_routine
-from .settings import EncodeSettings, MusicSettings, VoiceSettings
-from .speech import (
-    Engine,
-    SpeechCache,
-    choose_engine,
-    engine_class,
-    fallback_engine,
-    make_engine,
-    synthesize_phrases,
+from .preparation import (
+    PathLike,
+    Prepared,
+    Progress,
+    RoutineLike,
+    check_language,
+    folder_of,
+    prepare,
+    prepare_music,
+    routine_of,
+    voice_of,
 )
-from .speech.clip_store import ClipStore
+from .routine import Routine
+from .settings import EncodeSettings, MusicSettings, VoiceSettings
 from .storage.cache import CacheRoot
 from .storage.files import give_usual_permissions
-from .timeline.fit import UnreachableLength, check_roughly, fit_length
-from .timeline.phrases import phrases_for
-from .timeline.script import Script, make_script, schedule, script_phrases
+from .timeline.script import Script
 
 __all__ = [
     "BuildResult",
     "ChartResult",
-    "Prepared",
     "build",
     "build_variants",
-    "check_language",
     "check_routine",
     "draw_chart",
-    "prepare",
-    "prepare_music",
 ]
-
-Progress = Callable[[str, int, int], None]  # stage, done, total
-# A routine, or the path of its file; paths and settings as Path objects or strings.
-RoutineLike = Union[Routine, str, "os.PathLike[str]"]
-PathLike = Union[str, "os.PathLike[str]"]
-_FIT_ATTEMPTS = 4  # fits on estimated then measured phrase lengths; 2 are almost always enough
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A scheduled script with the clips it needs, and the voice that made them."""
-
-    script: Script
-    clips: ClipStore  # read from the speech cache as they are played
-    engine: str
-    notice: str | None  # said once to the user, e.g. "using the offline voice"
-    profiles: dict[str, list[float]] | None = None  # each clip's loudness, as stored with it
-    tones: dict[ToneName, bytes] = dataclasses.field(
-        default_factory=dict
-    )  # the routine's own sounds
-
-
-def prepare(
-    routine: RoutineLike,
-    *,
-    length: str | None = None,
-    length_ms: int | None = None,
-    voice: VoiceSettings | None = None,
-    engine: str | None = None,
-    cache_dir: PathLike | None = None,
-    progress: Progress | None = None,
-) -> Prepared:
-    """Synthesise (or fetch from the cache) every phrase and schedule the track.
-
-    This is a dry run of :func:`build`: the exact timed script, with its clips, and
-    no file written but the speech cache's.
-
-    Args:
-        routine: a loaded routine, or the path of its YAML file.
-        length: the track's exact length as text (``30m``, ``45:00``); or give
-            ``length_ms``. Neither: the routine's own ``length:``, else as written.
-        length_ms: the length in milliseconds.
-        voice: the voice settings (engine, language, accent, rate, voice file).
-        engine: the speech engine by name (``piper``, ``gtts``, ``espeak``, ``auto``);
-            overrides ``voice.engine``.
-        cache_dir: the speech cache folder (default: the user cache folder).
-        progress: called with (stage, done, total) as speech is made.
-
-    Returns:
-        The script, its clips, the engine that spoke, and a notice for the user.
-
-    Raises:
-        WorkoutAudioError: a routine, engine, length or audio problem, in one line.
-    """
-    loaded = _routine(routine)
-    target_ms = length_ms_of(length, length_ms)
-    cache_folder = _folder(cache_dir)
-    check_cache_dir(cache_folder)
-    return _prepare(loaded, _voice(voice, engine), target_ms, cache_folder, progress)
-
-
-def _prepare(
-    routine: Routine,
-    voice: VoiceSettings,
-    length_ms: int | None,
-    cache_dir: Path | None,
-    progress: Progress | None,
-) -> Prepared:
-    if voice.language and voice.language != routine.language:
-        routine = dataclasses.replace(routine, language=voice.language)
-    else:
-        check_language(routine)
-    target_ms = length_ms if length_ms is not None else routine.length_ms
-    if target_ms is not None:  # a length far out of reach is refused before any speech is made
-        check_roughly(routine, target_ms, from_file=length_ms is None)
-    tones = {
-        sound.tone: load_sound(
-            sound.tone, sound.path, where=f"{routine.path}:{sound.line}: sounds.{sound.tone}"
-        )
-        for sound in routine.sounds
-    }
-    # The wording, then the voice, are checked for the language before anything is synthesised.
-    phrases = script_phrases(routine, length_ms=length_ms)
-    cache = SpeechCache(cache_dir)
-    engine, notice = choose_engine(voice, routine.language, phrases=phrases, cache=cache)
-
-    profiles: dict[str, list[float]] = {}
-
-    def speak(engine: Engine) -> tuple[ClipStore, Script]:
-        def synthesize(phrases: list[str]) -> ClipStore:
-            return synthesize_phrases(
-                engine,
-                phrases,
-                cache,
-                progress=(lambda done, total: progress("speech", done, total))
-                if progress
-                else None,
-                profiles=profiles,
-            )
-
-        profiles.clear()
-        clips = synthesize(phrases)
-        return clips, _schedule(routine, clips, length_ms, synthesize)
-
-    try:
-        clips, script = speak(engine)
-    except EngineError:
-        # auto took Google's voice on cached phrases alone, and a fitted plan needs more:
-        # the whole track is made again in the offline voice, never a mix of voices.
-        fallback = fallback_engine(voice, routine.language, engine)
-        if fallback is None:
-            raise
-        engine, notice = fallback
-        clips, script = speak(engine)
-    return Prepared(
-        script=script,
-        clips=clips,
-        engine=engine.NAME,
-        notice=notice,
-        profiles=profiles,
-        tones=tones,
-    )
-
-
-def check_language(routine: Routine, voice: VoiceSettings | None = None) -> None:
-    """Check the routine's ``language:`` has cue wording and, when ``voice`` names an
-    engine (not auto), that the engine speaks it; as ``validate`` and ``build`` do.
-
-    Raises:
-        UsageError: names the routine's file:line when the file chose the language.
-    """
-    where = f"{routine.path}:{routine.language_line}: language: " if routine.language_line else ""
-    named = voice if voice is not None and voice.engine != "auto" else None
-    engine_type = engine_class(named.engine) if named is not None else None  # not the file's
-    try:
-        phrases_for(routine.language)
-        if named is not None and engine_type is not None:
-            make_engine(engine_type, named, routine.language)
-    except UsageError as error:
-        raise UsageError(f"{where}{error}") from None
-
-
-def _schedule(
-    routine: Routine,
-    clips: ClipStore,
-    length_ms: int | None,
-    synthesize: Callable[[list[str]], ClipStore],
-) -> Script:
-    """The script, with the clips of every phrase the fitted plan says (added to ``clips``).
-
-    A plan fitted to a length may say things the routine as written does not
-    ("Round 2 of 2."): those are synthesised and the plan fitted again on their
-    real lengths, until every phrase it uses is measured.
-    """
-
-    def measured() -> dict[str, int]:
-        return {text: samples_to_ms(clips.byte_count(text) // SAMPLE_WIDTH_BYTES) for text in clips}
-
-    target_ms = length_ms if length_ms is not None else routine.length_ms
-    if target_ms is None:
-        return make_script(routine, measured())
-    for _ in range(_FIT_ATTEMPTS):
-        try:
-            fitted = fit_length(routine, target_ms, measured(), from_file=length_ms is None)
-        except UnreachableLength as error:
-            # Measure what the plans it names would say, so the lengths it names are exact.
-            named = [
-                text for plan in error.plans for text in script_phrases(plan, length_ms=target_ms)
-            ]
-            missing = [text for text in dict.fromkeys(named) if text not in clips]
-            if not missing:
-                raise
-            clips.update_from(synthesize(missing))
-            continue
-        wanted = script_phrases(fitted.layout.routine, length_ms=target_ms)
-        missing = [text for text in wanted if text not in clips]
-        if not missing:
-            return schedule(fitted.layout, fitted.lengths_ms, measured(), adjustments=fitted.notes)
-        clips.update_from(synthesize(missing))
-    raise LengthError(f"{routine.path}: could not settle on a plan for this length; try another")
-
-
-def prepare_music(
-    routine: Routine, music: MusicSettings | None, cache_dir: Path | None
-) -> Music | None:
-    """The music to mix: ``music`` (from the command line) over the routine's ``music:``.
-
-    Every track is checked and measured here, before any speech is made.
-
-    Raises:
-        UsageError: a music path is missing, an empty folder or playlist, or not audio.
-    """
-    wanted = (music or MusicSettings()).over(routine.music)
-    return check_music(wanted, CacheRoot(cache_dir).music)
 
 
 @dataclass(frozen=True)
@@ -330,7 +130,7 @@ def build(
         UsageError: a bad routine, setting or output path (before any speech is made).
         WorkoutAudioError: an engine, encoder or storage problem, in one line.
     """
-    routine = _routine(routine)
+    routine = routine_of(routine)
     length_ms = length_ms_of(length, length_ms)
     plan = plan_track(
         Path(routine.path),
@@ -340,11 +140,11 @@ def build(
         sidecars=sidecar_names(sidecars),
         chart=chart,
     )
-    cache_dir = _folder(cache_dir)
+    cache_dir = folder_of(cache_dir)
     check_cache_dir(cache_dir)
     mix = prepare_music(routine, _music(music), cache_dir)
     prepared = prepare(
-        routine, voice=_voice(voice, engine), length_ms=length_ms, cache_dir=cache_dir,
+        routine, voice=voice_of(voice, engine), length_ms=length_ms, cache_dir=cache_dir,
         progress=progress,
     )  # fmt: skip
     _write(prepared, plan, mix, progress, chapter_images, cache_dir)
@@ -402,7 +202,7 @@ def build_variants(
         UsageError: a bad routine, length, setting or output path (before any speech).
         WorkoutAudioError: an engine, encoder or storage problem, in one line.
     """
-    routine = _routine(routine)
+    routine = routine_of(routine)
     wanted = [
         length_ms_of(None, length) if isinstance(length, int) else length_ms_of(length.strip())
         for length in lengths
@@ -410,7 +210,7 @@ def build_variants(
     ]
     if not wanted:
         raise UsageError("--lengths: give at least one length, e.g. 20m,45m")
-    cache_dir = _folder(cache_dir)
+    cache_dir = folder_of(cache_dir)
     check_cache_dir(cache_dir)
     plans = plan_variants(
         Path(routine.path),
@@ -422,7 +222,7 @@ def build_variants(
         sidecars=sidecar_names(sidecars),
     )
     mix = prepare_music(routine, _music(music), cache_dir)
-    voice = _voice(voice, engine)
+    voice = voice_of(voice, engine)
     planned = [
         (
             plan,
@@ -498,13 +298,13 @@ def draw_chart(
     """
     from .outputs.chart import write_chart
 
-    routine = _routine(routine)
+    routine = routine_of(routine)
     length_ms = length_ms_of(length, length_ms)
     path = chart_path(Path(routine.path), _path(output))
-    cache_dir = _folder(cache_dir)
+    cache_dir = folder_of(cache_dir)
     check_cache_dir(cache_dir)
     prepared = prepare(
-        routine, voice=_voice(voice, engine), length_ms=length_ms, cache_dir=cache_dir,
+        routine, voice=voice_of(voice, engine), length_ms=length_ms, cache_dir=cache_dir,
         progress=progress,
     )  # fmt: skip
     write_chart(prepared.script, path)
@@ -525,7 +325,7 @@ def check_routine(path: PathLike, *, engine: str = "auto") -> Routine:
         RoutineErrors: every problem in the file, each with its line.
         UsageError: no cue wording, or no voice of ``engine``, for the routine's language.
     """
-    routine = load_routine(os.fspath(path))
+    routine = routine_of(path)
     check_language(routine, VoiceSettings(engine=engine))
     return routine
 
@@ -580,24 +380,11 @@ def _result(plan: OutputPlan, prepared: Prepared) -> BuildResult:
     )
 
 
-def _routine(routine: RoutineLike) -> Routine:
-    return routine if isinstance(routine, Routine) else load_routine(os.fspath(routine))
-
-
-def _path(path: PathLike | None) -> Path | None:
-    return None if path is None else Path(path)
-
-
-def _folder(path: PathLike | None) -> Path | None:
-    return None if path is None else Path(path).expanduser()
-
-
-def _voice(voice: VoiceSettings | None, engine: str | None) -> VoiceSettings:
-    voice = voice or VoiceSettings()
-    return voice if engine is None else dataclasses.replace(voice, engine=engine)
-
-
 def _music(music: MusicSettings | PathLike | None) -> MusicSettings | None:
     if music is None or isinstance(music, MusicSettings):
         return music
     return MusicSettings(source=Path(music).expanduser())
+
+
+def _path(path: PathLike | None) -> Path | None:
+    return None if path is None else Path(path)

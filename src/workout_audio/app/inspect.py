@@ -57,7 +57,7 @@ def script_command(
 
     Example: workout-audio script routines/runners-total-body.yaml --format json
     """
-    from ..pipeline import prepare
+    from ..preparation import prepare
     from ..timeline.script import script_as_json
     from .console import notice, out, progress_bar
 
