@@ -108,7 +108,7 @@ def occurrence_cues(occ: Occurrence, say: Phrases) -> Cues:
         next_up=say.say("next_up", exercise=occ.name, prescription=prescription),
         now=say.say("now", exercise=occ.name, prescription=prescription),
         name_only=say.say("name_only", exercise=occ.name),
-        get_ready=say.say("get_ready", exercise=occ.name),
+        get_ready=say.say("get_ready", exercise=_first_move(occ)),
         block_intro=_block_cue(occ.block, say) if occ.first_in_block else None,
         round_cue=_round_cue(occ, say),
         tips=occ.exercise.tips if occ.exercise is not None else (),
@@ -117,6 +117,13 @@ def occurrence_cues(occ: Occurrence, say: Phrases) -> Cues:
         chapter_title=title,
         round_label=round_label,
     )
+
+
+def _first_move(occ: Occurrence) -> str:
+    """The move the athlete gets ready for: an AMRAP starts with its first."""
+    if occ.exercise is None and occ.block.exercises:
+        return occ.block.exercises[0].name
+    return occ.name
 
 
 def _counted_reps(reps: int) -> range:
@@ -129,7 +136,8 @@ def _callouts(occ: Occurrence, say: Phrases) -> list[tuple[int, str]]:
     work_ms = occ.work_ms
 
     def left(left_ms: int) -> tuple[int, str]:
-        return work_ms - left_ms, say.say("time_left", time=say.duration(left_ms))
+        time = say.duration(left_ms)
+        return work_ms - left_ms, say.count("time_left", say.agreement(left_ms), time=time)
 
     if occ.exercise is not None:  # a hold
         callouts = [left(TIME_LEFT_MS)] if work_ms >= TIME_LEFT_MIN_MS else []
@@ -178,27 +186,36 @@ def _moves(block: Block, say: Phrases) -> str:
 
 def _block_cue(block: Block, say: Phrases) -> str:
     """A block's introduction: its name, rounds (or period, or cap) and moves."""
-    if block.amrap_ms is not None:
-        moves = [
-            say.say(
-                "amrap_move",
-                exercise=e.name,
-                prescription=_amount(e, e.reps_in(1), e.work_in_ms(1), say),
-            )
-            for e in block.exercises
-        ]
+    if block.amrap_ms is not None:  # "12 minutes, as many rounds as possible: 5 burpees, ..."
+        moves = say.say("list_comma").join(_amrap_move(e, say) for e in block.exercises)
         length = say.duration(block.amrap_ms)
-        return say.say("block_amrap", block=block.name, length=length, moves=say.join(moves))
+        return say.say("block_amrap", block=block.name, length=length, moves=moves)
     moves_said = _moves(block, say)
     rounds = say.count("rounds", block.rounds)
     if block.every_ms is not None:
-        period = say.duration(block.every_ms)
+        every = say.every(block.every_ms)
         return say.say(
-            "block_every", block=block.name, period=period, rounds=rounds, moves=moves_said
+            "block_every", block=block.name, every=every, rounds=rounds, moves=moves_said
         )
     if block.rounds == 1:
         return say.say("block_one_round", block=block.name, moves=moves_said)
     return say.say("block", block=block.name, rounds=rounds, moves=moves_said)
+
+
+def _amrap_move(exercise: Exercise, say: Phrases) -> str:
+    """One move of an AMRAP's list, as a coach reads it: ``5 burpees``, ``30 seconds of plank``."""
+    name = say.move(exercise.name)
+    reps = exercise.reps_in(1)
+    if reps is not None:
+        amount = say.count("amrap_reps", reps, exercise=name)
+    else:
+        amount = say.say(
+            "amrap_move", prescription=say.duration(exercise.work_in_ms(1)), exercise=name
+        )
+    if not exercise.per_side:
+        return amount
+    side = say.say("side_left" if exercise.first_side == "left" else "side_right")
+    return say.say("per_side", amount=amount, side=side)
 
 
 def _round_cue(occurrence: Occurrence, say: Phrases) -> str | None:

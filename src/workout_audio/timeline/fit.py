@@ -12,6 +12,11 @@ A coach shortening or stretching a workout changes, in this order:
 and says what changed. Lengths are exact to the millisecond on the real clips: the
 last milliseconds go to the rests. The same routine, target and clips always give
 the same plan.
+
+The intro announces the length ("30 minutes in total.") in a slot the track as
+written does not have; a target too short for the slot (a run/walk asked for its
+own length, with only the settle before the first move to give back) is made
+without the announcement, so the length as written is always reachable.
 """
 
 from __future__ import annotations
@@ -138,7 +143,9 @@ def _adjust_block(block: Block, rounds: int, work_ppm: int) -> Block:
     An EMOM's period (only with ``flex: true``) never shrinks below what its moves,
     as adjusted, need with their rest.
     """
-    exercises = tuple(_adjust_exercise(e, work_ppm) for e in block.exercises)
+    exercises = block.exercises
+    if block.amrap_ms is None:  # an AMRAP is self-paced: only its cap moves
+        exercises = tuple(_adjust_exercise(e, work_ppm) for e in block.exercises)
     adjusted = replace(block, rounds=rounds, exercises=exercises)
     if work_ppm == 0 or not block.flex:
         return adjusted
@@ -190,17 +197,29 @@ class _Solver:
         self.written: Rounds = tuple(block.rounds for block in routine.blocks)
         self.layout = cache(self._layout)
 
-    def _layout(self, rounds: Rounds, work_ppm: int) -> Layout:
+    def _layout(self, rounds: Rounds, work_ppm: int, announced: bool = True) -> Layout:
         blocks = tuple(
             _adjust_block(block, count, work_ppm)
             for block, count in zip(self.routine.blocks, rounds, strict=True)
         )
         adjusted = replace(self.routine, blocks=blocks)
-        return layout(adjusted, self.measure, target_ms=self.target_ms)
+        return layout(adjusted, self.measure, target_ms=self.target_ms, announced=announced)
 
     def rest_range(self, rounds: Rounds, work_ppm: int) -> tuple[int, int]:
+        """The shortest (without the length announced) and longest tracks these rounds and
+        work make; the range is whole, since the rests reach further than the slot."""
+        quiet = self.layout(rounds, work_ppm, False)
         planned = self.layout(rounds, work_ppm)
-        return planned.total_ms(planned.lengths_at(-PPM)), planned.total_ms(planned.lengths_at(PPM))
+        return quiet.total_ms(quiet.lengths_at(-PPM)), planned.total_ms(planned.lengths_at(PPM))
+
+    def fit(self, rounds: Rounds, work_ppm: int) -> tuple[Layout, list[int]] | None:
+        """The rests that make the target, with the length announced if there is room."""
+        for announced in (True, False):
+            planned = self.layout(rounds, work_ppm, announced)
+            lengths = _fit_rests(planned, self.target_ms)
+            if lengths is not None:
+                return planned, lengths
+        return None
 
     def full_range(self, rounds: Rounds) -> tuple[int, int]:
         return self.rest_range(rounds, -PPM)[0], self.rest_range(rounds, PPM)[1]
@@ -270,17 +289,15 @@ class _Solver:
 
     def within(self, rounds: Rounds) -> tuple[Layout, list[int]] | None:
         """Rests first; then holds and tempo, as little as will do."""
-        lengths = _fit_rests(self.layout(rounds, 0), self.target_ms)
-        if lengths is not None:
-            return self.layout(rounds, 0), lengths
+        found = self.fit(rounds, 0)
+        if found is not None:
+            return found
         low_ms, _ = self.rest_range(rounds, 0)
         direction = -1 if self.target_ms < low_ms else 1
         work_ppm = self._least_work_change(rounds, direction)
         if work_ppm is None:
             return None
-        planned = self.layout(rounds, work_ppm)
-        lengths = _fit_rests(planned, self.target_ms)
-        return (planned, lengths) if lengths is not None else None
+        return self.fit(rounds, work_ppm)
 
     def _least_work_change(self, rounds: Rounds, direction: int) -> int | None:
         """The smallest change of holds and tempo that brings the target within the rests' reach."""
@@ -418,7 +435,25 @@ def _notes(routine: Routine, planned: Layout, lengths: list[int]) -> tuple[str, 
         changes += _work_changes(before.exercises, after.exercises)
         if changes:
             notes.append(f"{before.name}: {', '.join(changes)}")
-    return tuple(notes)
+    return (*_intro_notes(planned, lengths, rests_moved=any("rests x" in n for n in notes)), *notes)
+
+
+def _intro_notes(planned: Layout, lengths: list[int], *, rests_moved: bool) -> list[str]:
+    """Time moved before the first move (the settle after the intro) where no rest moved to
+    say so (a run/walk has no rests), and a length left unsaid."""
+    notes = []
+    intro = planned.transitions[0]
+    settle_ms = lengths[0] - planned.minimums_ms[0]
+    moved = abs(settle_ms - intro.rest_ms) * 100 >= intro.rest_ms
+    if intro.additive and moved and not rests_moved:
+        notes.append(f"before the first move: {_tenths(intro.rest_ms)} -> {_tenths(settle_ms)}")
+    if planned.plan.track.length is None:
+        notes.append("the intro does not say the length: the track has no room for it")
+    return notes
+
+
+def _tenths(duration_ms: int) -> str:
+    return f"{round(duration_ms / 100) / 10:g} s"
 
 
 def _work_changes(before: tuple[Exercise, ...], after: tuple[Exercise, ...]) -> list[str]:

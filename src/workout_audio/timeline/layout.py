@@ -183,12 +183,13 @@ class Plan:
                 yield from announcement
 
 
-def plan(routine: Routine, *, target_ms: int | None = None) -> Plan:
-    """Every occurrence and transition of ``routine`` with its words; ``target_ms`` is announced."""
+def plan(routine: Routine, *, target_ms: int | None = None, announced: bool = True) -> Plan:
+    """Every occurrence and transition of ``routine`` with its words; ``target_ms`` is
+    announced in the intro unless ``announced`` is False (a track too short for it)."""
     say = phrases_for(routine.language)
     done = occurrences(routine)
     cues = tuple(occurrence_cues(occ, say) for occ in done)
-    track = track_cues(routine, say, target_ms)
+    track = track_cues(routine, say, target_ms if announced else None)
     return Plan(
         routine=routine,
         target_ms=target_ms,
@@ -267,16 +268,22 @@ class Layout:
         return occ.work_ms * len(occ.sides) + self.switches_ms[index]
 
 
-def layout(routine: Routine, clip_ms: ClipDurations, *, target_ms: int | None = None) -> Layout:
+def layout(
+    routine: Routine,
+    clip_ms: ClipDurations,
+    *,
+    target_ms: int | None = None,
+    announced: bool = True,
+) -> Layout:
     """Measure everything in ``routine`` that rests do not change.
 
-    ``target_ms`` is only what the intro announces.
+    ``target_ms`` is only what the intro announces (when ``announced``).
 
     Raises:
         LengthError: an EMOM period cannot hold a per-side move with its spoken switch.
     """
     measure = measurer(clip_ms)
-    planned = plan(routine, target_ms=target_ms)
+    planned = plan(routine, target_ms=target_ms, announced=announced)
     switches_ms = tuple(
         0 if s is None else s.length_ms(0, s.min_ms(measure)) for s in planned.switches
     )

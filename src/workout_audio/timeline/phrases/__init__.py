@@ -1,12 +1,15 @@
 """Cue wording, one YAML file per language, so wording never lives in code.
 
-A counted noun is a mapping of forms, chosen as ICU MessageFormat chooses them:
+A counted form is a mapping of forms, chosen as ICU MessageFormat chooses them:
 an exact number (``"=1": una repetición``) first, then the language's plural
-category of the number (``one``, ``other``; CLDR rules), then ``other``.
+category of the number (``one``, ``other``; CLDR rules), then ``other``. A
+phrase that agrees with a duration ("Queda un minuto.", "Quedan 30 segundos.")
+is a counted form too, chosen by :meth:`Phrases.agreement`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -51,6 +54,20 @@ def _spanish_and(conjunction: str, following: str) -> str:
 # How "and" changes with the word after it, by language.
 CONJUNCTION_RULES: dict[str, Callable[[str, str], str]] = {"es": _spanish_and}
 
+# French drops the vowel of "de", "que", "le", "la" before a vowel: "Plus qu'une minute.",
+# "d'une minute". Not before h (an exercise's "Hip Thrust" is aspirated) nor y.
+_FRENCH_ELIDED = re.compile(r"\b(de|que|le|la) (?=[aeiouàâäéèêëîïôöùûü])", re.IGNORECASE)
+
+
+def _french_elision(text: str) -> str:
+    return _FRENCH_ELIDED.sub(lambda match: match.group(1)[:-1] + "'", text)
+
+
+# How words run together in a filled phrase, by language.
+CONTRACTION_RULES: dict[str, Callable[[str], str]] = {"fr": _french_elision}
+_SENTENCE_ENDS = (".", "!", "?")
+_SENTENCE_START = re.compile(r"(?:^|(?<=[.!?] ))[^\W\d_]")
+
 
 class Phrases:
     """Fills the templates of one language; plural forms are picked by number."""
@@ -63,28 +80,55 @@ class Phrases:
         """The phrase ``key`` with ``values`` filled in."""
         template = self._table[key]
         assert isinstance(template, str), key
-        return template.format(**values)
+        return self._finish(template.format(**values))
+
+    def _finish(self, text: str) -> str:
+        """Contractions, and a capital on a sentence that opens with a filled-in value."""
+        contract = CONTRACTION_RULES.get(self.language)
+        if contract is not None:
+            text = contract(text)
+        if text.endswith(_SENTENCE_ENDS):  # "AMRAP. una hora, ..." -> "AMRAP. Una hora, ..."
+            text = _SENTENCE_START.sub(lambda match: match.group(0).upper(), text)
+        return text
 
     def plural_category(self, n: int) -> str:
         """The CLDR plural category of ``n`` in this language: ``one``, ``other``, ..."""
         return PLURAL_RULES.get(self.language, _one_is_1)(n)
 
-    def count(self, key: str, n: int) -> str:
-        """A counted noun: ``count("reps", 1)`` -> ``"1 rep"``; 10 -> ``"10 reps"``."""
+    def count(self, key: str, n: int, **values: object) -> str:
+        """A counted form: ``count("reps", 1)`` -> ``"1 rep"``; 10 -> ``"10 reps"``."""
         forms = self._table[key]
         assert isinstance(forms, dict), key
         form = forms.get(f"={n}", forms.get(self.plural_category(n), forms["other"]))
-        return str(form).format(n=n)
+        return self._finish(str(form).format(n=n, **values))
 
     def duration(self, duration_ms: int) -> str:
-        """A duration as a coach says it: ``30 seconds``, ``1 minute``, ``1 minute 30 seconds``."""
-        minutes, seconds = divmod(round(duration_ms / 1000), 60)
-        parts = []
-        if minutes:
-            parts.append(self.count("minutes", minutes))
-        if seconds or not minutes:
-            parts.append(self.count("seconds", seconds))
-        return str(self._table.get("duration_join", " ")).join(parts)
+        """A duration as a coach says it: ``30 seconds``, ``1 minute 30 seconds``,
+        ``1 hour 32 minutes`` (hours only from an hour up)."""
+        parts = [self.count(unit, n) for unit, n in _units(duration_ms)]
+        if len(parts) == 1:
+            return parts[0]
+        comma = str(self._table["duration_comma"])
+        return comma.join(parts[:-1]) + str(self._table["duration_join"]) + parts[-1]
+
+    def agreement(self, duration_ms: int) -> int:
+        """The number a phrase about ``duration_ms`` agrees with: 1 for "one minute", else many."""
+        units = _units(duration_ms)
+        return units[0][1] if len(units) == 1 else 2
+
+    def every(self, period_ms: int) -> str:
+        """How often a start comes: ``every minute``, ``every 2 minutes``, ``every 90 seconds``."""
+        seconds = round(period_ms / 1000)
+        if seconds % 60 == 0:
+            return self.count("every_minutes", seconds // 60)
+        return self.count("every_seconds", seconds)
+
+    def move(self, name: str) -> str:
+        """A move's name inside a list of counted moves: ``5 burpees``, where the language
+        writes common nouns in lower case (a word with other capitals, ``TRX``, is kept)."""
+        if not self._table.get("lowercase_moves"):
+            return name
+        return " ".join(w.lower() if w[1:] == w[1:].lower() else w for w in name.split(" "))
 
     def join(self, items: list[str]) -> str:
         """``a, b and c`` in this language."""
@@ -95,6 +139,14 @@ class Phrases:
         if rule is not None:
             conjunction = rule(conjunction, items[-1])
         return self.say("list_comma").join(items[:-1]) + conjunction + items[-1]
+
+
+def _units(duration_ms: int) -> list[tuple[str, int]]:
+    """The spoken units of a duration: hours (from an hour up), minutes, seconds."""
+    minutes, seconds = divmod(round(duration_ms / 1000), 60)
+    hours, minutes = divmod(minutes, 60)
+    units = [("hours", hours), ("minutes", minutes), ("seconds", seconds)]
+    return [(unit, n) for unit, n in units if n] or [("seconds", 0)]
 
 
 def available_languages() -> list[str]:
