@@ -212,6 +212,17 @@ def _encoding(
     encode: EncodeSettings, format_name: str | None, output: Path | None
 ) -> EncodeSettings:
     found = format_for_path(output) if output is not None else None
+    if output is not None and found is None:
+        said = (
+            f"{output.suffix} is not a format a track is written in"
+            if output.suffix
+            else ("no suffix to say the format")
+        )
+        names = [str(output.with_suffix(f.suffix)) for f in FORMATS.values()]
+        raise UsageError(
+            f"-o {output}: {said}; the formats are {', '.join(FORMATS)} "
+            f"(name it {', '.join(names[:-1])} or {names[-1]})"
+        )
     by_suffix = found.name if found is not None else None
     if format_name is None:
         return encode if by_suffix is None else dataclasses.replace(encode, format=by_suffix)

@@ -1,0 +1,97 @@
+"""The rough edges a new user meets first: on the command line and in files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from helpers import SHORT_ROUTINE, invoke
+
+
+def one_line(output: str) -> str:
+    lines = output.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+# --- a track's name must say one of the formats ---
+
+
+@pytest.mark.parametrize("name", ["out.wav", "out.flac", "out"])
+def test_an_output_name_that_is_no_format_is_refused_with_the_formats(
+    write_routine, tmp_path: Path, name: str
+) -> None:
+    routine = write_routine(SHORT_ROUTINE)
+    output = tmp_path / name
+    cache = tmp_path / "cache"
+    result = invoke("build", str(routine), "-o", str(output), "--cache-dir", str(cache))
+    assert result.exit_code == 2
+    line = one_line(result.output)
+    assert str(output) in line
+    assert "mp3, m4a, opus" in line
+    assert "Traceback" not in result.output
+    assert not output.exists()
+    assert not cache.exists(), "refused before any speech was made"
+
+
+# --- YAML indentation mistakes, said plainly ---
+
+INDENTED_MORE = """\
+name: X
+blocks:
+  - name: A
+      exercises: [{name: Plank, time: 20s}]
+"""
+INDENTED_BETWEEN = """\
+name: X
+blocks:
+  - name: A
+    exercises:
+      - name: Plank
+        time: 20s
+   rounds: 3
+"""
+TAB_INDENTED = "name: X\nblocks:\n  - name: A\n\texercises: [{name: Plank, time: 20s}]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        pytest.param(INDENTED_MORE, 4, "indented more than the one before it", id="more"),
+        pytest.param(INDENTED_BETWEEN, 7, "indented less than the one before it", id="between"),
+        pytest.param(TAB_INDENTED, 4, "a tab indents this line", id="tab"),
+    ],
+)
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_an_indentation_mistake_is_said_in_plain_words_with_its_line(
+    write_routine, tmp_path: Path, text: str, line: int, words: str, command: str
+) -> None:
+    routine = write_routine(text)
+    args = [command, str(routine)]
+    if command == "build":
+        args += ["-o", str(tmp_path / "out.mp3")]
+    result = invoke(*args)
+    assert result.exit_code == 2
+    said = one_line(result.output)
+    assert f"{routine}:{line}: " in said
+    assert words in said
+    assert "<block end>" not in said
+    assert "block mapping" not in said
+    assert not (tmp_path / "out.mp3").exists()
+
+
+# --- the voices listing keeps each language code whole ---
+
+
+def test_the_voices_listing_never_breaks_a_language_code() -> None:
+    from workout_audio.speech import engine_reports
+
+    result = invoke("voices")
+    assert result.exit_code == 0
+    listed = re.findall(r"[^\s,]+", result.output)
+    codes = [code for report in engine_reports() for code in report.languages]
+    assert any("-" in code for code in codes), "a listing with hyphenated codes to wrap"
+    missing = [code for code in codes if code not in listed]
+    assert missing == [], "each code whole on one line"
