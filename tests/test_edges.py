@@ -95,3 +95,43 @@ def test_the_voices_listing_never_breaks_a_language_code() -> None:
     assert any("-" in code for code in codes), "a listing with hyphenated codes to wrap"
     missing = [code for code in codes if code not in listed]
     assert missing == [], "each code whole on one line"
+
+
+# --- validate checks every file the routine names, as build does ---
+
+NAMES_A_FILE = """\
+name: Files
+{files}
+blocks:
+  - name: A
+    exercises: [{{name: Plank, time: 20s}}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("files", "line", "words"),
+    [
+        pytest.param("music: {file: nope.mp3}", 2, "music", id="missing-music"),
+        pytest.param("music: {file: notes.txt}", 2, "music", id="music-not-audio"),
+        pytest.param("sounds: {start: nope.wav}", 2, "sounds.start", id="missing-sound"),
+        pytest.param("sounds: {start: notes.txt}", 2, "sounds.start", id="sound-not-audio"),
+    ],
+)
+def test_validate_refuses_the_files_build_refuses_with_the_same_line(
+    write_routine, tmp_path: Path, files: str, line: int, words: str
+) -> None:
+    (tmp_path / "notes.txt").write_text("not audio at all\n", encoding="utf-8")
+    routine = write_routine(NAMES_A_FILE.format(files=files))
+    cache = tmp_path / "cache"
+    checked = invoke("validate", str(routine), "--cache-dir", str(cache))
+    built = invoke(
+        "build", str(routine), "-o", str(tmp_path / "out.mp3"), "--engine", "espeak",
+        "--cache-dir", str(cache),
+    )  # fmt: skip
+    assert built.exit_code == 2, "build refuses it"
+    assert checked.exit_code == 2, checked.output
+    said = one_line(checked.output)
+    assert said.startswith(f"{routine}:{line}: ")
+    assert words in said
+    assert said == one_line(built.output).removeprefix("error: "), "the same words as build"
+    assert not (tmp_path / "out.mp3").exists()

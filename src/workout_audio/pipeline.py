@@ -37,6 +37,7 @@ from .preparation import (
     RoutineLike,
     check_language,
     folder_of,
+    load_sounds,
     prepare,
     prepare_music,
     routine_of,
@@ -311,22 +312,31 @@ def draw_chart(
     return ChartResult(path, prepared.script, prepared.engine, prepared.notice)
 
 
-def check_routine(path: PathLike, *, engine: str = "auto") -> Routine:
-    """Read and check a routine file, and that its language can be spoken, writing nothing.
+def check_routine(
+    path: PathLike, *, engine: str = "auto", cache_dir: PathLike | None = None
+) -> Routine:
+    """Read and check a routine file, its language, and every file it names, as a build
+    would; nothing is written but the music's measurements in the cache.
 
     Args:
         path: the routine's YAML file.
         engine: also check this engine speaks the routine's language (``auto``: any does).
+        cache_dir: where the music's measurements are kept (default: the user cache folder).
 
     Returns:
         The routine.
 
     Raises:
         RoutineErrors: every problem in the file, each with its line.
-        UsageError: no cue wording, or no voice of ``engine``, for the routine's language.
+        UsageError: no cue wording, or no voice of ``engine``, for the routine's language;
+            a music or sound file the routine names is missing or not audio.
     """
     routine = routine_of(path)
     check_language(routine, VoiceSettings(engine=engine))
+    load_sounds(routine)
+    cache_folder = folder_of(cache_dir)
+    check_cache_dir(cache_folder)
+    prepare_music(routine, None, cache_folder)
     return routine
 
 

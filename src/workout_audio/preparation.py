@@ -43,6 +43,7 @@ __all__ = [
     "RoutineLike",
     "check_language",
     "folder_of",
+    "load_sounds",
     "prepare",
     "prepare_music",
     "routine_of",
@@ -123,12 +124,7 @@ def _prepare(
     target_ms = length_ms if length_ms is not None else routine.length_ms
     if target_ms is not None:  # a length far out of reach is refused before any speech is made
         check_roughly(routine, target_ms, from_file=length_ms is None)
-    tones = {
-        sound.tone: load_sound(
-            sound.tone, sound.path, where=f"{routine.path}:{sound.line}: sounds.{sound.tone}"
-        )
-        for sound in routine.sounds
-    }
+    tones = load_sounds(routine)
     # The wording, then the voice, are checked for the language before anything is synthesised.
     phrases = script_phrases(routine, length_ms=length_ms)
     cache = SpeechCache(cache_dir)
@@ -170,6 +166,20 @@ def _prepare(
         profiles=profiles,
         tones=tones,
     )
+
+
+def load_sounds(routine: Routine) -> dict[ToneName, bytes]:
+    """The routine's own ``sounds:``, each decoded; as ``validate`` and ``build`` read them.
+
+    Raises:
+        UsageError: a sound file is missing or not audio, named with its file:line.
+    """
+    return {
+        sound.tone: load_sound(
+            sound.tone, sound.path, where=f"{routine.path}:{sound.line}: sounds.{sound.tone}"
+        )
+        for sound in routine.sounds
+    }
 
 
 def check_language(routine: Routine, voice: VoiceSettings | None = None) -> None:
