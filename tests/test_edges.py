@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import re
+import select
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from helpers import SHORT_ROUTINE, invoke
+from helpers import SHORT_ROUTINE, child_env, invoke, run_cli
+from workout_audio.audio.ffmpeg import ffmpeg_exe
 
 
 def one_line(output: str) -> str:
@@ -135,3 +142,83 @@ def test_validate_refuses_the_files_build_refuses_with_the_same_line(
     assert words in said
     assert said == one_line(built.output).removeprefix("error: "), "the same words as build"
     assert not (tmp_path / "out.mp3").exists()
+
+
+# --- what a build says about its music and its format ---
+
+
+def make_tone(path: Path, frequency_hz: int, seconds: float) -> Path:
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi",
+         "-i", f"sine=frequency={frequency_hz}:duration={seconds}", "-ac", "2", str(path)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    return path
+
+
+def run_on_a_terminal(*args: str, cwd: Path) -> tuple[int, str, str]:
+    """The command with its stderr on a pseudo-terminal, as a user sees its progress bar."""
+    main, terminal = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "workout_audio", *args], cwd=cwd, stdout=subprocess.PIPE,
+        stderr=terminal, env=child_env(COLUMNS="120", TERM="xterm"), start_new_session=True,
+    )  # fmt: skip
+    os.close(terminal)
+    seen = bytearray()
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 1.0)
+            if not ready:
+                if child.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the terminal closed: the child is gone
+                break
+            if not chunk:
+                break
+            seen += chunk
+        stdout = child.stdout.read().decode() if child.stdout else ""
+        return child.wait(timeout=60), stdout, seen.decode(errors="replace")
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, 9)
+            child.wait(timeout=10)
+        if child.stdout:
+            child.stdout.close()
+        os.close(main)
+
+
+@pytest.mark.slow
+def test_a_build_names_its_music_and_its_format(tmp_path: Path, speech_cache: Path) -> None:
+    make_tone(tmp_path / "a.wav", 220, 20)
+    make_tone(tmp_path / "b.wav", 330, 20)
+    (tmp_path / "beds.m3u").write_text("a.wav\nb.wav\n", encoding="utf-8")
+    (tmp_path / "short.yaml").write_text(SHORT_ROUTINE, encoding="utf-8")
+    status, stdout, terminal = run_on_a_terminal(
+        "build", "short.yaml", "-o", "short.opus", "--engine", "piper", "--cache-dir",
+        str(speech_cache), "--music", "beds.m3u", "--music-level", "-18dB", cwd=tmp_path,
+    )  # fmt: skip
+    assert status == 0, terminal
+    assert "Encoding OPUS" in terminal
+    assert "Encoding MP3" not in terminal
+    assert "music: beds.m3u (2 tracks), -18 dB, ducking 12 dB" in stdout.splitlines()
+    assert (tmp_path / "short.opus").is_file()
+
+
+@pytest.mark.slow
+def test_music_levels_without_music_are_warned_of(tmp_path: Path, speech_cache: Path) -> None:
+    (tmp_path / "short.yaml").write_text(SHORT_ROUTINE, encoding="utf-8")
+    done = run_cli(
+        "build", "short.yaml", "-o", "short.mp3", "--engine", "piper", "--cache-dir",
+        str(speech_cache), "--duck", "20dB", "--music-level", "-18dB", cwd=tmp_path,
+        env=child_env(),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    warned = [line for line in done.stderr.splitlines() if "no music" in line]
+    assert len(warned) == 1, done.stderr
+    assert "--music" in warned[0]
+    assert "music:" not in done.stdout
+    assert (tmp_path / "short.mp3").is_file()

@@ -38,6 +38,7 @@ from .preparation import (
     check_language,
     folder_of,
     load_sounds,
+    music_wanted,
     prepare,
     prepare_music,
     routine_of,
@@ -70,6 +71,8 @@ class BuildResult:
         script: the timed script the track follows, event by event.
         engine: the speech engine that spoke.
         notice: something to tell the user once (e.g. "using the offline voice"), or None.
+        music: the music under the voice, checked and measured, or None.
+        music_source: the file, folder or playlist the music came from, or None.
     """
 
     track: Path
@@ -78,6 +81,8 @@ class BuildResult:
     script: Script
     engine: str
     notice: str | None
+    music: Music | None = None
+    music_source: Path | None = None
 
 
 def build(
@@ -153,7 +158,7 @@ def build(
         from .outputs.chart import write_chart  # the chart's drawing loads only when asked for
 
         write_chart(prepared.script, plan.chart)
-    return _result(plan, prepared)
+    return _result(plan, prepared, mix, music_wanted(routine, _music(music)).source)
 
 
 def build_variants(
@@ -247,7 +252,8 @@ def build_variants(
         ]
         for done in jobs:
             done.result()
-    return [_result(plan, p) for plan, p in planned]
+    source = music_wanted(routine, _music(music)).source
+    return [_result(plan, p, mix, source) for plan, p in planned]
 
 
 @dataclass(frozen=True)
@@ -379,7 +385,9 @@ def _write(
     write_sidecars(prepared.script, TrackInfo(plan.track, prepared.engine), plan.sidecar_names)
 
 
-def _result(plan: OutputPlan, prepared: Prepared) -> BuildResult:
+def _result(
+    plan: OutputPlan, prepared: Prepared, music: Music | None, music_source: Path | None
+) -> BuildResult:
     return BuildResult(
         track=plan.track,
         sidecars=plan.sidecars,
@@ -387,6 +395,8 @@ def _result(plan: OutputPlan, prepared: Prepared) -> BuildResult:
         script=prepared.script,
         engine=prepared.engine,
         notice=prepared.notice,
+        music=music,
+        music_source=music_source if music is not None else None,
     )
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "plan_track",
     "plan_variants",
     "sidecar_names",
+    "track_format",
 ]
 
 DEFAULT_FOLDER = Path("build")  # under the current folder, as a build tool would
@@ -206,6 +207,18 @@ def chart_path(routine_path: Path, output: Path | None) -> Path:
     path = output or _default_output(routine_path, ".png")
     _check_writable(OutputPlan(path, EncodeSettings()), routine_path)
     return path
+
+
+def track_format(
+    output: Path | None, format_name: str | None, encode: EncodeSettings | None = None
+) -> str:
+    """The format a track will be written in: ``format_name``, else ``output``'s suffix,
+    else ``encode``'s (MP3 unless it says), as :func:`plan_track` decides it.
+
+    Raises:
+        UsageError: an unknown format, or a file name that says none or another.
+    """
+    return _encoding(encode or EncodeSettings(), format_name, output).format
 
 
 def _encoding(

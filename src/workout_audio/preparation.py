@@ -8,6 +8,7 @@ speech cache's entries.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ __all__ = [
     "check_language",
     "folder_of",
     "load_sounds",
+    "music_wanted",
     "prepare",
     "prepare_music",
     "routine_of",
@@ -54,6 +56,7 @@ Progress = Callable[[str, int, int], None]  # stage, done, total
 # A routine, or the path of its file; paths and settings as Path objects or strings.
 RoutineLike = Union[Routine, str, "os.PathLike[str]"]
 PathLike = Union[str, "os.PathLike[str]"]
+log = logging.getLogger(__name__)
 _FIT_ATTEMPTS = 4  # fits on estimated then measured phrase lengths; 2 are almost always enough
 
 
@@ -250,8 +253,18 @@ def prepare_music(
     Raises:
         UsageError: a music path is missing, an empty folder or playlist, or not audio.
     """
-    wanted = (music or MusicSettings()).over(routine.music)
+    wanted = music_wanted(routine, music)
+    if wanted.source is None and (wanted.level_db is not None or wanted.duck_db is not None):
+        log.warning(
+            "a music level or duck was given, but there is no music to apply it to "
+            "(give --music, or music: in the routine): ignored"
+        )
     return check_music(wanted, CacheRoot(cache_dir).music)
+
+
+def music_wanted(routine: Routine, music: MusicSettings | None) -> MusicSettings:
+    """The music asked for: ``music`` (from the command line) over the routine's ``music:``."""
+    return (music or MusicSettings()).over(routine.music)
 
 
 def routine_of(routine: RoutineLike) -> Routine:
