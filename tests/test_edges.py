@@ -6,6 +6,7 @@ import os
 import pty
 import re
 import select
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SHORT_ROUTINE, child_env, invoke, run_cli
+from helpers import SHORT_ROUTINE, child_env, invoke, joe_model, run_cli
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 
 
@@ -222,3 +223,85 @@ def test_music_levels_without_music_are_warned_of(tmp_path: Path, speech_cache: 
     assert "--music" in warned[0]
     assert "music:" not in done.stdout
     assert (tmp_path / "short.mp3").is_file()
+
+
+# --- voices download: one clear line for each way it cannot ---
+
+VOICE = "es_ES-joe-medium"
+VOICE_PATH = "es/es_ES/joe/medium/es_ES-joe-medium"  # where the repository keeps it
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def files_in(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*")) if folder.exists() else []
+
+
+def test_no_network_is_one_clear_line(voices_folder: Path) -> None:
+    port = closed_port()
+    result = invoke("voices", "download", VOICE, "--mirror", f"http://127.0.0.1:{port}/")
+    assert result.exit_code != 0
+    said = one_line(result.output)
+    assert f"could not download {VOICE}: cannot reach 127.0.0.1:{port}" in said
+    assert "no network" in said
+    assert "Max retries" not in said
+    assert files_in(voices_folder) == []
+
+
+def test_a_proxy_that_does_not_answer_is_one_clear_line(
+    voices_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = f"http://127.0.0.1:{closed_port()}"
+    for variable in ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY", "http_proxy"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    monkeypatch.setenv("https_proxy", proxy)
+    result = invoke("voices", "download", VOICE)
+    assert result.exit_code != 0
+    said = one_line(result.output)
+    assert f"could not download {VOICE}: no connection to the proxy {proxy}" in said
+    assert "huggingface.co" not in said
+    assert files_in(voices_folder) == []
+
+
+def test_a_mirror_that_is_neither_a_url_nor_a_folder_is_refused(
+    voices_folder: Path, tmp_path: Path
+) -> None:
+    nowhere = tmp_path / "no-such-folder"
+    result = invoke("voices", "download", VOICE, "--mirror", str(nowhere))
+    assert result.exit_code == 2
+    said = one_line(result.output)
+    assert f"--mirror: '{nowhere}' is neither a URL" in said
+    assert "Perhaps you meant" not in said
+    assert files_in(voices_folder) == []
+
+
+def spanish_joe(mirror: Path) -> None:
+    """The bundled voice, its config saying Spanish, laid out as the repository has it."""
+    import json
+
+    config = json.loads(Path(f"{joe_model()}.json").read_text(encoding="utf-8"))
+    config["language"] = {"code": "es_ES", "family": "es", "region": "ES"}
+    config["espeak"] = {"voice": "es"}
+    place = mirror / VOICE_PATH
+    place.parent.mkdir(parents=True)
+    Path(f"{place}.onnx.json").write_text(json.dumps(config), encoding="utf-8")
+    Path(f"{place}.onnx").write_bytes(joe_model().read_bytes())
+
+
+def test_a_mirror_folder_is_read_like_the_repository(voices_folder: Path, tmp_path: Path) -> None:
+    mirror = tmp_path / "piper-voices"
+    spanish_joe(mirror)
+    missing = invoke("voices", "download", "fr_FR-nobody-low", "--mirror", str(mirror))
+    assert missing.exit_code == 2
+    assert one_line(missing.output).startswith("error: there is no piper voice 'fr_FR-nobody-low'")
+    assert files_in(voices_folder) == []
+
+    done = invoke("voices", "download", VOICE, "--mirror", str(mirror))
+    assert done.exit_code == 0, done.output
+    assert f"installed {VOICE} (es_ES) in {voices_folder}" in done.output
+    assert (voices_folder / f"{VOICE}.onnx").read_bytes() == joe_model().read_bytes()

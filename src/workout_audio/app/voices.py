@@ -58,7 +58,9 @@ def voices_download_command(
     mirror: Annotated[
         str | None,
         typer.Option(
-            "--mirror", help="Another server holding a copy of the piper voices.", metavar="URL"
+            "--mirror",
+            help="Another server (a URL), or a folder, holding a copy of the piper voices.",
+            metavar="URL",
         ),
     ] = None,
 ) -> None:
