@@ -6,6 +6,7 @@ import os
 import pty
 import re
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SHORT_ROUTINE, child_env, invoke, joe_model, run_cli
+from helpers import SHORT_ROUTINE, cache_entries, child_env, invoke, joe_model, run_cli
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 
 
@@ -305,3 +306,61 @@ def test_a_mirror_folder_is_read_like_the_repository(voices_folder: Path, tmp_pa
     assert done.exit_code == 0, done.output
     assert f"installed {VOICE} (es_ES) in {voices_folder}" in done.output
     assert (voices_folder / f"{VOICE}.onnx").read_bytes() == joe_model().read_bytes()
+
+
+# --- variants: every length checked first; stopped, it says what it wrote ---
+
+
+def test_variants_refuses_an_impossible_length_before_any_speech(
+    write_routine, tmp_path: Path
+) -> None:
+    routine = write_routine(SHORT_ROUTINE)
+    cache = tmp_path / "cache"
+    result = invoke(
+        "variants", str(routine), "--lengths", "3m,1s", "--engine", "piper",
+        "--cache-dir", str(cache), "-o", str(tmp_path),
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "cannot make a 0:01 track" in one_line(result.output)
+    assert cache_entries(cache) == [], "no speech made for the lengths before it"
+    assert list(tmp_path.glob("*.mp3")) == []
+
+
+HOLD = """\
+name: Long Hold
+blocks:
+  - name: Hold
+    exercises:
+      - {name: Wall Sit, time: 20m}
+"""
+
+
+@pytest.mark.slow
+def test_variants_stopped_partway_names_the_files_it_wrote(
+    tmp_path: Path, speech_cache: Path
+) -> None:
+    (tmp_path / "hold.yaml").write_text(HOLD, encoding="utf-8")
+    short, long = tmp_path / "hold-16m.mp3", tmp_path / "hold-50m.mp3"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "workout_audio", "variants", "hold.yaml", "--lengths", "16m,50m",
+         "--engine", "piper", "--cache-dir", str(speech_cache), "-o", str(tmp_path)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=child_env(), start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not short.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert short.exists(), "the short one done"
+        assert child.poll() is None, "the long one still encoding"
+        os.killpg(child.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
+        _, stderr = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.communicate(timeout=30)
+    assert child.returncode == 130, stderr
+    said = one_line(stderr)
+    assert said == (f"interrupted: wrote {short}, {short.with_suffix('.lrc')}; not written: {long}")
+    assert short.stat().st_size > 0
+    assert not long.exists()

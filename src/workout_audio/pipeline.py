@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from .audio.music import Music
 from .encode.formats import audio_format
 from .encode.render import render
-from .errors import UsageError
+from .errors import StoppedPartway, UsageError
 from .machine import usable_cores
 from .outputs.art_cache import cached_artwork
 from .outputs.sidecars import DEFAULT_SIDECARS, TrackInfo, write_sidecars
@@ -48,6 +48,7 @@ from .routine import Routine
 from .settings import EncodeSettings, MusicSettings, VoiceSettings
 from .storage.cache import CacheRoot
 from .storage.files import give_usual_permissions
+from .timeline.fit import check_roughly
 from .timeline.script import Script
 
 __all__ = [
@@ -227,6 +228,8 @@ def build_variants(
         encode=encode,
         sidecars=sidecar_names(sidecars),
     )
+    for length_ms, _ in plans:  # every length checked before any speech is made
+        check_roughly(routine, length_ms)
     mix = prepare_music(routine, _music(music), cache_dir)
     voice = voice_of(voice, engine)
     planned = [
@@ -244,14 +247,30 @@ def build_variants(
             (dataclasses.replace(plan, encode=dataclasses.replace(plan.encode, encoders=1)), p)
             for plan, p in planned
         ]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        # Each encode is its own ffmpeg process; the threads only feed it PCM.
-        jobs = [
-            pool.submit(_write, p, plan, mix, None, chapter_images, cache_dir)
-            for plan, p in planned
-        ]
+    # Each encode is its own ffmpeg process; the threads only feed it PCM.
+    pool = ThreadPoolExecutor(max_workers=workers)
+    jobs: list[Future[None]] = []
+    try:
+        for plan, p in planned:
+            jobs.append(pool.submit(_write, p, plan, mix, None, chapter_images, cache_dir))
         for done in jobs:
             done.result()
+    except KeyboardInterrupt as stopped:
+        pool.shutdown(wait=True, cancel_futures=True)
+        finished = [job.done() and not job.cancelled() and not job.exception() for job in jobs]
+        finished += [False] * (len(planned) - len(jobs))  # never started
+        if any(finished):  # the tracks finished before the stop stay: say which
+            files = [(plan.track, *plan.sidecars) for plan, _ in planned]
+            made = [paths for done, paths in zip(finished, files, strict=True) if done]
+            missed = [paths[0] for done, paths in zip(finished, files, strict=True) if not done]
+            raise StoppedPartway(
+                stopped,
+                written=tuple(f for paths in made for f in paths),
+                not_written=tuple(missed),
+            ) from None
+        raise
+    finally:
+        pool.shutdown(wait=True)
     source = music_wanted(routine, _music(music)).source
     return [_result(plan, p, mix, source) for plan, p in planned]
 
