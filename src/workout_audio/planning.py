@@ -226,11 +226,9 @@ def _encoding(
 ) -> EncodeSettings:
     found = format_for_path(output) if output is not None else None
     if output is not None and found is None:
-        said = (
-            f"{output.suffix} is not a format a track is written in"
-            if output.suffix
-            else ("no suffix to say the format")
-        )
+        said = "no suffix to say the format"
+        if output.suffix:
+            said = f"{output.suffix} is not a format a track is written in"
         names = [str(output.with_suffix(f.suffix)) for f in FORMATS.values()]
         raise UsageError(
             f"-o {output}: {said}; the formats are {', '.join(FORMATS)} "
