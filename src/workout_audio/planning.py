@@ -149,6 +149,8 @@ def plan_track(
     Raises:
         UsageError: the format and the file name disagree, or a file cannot be written.
     """
+    if output is not None:  # a folder, or the routine itself, is said before its suffix
+        _check_writable(OutputPlan(output, EncodeSettings()), routine_path)
     encode = _encoding(encode or EncodeSettings(), format_name, output)
     track = output or _default_output(routine_path, audio_format(encode.format).suffix)
     plan = OutputPlan(
@@ -213,12 +215,14 @@ def track_format(
     output: Path | None, format_name: str | None, encode: EncodeSettings | None = None
 ) -> str:
     """The format a track will be written in: ``format_name``, else ``output``'s suffix,
-    else ``encode``'s (MP3 unless it says), as :func:`plan_track` decides it.
-
-    Raises:
-        UsageError: an unknown format, or a file name that says none or another.
+    else ``encode``'s (MP3 unless it says), as :func:`plan_track` decides it; for a name
+    or format it refuses, the default (the build then says why, in its own order).
     """
-    return _encoding(encode or EncodeSettings(), format_name, output).format
+    encode = encode or EncodeSettings()
+    try:
+        return _encoding(encode, format_name, output).format
+    except UsageError:
+        return encode.format
 
 
 def _encoding(

@@ -46,7 +46,7 @@ def parse_yaml(text: str, problems: Problems) -> dict[str, object]:
             detail = "a quote opened on this line is never closed"
         line = mark.line + 1 if mark else None
         plain = _indentation_mistake(text, line, exc.problem or "") if line else None
-        problems.fail((), plain or f"not valid YAML: {detail}", line)
+        problems.fail((), f"not valid YAML: {plain or detail}", line)
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         problems.fail((), f"not valid YAML: character U+{exc.character:04X} is not allowed", line)
