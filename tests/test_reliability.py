@@ -225,7 +225,7 @@ BAD_ROUTINES = [
     pytest.param('name: R\nblocks:\n  - name: "B\n', 3, "", "not valid YAML", id="malformed"),
     pytest.param("just a sentence\n", 1, "", "must be a mapping", id="not-a-mapping"),
     pytest.param("- name: R\n- blocks: []\n", 1, "", "got a list", id="a-list"),
-    pytest.param("name: R\nblocks:\n\t- name: B\n", 3, "", "'\\t'", id="tabs"),
+    pytest.param("name: R\nblocks:\n\t- name: B\n", 3, "", "a tab indents this line", id="tabs"),
     pytest.param(
         "name: R\nblocks:\n  - name: B\n     exercises: [{name: E, reps: 3}]\n",
         4, "", "not valid YAML", id="odd-indentation",

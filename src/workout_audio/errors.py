@@ -7,6 +7,7 @@ anything else escaping is a bug.
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 
 class WorkoutAudioError(Exception):
@@ -80,3 +81,21 @@ _OS_ERROR_HINTS = {
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: unwinds like Ctrl-C so every cleanup runs, then exits with 143."""
+
+
+class StoppedPartway(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM after some of several tracks were finished: they stay, and are named.
+
+    Attributes:
+        terminated: SIGTERM stopped it (exit 143), not Ctrl-C (exit 130).
+        written: the files finished and in place.
+        not_written: the files never written.
+    """
+
+    def __init__(
+        self, stopped: KeyboardInterrupt, written: tuple[Path, ...], not_written: tuple[Path, ...]
+    ) -> None:
+        super().__init__()
+        self.terminated = isinstance(stopped, Terminated)
+        self.written = written
+        self.not_written = not_written

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from .audio.music import Music
 from .encode.formats import audio_format
 from .encode.render import render
-from .errors import UsageError
+from .errors import StoppedPartway, UsageError
 from .machine import usable_cores
 from .outputs.art_cache import cached_artwork
 from .outputs.sidecars import DEFAULT_SIDECARS, TrackInfo, write_sidecars
@@ -37,6 +37,8 @@ from .preparation import (
     RoutineLike,
     check_language,
     folder_of,
+    load_sounds,
+    music_wanted,
     prepare,
     prepare_music,
     routine_of,
@@ -46,6 +48,7 @@ from .routine import Routine
 from .settings import EncodeSettings, MusicSettings, VoiceSettings
 from .storage.cache import CacheRoot
 from .storage.files import give_usual_permissions
+from .timeline.fit import check_roughly
 from .timeline.script import Script
 
 __all__ = [
@@ -69,6 +72,8 @@ class BuildResult:
         script: the timed script the track follows, event by event.
         engine: the speech engine that spoke.
         notice: something to tell the user once (e.g. "using the offline voice"), or None.
+        music: the music under the voice, checked and measured, or None.
+        music_source: the file, folder or playlist the music came from, or None.
     """
 
     track: Path
@@ -77,6 +82,8 @@ class BuildResult:
     script: Script
     engine: str
     notice: str | None
+    music: Music | None = None
+    music_source: Path | None = None
 
 
 def build(
@@ -152,7 +159,7 @@ def build(
         from .outputs.chart import write_chart  # the chart's drawing loads only when asked for
 
         write_chart(prepared.script, plan.chart)
-    return _result(plan, prepared)
+    return _result(plan, prepared, mix, music_wanted(routine, _music(music)).source)
 
 
 def build_variants(
@@ -221,6 +228,8 @@ def build_variants(
         encode=encode,
         sidecars=sidecar_names(sidecars),
     )
+    for length_ms, _ in plans:  # every length checked before any speech is made
+        check_roughly(routine, length_ms)
     mix = prepare_music(routine, _music(music), cache_dir)
     voice = voice_of(voice, engine)
     planned = [
@@ -238,15 +247,32 @@ def build_variants(
             (dataclasses.replace(plan, encode=dataclasses.replace(plan.encode, encoders=1)), p)
             for plan, p in planned
         ]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        # Each encode is its own ffmpeg process; the threads only feed it PCM.
-        jobs = [
-            pool.submit(_write, p, plan, mix, None, chapter_images, cache_dir)
-            for plan, p in planned
-        ]
+    # Each encode is its own ffmpeg process; the threads only feed it PCM.
+    pool = ThreadPoolExecutor(max_workers=workers)
+    jobs: list[Future[None]] = []
+    try:
+        for plan, p in planned:
+            jobs.append(pool.submit(_write, p, plan, mix, None, chapter_images, cache_dir))
         for done in jobs:
             done.result()
-    return [_result(plan, p) for plan, p in planned]
+    except KeyboardInterrupt as stopped:
+        pool.shutdown(wait=True, cancel_futures=True)
+        finished = [job.done() and not job.cancelled() and not job.exception() for job in jobs]
+        finished += [False] * (len(planned) - len(jobs))  # never started
+        if any(finished):  # the tracks finished before the stop stay: say which
+            files = [(plan.track, *plan.sidecars) for plan, _ in planned]
+            made = [paths for done, paths in zip(finished, files, strict=True) if done]
+            missed = [paths[0] for done, paths in zip(finished, files, strict=True) if not done]
+            raise StoppedPartway(
+                stopped,
+                written=tuple(f for paths in made for f in paths),
+                not_written=tuple(missed),
+            ) from None
+        raise
+    finally:
+        pool.shutdown(wait=True)
+    source = music_wanted(routine, _music(music)).source
+    return [_result(plan, p, mix, source) for plan, p in planned]
 
 
 @dataclass(frozen=True)
@@ -311,22 +337,31 @@ def draw_chart(
     return ChartResult(path, prepared.script, prepared.engine, prepared.notice)
 
 
-def check_routine(path: PathLike, *, engine: str = "auto") -> Routine:
-    """Read and check a routine file, and that its language can be spoken, writing nothing.
+def check_routine(
+    path: PathLike, *, engine: str = "auto", cache_dir: PathLike | None = None
+) -> Routine:
+    """Read and check a routine file, its language, and every file it names, as a build
+    would; nothing is written but the music's measurements in the cache.
 
     Args:
         path: the routine's YAML file.
         engine: also check this engine speaks the routine's language (``auto``: any does).
+        cache_dir: where the music's measurements are kept (default: the user cache folder).
 
     Returns:
         The routine.
 
     Raises:
         RoutineErrors: every problem in the file, each with its line.
-        UsageError: no cue wording, or no voice of ``engine``, for the routine's language.
+        UsageError: no cue wording, or no voice of ``engine``, for the routine's language;
+            a music or sound file the routine names is missing or not audio.
     """
     routine = routine_of(path)
     check_language(routine, VoiceSettings(engine=engine))
+    load_sounds(routine)
+    cache_folder = folder_of(cache_dir)
+    check_cache_dir(cache_folder)
+    prepare_music(routine, None, cache_folder)
     return routine
 
 
@@ -369,7 +404,9 @@ def _write(
     write_sidecars(prepared.script, TrackInfo(plan.track, prepared.engine), plan.sidecar_names)
 
 
-def _result(plan: OutputPlan, prepared: Prepared) -> BuildResult:
+def _result(
+    plan: OutputPlan, prepared: Prepared, music: Music | None, music_source: Path | None
+) -> BuildResult:
     return BuildResult(
         track=plan.track,
         sidecars=plan.sidecars,
@@ -377,6 +414,8 @@ def _result(plan: OutputPlan, prepared: Prepared) -> BuildResult:
         script=prepared.script,
         engine=prepared.engine,
         notice=prepared.notice,
+        music=music,
+        music_source=music_source if music is not None else None,
     )
 
 

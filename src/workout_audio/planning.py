@@ -33,6 +33,7 @@ __all__ = [
     "plan_track",
     "plan_variants",
     "sidecar_names",
+    "track_format",
 ]
 
 DEFAULT_FOLDER = Path("build")  # under the current folder, as a build tool would
@@ -148,6 +149,8 @@ def plan_track(
     Raises:
         UsageError: the format and the file name disagree, or a file cannot be written.
     """
+    if output is not None:  # a folder, or the routine itself, is said before its suffix
+        _check_writable(OutputPlan(output, EncodeSettings()), routine_path)
     encode = _encoding(encode or EncodeSettings(), format_name, output)
     track = output or _default_output(routine_path, audio_format(encode.format).suffix)
     plan = OutputPlan(
@@ -208,10 +211,33 @@ def chart_path(routine_path: Path, output: Path | None) -> Path:
     return path
 
 
+def track_format(
+    output: Path | None, format_name: str | None, encode: EncodeSettings | None = None
+) -> str:
+    """The format a track will be written in: ``format_name``, else ``output``'s suffix,
+    else ``encode``'s (MP3 unless it says), as :func:`plan_track` decides it; for a name
+    or format it refuses, the default (the build then says why, in its own order).
+    """
+    encode = encode or EncodeSettings()
+    try:
+        return _encoding(encode, format_name, output).format
+    except UsageError:
+        return encode.format
+
+
 def _encoding(
     encode: EncodeSettings, format_name: str | None, output: Path | None
 ) -> EncodeSettings:
     found = format_for_path(output) if output is not None else None
+    if output is not None and found is None:
+        said = "no suffix to say the format"
+        if output.suffix:
+            said = f"{output.suffix} is not a format a track is written in"
+        names = [str(output.with_suffix(f.suffix)) for f in FORMATS.values()]
+        raise UsageError(
+            f"-o {output}: {said}; the formats are {', '.join(FORMATS)} "
+            f"(name it {', '.join(names[:-1])} or {names[-1]})"
+        )
     by_suffix = found.name if found is not None else None
     if format_name is None:
         return encode if by_suffix is None else dataclasses.replace(encode, format=by_suffix)

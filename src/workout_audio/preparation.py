@@ -8,6 +8,7 @@ speech cache's entries.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ __all__ = [
     "RoutineLike",
     "check_language",
     "folder_of",
+    "load_sounds",
+    "music_wanted",
     "prepare",
     "prepare_music",
     "routine_of",
@@ -53,6 +56,7 @@ Progress = Callable[[str, int, int], None]  # stage, done, total
 # A routine, or the path of its file; paths and settings as Path objects or strings.
 RoutineLike = Union[Routine, str, "os.PathLike[str]"]
 PathLike = Union[str, "os.PathLike[str]"]
+log = logging.getLogger(__name__)
 _FIT_ATTEMPTS = 4  # fits on estimated then measured phrase lengths; 2 are almost always enough
 
 
@@ -123,12 +127,7 @@ def _prepare(
     target_ms = length_ms if length_ms is not None else routine.length_ms
     if target_ms is not None:  # a length far out of reach is refused before any speech is made
         check_roughly(routine, target_ms, from_file=length_ms is None)
-    tones = {
-        sound.tone: load_sound(
-            sound.tone, sound.path, where=f"{routine.path}:{sound.line}: sounds.{sound.tone}"
-        )
-        for sound in routine.sounds
-    }
+    tones = load_sounds(routine)
     # The wording, then the voice, are checked for the language before anything is synthesised.
     phrases = script_phrases(routine, length_ms=length_ms)
     cache = SpeechCache(cache_dir)
@@ -170,6 +169,20 @@ def _prepare(
         profiles=profiles,
         tones=tones,
     )
+
+
+def load_sounds(routine: Routine) -> dict[ToneName, bytes]:
+    """The routine's own ``sounds:``, each decoded; as ``validate`` and ``build`` read them.
+
+    Raises:
+        UsageError: a sound file is missing or not audio, named with its file:line.
+    """
+    return {
+        sound.tone: load_sound(
+            sound.tone, sound.path, where=f"{routine.path}:{sound.line}: sounds.{sound.tone}"
+        )
+        for sound in routine.sounds
+    }
 
 
 def check_language(routine: Routine, voice: VoiceSettings | None = None) -> None:
@@ -240,8 +253,18 @@ def prepare_music(
     Raises:
         UsageError: a music path is missing, an empty folder or playlist, or not audio.
     """
-    wanted = (music or MusicSettings()).over(routine.music)
+    wanted = music_wanted(routine, music)
+    if wanted.source is None and (wanted.level_db is not None or wanted.duck_db is not None):
+        log.warning(
+            "a music level or duck was given, but there is no music to apply it to "
+            "(give --music, or music: in the routine): ignored"
+        )
     return check_music(wanted, CacheRoot(cache_dir).music)
+
+
+def music_wanted(routine: Routine, music: MusicSettings | None) -> MusicSettings:
+    """The music asked for: ``music`` (from the command line) over the routine's ``music:``."""
+    return (music or MusicSettings()).over(routine.music)
 
 
 def routine_of(routine: RoutineLike) -> Routine:

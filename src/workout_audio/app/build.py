@@ -72,12 +72,13 @@ def build_command(
     Example: workout-audio build routines/runners-total-body.yaml --music ~/Music/run --length 30m
     """
     from ..pipeline import build
+    from ..planning import track_format
     from .console import notice, progress_bar, say, wrote
 
     voice_wanted = voice_settings(engine, lang, tld, slow, voice, rate)
     music_wanted = music_settings(music, music_level, duck)
     encode = encode_settings(bitrate, loudness)
-    with progress_bar() as progress:
+    with progress_bar(track_format(output, format_name, encode)) as progress:
         result = build(
             routine_path,
             output,
@@ -141,12 +142,13 @@ def variants_command(
     Example: workout-audio variants routines/runners-total-body.yaml --lengths 15m,20m,30m,45m
     """
     from ..pipeline import build_variants
+    from ..planning import track_format
     from .console import notice, progress_bar, wrote
 
     voice_wanted = voice_settings(engine, lang, tld, slow, voice, rate)
     music_wanted = music_settings(music, music_level, duck)
     encode = encode_settings(bitrate, loudness)
-    with progress_bar() as progress:
+    with progress_bar(track_format(None, format_name, encode)) as progress:
         built = build_variants(
             routine_path,
             lengths.split(","),

@@ -30,13 +30,14 @@ def notice(text: str | None) -> None:
 
 
 @contextmanager
-def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
-    """A bar a stage (speech, encoding, a download), shown only on a terminal."""
+def progress_bar(format_name: str = "mp3") -> Iterator[Callable[[str, int, int], None]]:
+    """A bar a stage (speech, encoding, a download), shown only on a terminal; the
+    encoding names the track's format."""
     from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
     labels = {
         "speech": "Synthesising speech",
-        "encode": "Encoding MP3",
+        "encode": f"Encoding {format_name.upper()}",
         "download": "Downloading the voice",
     }
     tasks: dict[str, TaskID] = {}
@@ -67,7 +68,19 @@ def wrote(result: BuildResult) -> None:
         f"wrote {result.track} ({format_clock(script.length_ms)}, "
         f"{len(script.chapters)} chapters, voice: {result.engine})"
     )
+    _music(result)
     _report(script)
+
+
+def _music(result: BuildResult) -> None:
+    """The music under the voice: where from, how many tracks, its levels."""
+    music = result.music
+    if music is None:
+        return
+    name = result.music_source.name if result.music_source else music.tracks[0].path.name
+    count = len(music.tracks)
+    tracks = f" ({count} tracks)" if count > 1 else ""
+    say(f"music: {name}{tracks}, {music.level_db:g} dB, ducking {music.duck_db:g} dB")
 
 
 def _report(script: Script) -> None:

@@ -155,8 +155,10 @@ def validate_command(
             metavar="ENGINE",
         ),
     ] = "auto",
+    cache_dir: CacheOpt = None,
 ) -> None:
-    """Check routine files; print every problem as file:line: field: message.
+    """Check routine files and the music and sounds they name; print every problem as
+    file:line: field: message.
 
     Example: workout-audio validate routines/*.yaml
     """
@@ -167,7 +169,7 @@ def validate_command(
     failed = False
     for path in routine_paths:
         try:
-            check_routine(path, engine=engine)
+            check_routine(path, engine=engine, cache_dir=cache_dir)
         except RoutineErrors as error:
             failed = True
             for problem in error.errors:

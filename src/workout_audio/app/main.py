@@ -20,7 +20,7 @@ from typer._click import ClickException, Context
 from typer._click.exceptions import NoArgsIsHelpError
 from typer._click.exceptions import UsageError as ClickUsageError
 
-from ..errors import StorageError, Terminated, WorkoutAudioError
+from ..errors import StoppedPartway, StorageError, Terminated, WorkoutAudioError
 from .build import build_command, variants_command
 from .cache import cache_app
 from .console import err
@@ -126,12 +126,17 @@ def _user_errors() -> Iterator[None]:
         raise CommandError(error) from None
     except OSError as error:  # a disk or folder problem our code did not foresee: still one line
         raise CommandError(StorageError.from_os_error(error)) from None
-    except Terminated:
-        err.print("terminated: nothing was written", highlight=False)
-        raise typer.Exit(143) from None
-    except KeyboardInterrupt:
-        err.print("interrupted: nothing was written", highlight=False)
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as stop:
+        partway = stop if isinstance(stop, StoppedPartway) else None
+        terminated = isinstance(stop, Terminated) or (partway is not None and partway.terminated)
+        said = "nothing was written"
+        if partway is not None:
+            written = ", ".join(str(path) for path in partway.written)
+            not_written = ", ".join(str(path) for path in partway.not_written)
+            said = f"wrote {written}; not written: {not_written}"
+        stopped = "terminated" if terminated else "interrupted"
+        err.print(f"{stopped}: {said}", highlight=False, markup=False)
+        raise typer.Exit(143 if terminated else 130) from None
 
 
 app.add_typer(cache_app, name="cache")

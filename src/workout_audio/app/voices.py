@@ -36,7 +36,12 @@ def voices_command(context: typer.Context) -> None:
         say(f"  {status}")
         if report.languages:
             listed = f"languages ({len(report.languages)}): {', '.join(report.languages)}"
-            say(textwrap.fill(listed, 96, initial_indent="  ", subsequent_indent="    "))
+            # A code is one word: "en-gb-scotland" never breaks at its hyphens.
+            wrapped = textwrap.fill(
+                listed, 96, initial_indent="  ", subsequent_indent="    ",
+                break_on_hyphens=False, break_long_words=False,
+            )  # fmt: skip
+            say(wrapped)
         for line in report.voices:
             say(f"  voice: {line}")
     say(f"cue wording (--lang or the routine's language:): {', '.join(available_languages())}")
@@ -53,7 +58,9 @@ def voices_download_command(
     mirror: Annotated[
         str | None,
         typer.Option(
-            "--mirror", help="Another server holding a copy of the piper voices.", metavar="URL"
+            "--mirror",
+            help="Another server (a URL), or a folder, holding a copy of the piper voices.",
+            metavar="URL",
         ),
     ] = None,
 ) -> None:

@@ -44,7 +44,9 @@ def parse_yaml(text: str, problems: Problems) -> dict[str, object]:
         if detail == "found unexpected end of stream" and exc.context_mark:
             mark = exc.context_mark  # the end of the file says nothing: point at the quote
             detail = "a quote opened on this line is never closed"
-        problems.fail((), f"not valid YAML: {detail}", mark.line + 1 if mark else None)
+        line = mark.line + 1 if mark else None
+        plain = _indentation_mistake(text, line, exc.problem or "") if line else None
+        problems.fail((), f"not valid YAML: {plain or detail}", line)
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         problems.fail((), f"not valid YAML: character U+{exc.character:04X} is not allowed", line)
@@ -177,6 +179,48 @@ class _Converter:
             except ValueError:
                 raise _Refused(node, where, f"{show(text)} is not a number") from None
         raise _Refused(node, where, _tag_refusal(tag))
+
+
+def _indentation_mistake(text: str, line: int, problem: str) -> str | None:
+    """PyYAML's words for the usual indentation mistakes, said plainly; None for others."""
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    here = lines[line - 1]
+    indent = len(here) - len(here.lstrip(" "))
+    if here[indent:].startswith("\t") or "'\\t'" in problem:
+        return "a tab indents this line; YAML indents with spaces only"
+    before = next(
+        (
+            earlier
+            for earlier in reversed(lines[: line - 1])
+            if earlier.strip() and not _is_comment(earlier)
+        ),
+        None,
+    )
+    if before is None:
+        return None
+    # Where the line before it puts its key: after its indentation and any "- ".
+    stripped = before.lstrip(" ")
+    key_column = len(before) - len(stripped)
+    while stripped.startswith("- "):
+        key_column += 2 + len(stripped[2:]) - len(stripped[2:].lstrip(" "))
+        stripped = stripped[2:].lstrip(" ")
+    if problem == "mapping values are not allowed here" and indent > key_column:
+        return (
+            "this line is indented more than the one before it; line its key up with "
+            "the key above it, or indent it under a key that ends with ':'"
+        )
+    if problem.startswith("expected <block end>") and indent < key_column:
+        return (
+            "this line is indented less than the one before it, but not as far back as "
+            "any key above it: line it up with the key it belongs with"
+        )
+    return None
+
+
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
 
 
 def _tag_refusal(tag: str) -> str:

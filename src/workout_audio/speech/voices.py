@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import getproxies
 
 import platformdirs
 
@@ -148,8 +150,7 @@ def voice_url(name: str, extension: str, mirror: str | None = None) -> str:
         extension=extension,
     )
     if mirror is not None:
-        repository = URL_FORMAT[: URL_FORMAT.index("{lang_family}")]
-        url = mirror.rstrip("/") + "/" + url[len(repository) :]
+        url = mirror.rstrip("/") + "/" + url[len(_repository()) :]
     return url
 
 
@@ -177,7 +178,16 @@ def download_voice(
         EngineError: the download failed (network, server, a file that is not a voice).
     """
     folder = folder or voices_dir()
-    config_url, model_url = (voice_url(name, ext, mirror) for ext in (".onnx.json", ".onnx"))
+    mirror_folder = _mirror_folder(mirror)
+    config_url, model_url = (
+        voice_url(name, ext, None if mirror_folder else mirror) for ext in (".onnx.json", ".onnx")
+    )
+    if mirror_folder is not None:  # a copy of the repository on disk: the same paths in it
+        repository = _repository()
+        config_url, model_url = (
+            str(mirror_folder / url.split("?")[0][len(repository) :])
+            for url in (config_url, model_url)
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -195,6 +205,29 @@ def download_voice(
     return VoiceFile.read(target)
 
 
+def _repository() -> str:
+    """The voices repository's address, which a mirror replaces."""
+    from piper.download_voices import URL_FORMAT
+
+    return URL_FORMAT[: URL_FORMAT.index("{lang_family}")]
+
+
+def _mirror_folder(mirror: str | None) -> Path | None:
+    """The folder ``mirror`` names, or None for a URL or no mirror.
+
+    Raises:
+        UsageError: neither a URL nor a folder.
+    """
+    if mirror is None or mirror.startswith(("http://", "https://")):
+        return None
+    folder = Path(mirror).expanduser()
+    if folder.is_dir():
+        return folder
+    raise UsageError(
+        f"--mirror: {mirror!r} is neither a URL (http:// or https://) nor a folder here"
+    )
+
+
 def _check_config(name: str, path: Path) -> None:
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
@@ -208,9 +241,12 @@ def _check_config(name: str, path: Path) -> None:
 
 
 def _fetch(name: str, url: str, part: Path, progress: Progress | None) -> None:
-    """``url`` into the temporary file ``part``."""
+    """``url`` (or a file of a mirror folder) into the temporary file ``part``."""
     import requests
 
+    if not url.startswith(("http://", "https://")):
+        _copy(name, Path(url), part, progress)
+        return
     try:
         with part.open("wb") as stream:
             with requests.get(url, stream=True, timeout=TIMEOUT_S) as response:
@@ -234,5 +270,35 @@ def _fetch(name: str, url: str, part: Path, progress: Progress | None) -> None:
                     raise EngineError(
                         f"the download of {name} broke off ({done} of {total} bytes); try again"
                     )
+    except requests.Timeout:
+        host = urlsplit(url).netloc
+        raise EngineError(
+            f"could not download {name}: {host} did not answer in time; try again"
+        ) from None
+    except requests.exceptions.ProxyError:
+        proxy = getproxies().get(urlsplit(url).scheme, "the proxy")
+        raise EngineError(
+            f"could not download {name}: no connection to the proxy {proxy} "
+            "(HTTPS_PROXY); is it running?"
+        ) from None
+    except requests.ConnectionError:
+        host = urlsplit(url).netloc
+        raise EngineError(
+            f"could not download {name}: cannot reach {host} (no network, or the server is down)"
+        ) from None
     except requests.RequestException as error:
         raise EngineError(f"could not download {name} ({type(error).__name__}): {error}") from None
+
+
+def _copy(name: str, source: Path, part: Path, progress: Progress | None) -> None:
+    """A voice's file from a mirror folder into the temporary file ``part``."""
+    if not source.is_file():
+        raise UsageError(f"there is no piper voice {name!r} ({source} is not in the mirror folder)")
+    total = source.stat().st_size
+    done = 0
+    with source.open("rb") as stream, part.open("wb") as copy:
+        while chunk := stream.read(CHUNK_BYTES):
+            copy.write(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
