@@ -156,10 +156,10 @@ def _readme_example() -> str:
 
 @pytest.mark.slow
 def test_the_readme_example_runs_as_written(tmp_path: Path, speech_cache: Path) -> None:
-    # The example uses the user's cache folder; here that is this run's speech cache.
+    # The example uses the user's cache folder; here that is this run's cache root.
     user_cache = tmp_path / "user-cache"
-    (user_cache / "workout-audio").mkdir(parents=True)
-    (user_cache / "workout-audio" / "speech").symlink_to(speech_cache, target_is_directory=True)
+    user_cache.mkdir()
+    (user_cache / "workout-audio").symlink_to(speech_cache, target_is_directory=True)
     work = tmp_path / "work"
     work.mkdir()
     done = subprocess.run(

@@ -197,6 +197,21 @@ def test_an_old_cache_dir_is_moved_into_speech_and_a_rebuild_synthesises_nothing
     assert kind_entries(root, "speech") == clips, "no phrase synthesised again"
 
 
+def test_a_clip_already_in_speech_is_kept_over_an_old_one_of_the_same_key(root: Path) -> None:
+    # The same phrase made again by the offline voice may differ by a few samples: the
+    # clip builds have played since stays, so their tracks keep their timing.
+    kept = next(p for p in (root / "speech").rglob("*.wav"))
+    played = kept.read_bytes()
+    older = root / kept.parent.name / kept.name
+    older.parent.mkdir()
+    older.write_bytes(played[:-2])
+
+    done = invoke("cache", "info", "--cache-dir", str(root))
+    assert done.exit_code == 0, done.output
+    assert kept.read_bytes() == played
+    assert not older.parent.exists()
+
+
 def test_the_old_default_layout_moves_music_and_art_up(built: Path, root: Path) -> None:
     # Older versions' default: ROOT/speech held the clips, and music and pictures inside it.
     music, art = kind_entries(root, "music"), kind_entries(root, "art")

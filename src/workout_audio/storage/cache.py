@@ -23,7 +23,8 @@ One scheme for all three:
 Older versions kept speech in the root itself (``ROOT/XX/KEY.wav``, when ``--cache-dir``
 named the speech folder) and music and pictures inside the speech folder
 (``speech/music``, ``speech/art``). The first use of a root moves such clips into
-``speech/`` one by one (a rename, never a copy or a delete: no clip is lost), and moves
+``speech/`` one by one (a rename, never a copy: no clip is lost; where ``speech/`` holds
+the same key already, that entry is kept, as builds since have played it), and moves
 ``speech/music`` and ``speech/art`` up to ``music/`` and ``art/``; where those exist
 already, the old ones' entries are dropped, as they can be measured or drawn again.
 """
@@ -359,7 +360,12 @@ class CacheRoot:
                     target = self.folder / "speech" / shard.name / path.name
                     with contextlib.suppress(OSError):
                         target.parent.mkdir(parents=True, exist_ok=True)
-                        os.replace(path, target)  # the same key is the same clip
+                        if target.exists():
+                            # The entry in speech/ is what builds since have played: a
+                            # clip made again may differ by a few samples, so it stays.
+                            path.unlink()
+                            continue
+                        os.replace(path, target)
                         moved += 1
             with contextlib.suppress(OSError):
                 shard.rmdir()  # only when empty: a file of the user's keeps it
