@@ -31,8 +31,10 @@ def _build_files(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("engine", ["piper", "espeak"])
-@pytest.mark.parametrize("output_format", ["mp3", "opus"])
+@pytest.mark.parametrize(
+    ("engine", "output_format"),
+    [("piper", "mp3"), ("espeak", "mp3"), ("espeak", "opus"), ("espeak", "m4a")],
+)
 def test_two_empty_caches_build_identical_files(
     engine: str, output_format: str, write_routine: Callable[..., Path], tmp_path: Path
 ) -> None:
