@@ -41,6 +41,7 @@ _RANDOM_NORMAL_LIKE = b"RandomNormalLike"
 _MODEL_GRAPH = 7
 _GRAPH_NODE, _GRAPH_INITIALIZER, _GRAPH_INPUT = 1, 5, 11
 _NODE_INPUT, _NODE_OUTPUT, _NODE_NAME, _NODE_OP_TYPE, _NODE_ATTRIBUTE = 1, 2, 3, 4, 5
+_ATTRIBUTE_NAME, _ATTRIBUTE_TENSOR, _ATTRIBUTE_TYPE, _TENSOR_ATTRIBUTE = 1, 5, 20, 4
 _TENSOR_DIMS, _TENSOR_DATA_TYPE, _TENSOR_NAME, _TENSOR_RAW_DATA = 1, 2, 8, 9
 _FLOAT, _INT64 = 1, 7
 _WIRE_VARINT, _WIRE_BYTES = 0, 2
@@ -153,10 +154,16 @@ def _noise_nodes(index: int, like: str, output: str) -> list[bytes]:
     """Nodes giving ``output`` the shape of ``like``, read from the table at the fed offset
     (each replaced node starts half a table further on, so the two draws never match)."""
     prefix = f"/seeded_noise_{index}"
-    one = _field(1, "value") + _field(5, _int64("one", 1, [1])) + _field(20, 4)  # a TENSOR
+    one = (
+        _field(_ATTRIBUTE_NAME, "value")
+        + _field(_ATTRIBUTE_TENSOR, _int64("one", 1, [1]))
+        + _field(_ATTRIBUTE_TYPE, _TENSOR_ATTRIBUTE)
+    )
     return [
         _node("Shape", [like], f"{prefix}/shape"),
-        _node("ConstantOfShape", [f"{prefix}/shape"], f"{prefix}/ones", _field(5, one)),
+        _node(
+            "ConstantOfShape", [f"{prefix}/shape"], f"{prefix}/ones", _field(_NODE_ATTRIBUTE, one)
+        ),
         _node("Reshape", [f"{prefix}/ones", "/seeded_noise/flat"], f"{prefix}/flat_ones"),
         _node("CumSum", [f"{prefix}/flat_ones", "/seeded_noise/axis"], f"{prefix}/count"),
         _node("Add", [f"{prefix}/count", OFFSET_INPUT], f"{prefix}/moved"),
@@ -174,9 +181,12 @@ def seed_noise(model: bytes) -> bytes:
     A model that draws no noise comes back unchanged.
 
     Raises:
-        ValueError: the model is not a protobuf.
+        ValueError: the model is not an ONNX model.
     """
-    top = _fields(model)
+    try:
+        top = _fields(model)
+    except IndexError:  # a length or varint running past the end
+        raise ValueError("not an ONNX model") from None
     [graph_at] = [at for at, (number, _, _) in enumerate(top) if number == _MODEL_GRAPH]
     graph: list[_Field] = []
     starts: list[bytes] = []
