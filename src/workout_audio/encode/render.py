@@ -248,6 +248,9 @@ class _Track:
                     "-y", "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels),
                     "-i", "pipe:0", "-af", encoder_filter(gain_db),
                     *output_format.encoder_args(self.options.bitrate_for(channels)),
+                    # no random Ogg stream serial, no ffmpeg version in the stream: the
+                    # same track gives the same bytes
+                    "-fflags", "+bitexact",
                     # the header is rewritten below; tags come later
                     *(["-id3v2_version", "0"] if output_format.splittable else []),
                     str(part),

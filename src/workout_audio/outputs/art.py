@@ -10,6 +10,7 @@ Pillow's built-in font has no accented letters, and system fonts differ.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -26,11 +27,14 @@ __all__ = [
     "COVER_PX",
     "IMAGE_MIME",
     "BlockSummary",
+    "CoverLayout",
+    "TextBox",
     "artwork",
     "block_summaries",
     "chapter_card",
     "chapter_cards",
     "cover_image",
+    "cover_layout",
     "font",
 ]
 
@@ -82,9 +86,16 @@ def _wrap(text: str, size_px: int, width_px: int, bold: bool) -> list[str]:
 
 
 def _fit(
-    text: str, size_px: int, width_px: int, max_lines: int, *, bold: bool = False
+    text: str,
+    size_px: int,
+    width_px: int,
+    max_lines: int,
+    *,
+    bold: bool = False,
+    height_px: int | None = None,
 ) -> tuple[list[str], int]:
-    """The largest size down to 40% of ``size_px`` at which ``text`` fits in ``max_lines``.
+    """The largest size down to 40% of ``size_px`` at which ``text`` fits in ``max_lines``
+    (and, given ``height_px``, in as many lines as that height holds at the size).
 
     Text that does not fit even then ends its last line with an ellipsis.
     """
@@ -92,16 +103,23 @@ def _fit(
     while True:
         face = font(size_px, bold)
         lines = _wrap(text, size_px, width_px, bold)
+        allowed = max_lines
+        if height_px is not None:
+            allowed = max(1, min(max_lines, height_px // _line_px(size_px)))
         too_wide = any(_text_width(face, line) > width_px for line in lines)
-        if len(lines) <= max_lines and not too_wide:
+        if len(lines) <= allowed and not too_wide:
             return lines, size_px
         if size_px <= smallest_px:
-            kept = lines[: max_lines - 1]
-            last = " ".join(lines[max_lines - 1 :])
+            kept = lines[: allowed - 1]
+            last = " ".join(lines[allowed - 1 :])
             while last and _text_width(face, last + "…") > width_px:
                 last = last[:-1].rstrip()
             return [*kept, last + "…"], size_px
         size_px = max(smallest_px, size_px * 9 // 10)
+
+
+def _line_px(size_px: int) -> int:
+    return round(size_px * 1.18)
 
 
 def _draw_lines(
@@ -118,7 +136,7 @@ def _draw_lines(
     face = font(size_px, bold)
     for line in lines:
         draw.text((x_px, y_px), line, font=face, fill=fill)
-        y_px += round(size_px * 1.18)
+        y_px += _line_px(size_px)
     return y_px
 
 
@@ -181,34 +199,106 @@ def _block_accents(script: Script) -> dict[str, tuple[int, int, int]]:
     return {name: ACCENTS[index % len(ACCENTS)] for index, name in enumerate(names)}
 
 
-def cover_image(script: Script, size_px: int = COVER_PX) -> bytes:
-    """The front cover as PNG: the routine's name, its length and its blocks."""
-    image = Image.new("RGB", (size_px, size_px), BACKGROUND)
-    draw = ImageDraw.Draw(image)
+Colour = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """Lines of type placed on a picture: what is drawn, and where its ink goes."""
+
+    lines: tuple[str, ...]
+    size_px: int
+    x_px: int
+    y_px: int
+    fill: Colour
+    bold: bool = False
+
+    def bounds(self) -> tuple[int, int, int, int]:
+        """The ink's (left, top, right, bottom), as Pillow draws the lines."""
+        face = font(self.size_px, self.bold)
+        boxes = [face.getbbox(line) for line in self.lines if line] or [(0, 0, 0, 0)]
+        last_y = self.y_px + (len(self.lines) - 1) * _line_px(self.size_px)
+        return (
+            self.x_px + math.floor(min(box[0] for box in boxes)),
+            self.y_px + math.floor(min(box[1] for box in boxes)),
+            self.x_px + math.ceil(max(box[2] for box in boxes)),
+            last_y + math.ceil(max(box[3] for box in boxes)),
+        )
+
+
+@dataclass(frozen=True)
+class CoverLayout:
+    """Everything the cover shows: coloured bars, then text boxes, all inside the square."""
+
+    size_px: int
+    bars: tuple[tuple[tuple[int, int, int, int], Colour], ...]
+    texts: tuple[TextBox, ...]
+
+
+_MIN_ROW_UNITS = 5  # a block's row on the cover: name and moves still readable
+_MAX_ROW_UNITS = 9
+
+
+def cover_layout(script: Script, size_px: int = COVER_PX) -> CoverLayout:
+    """Where the cover's words and bars go: the routine's name (wrapped and shrunk into two
+    lines' height), its length, and a row per block; long block names wrap and shrink beside
+    the time column, and blocks beyond the room left are counted on a last line."""
     unit = size_px // 100  # layout in hundredths of the side
     margin = 7 * unit
     width = size_px - 2 * margin
     accents = _block_accents(script)
-    draw.rectangle((0, 0, size_px, 2 * unit), fill=ACCENTS[0])
-    lines, title_px = _fit(script.routine_name, 9 * unit, width, 3, bold=True)
-    y = _draw_lines(draw, lines, title_px, margin, 8 * unit, INK, bold=True)
-    y = _draw_lines(draw, [_seconds_clock(script.length_ms)], 14 * unit, margin, y + 2 * unit, INK)
-    y += 3 * unit
+    bars: list[tuple[tuple[int, int, int, int], Colour]] = [((0, 0, size_px, 2 * unit), ACCENTS[0])]
+    title_px = 9 * unit
+    lines, title_px = _fit(
+        script.routine_name, title_px, width, 3, bold=True, height_px=2 * _line_px(title_px)
+    )
+    title = TextBox(tuple(lines), title_px, margin, 8 * unit, INK, bold=True)
+    clock = TextBox(
+        (_seconds_clock(script.length_ms),), 14 * unit, margin, title.bounds()[3] + 2 * unit, INK
+    )
+    texts = [title, clock]
+    y = clock.bounds()[3] + 3 * unit
+    bottom = size_px - 4 * unit
     blocks = block_summaries(script)
-    row_px = min(9 * unit, (size_px - y - 6 * unit) // max(1, len(blocks)))
+    room = max(1, (bottom - y) // (_MIN_ROW_UNITS * unit))
+    shown = blocks if len(blocks) <= room else blocks[: room - 1]
+    rows = len(shown) + (len(shown) < len(blocks))
+    row_px = min(_MAX_ROW_UNITS * unit, (bottom - y) // max(1, rows))
     name_px, detail_px = row_px * 5 // 10, row_px * 3 // 10
-    for block in blocks:
+    for block in shown:
         accent = accents[block.name]
-        draw.rectangle((margin, y + unit // 2, margin + unit, y + row_px - unit), fill=accent)
+        bars.append(((margin, y + unit // 2, margin + unit, y + row_px - unit), accent))
         rounds = f"×{block.rounds}   " if block.rounds > 1 else ""
         detail = f"{rounds}{_seconds_clock(block.duration_ms)}"
         detail_width = round(_text_width(font(name_px), detail))
-        [heading_line], _ = _fit(block.name, name_px, width - 5 * unit - detail_width, 1, bold=True)
-        _draw_lines(draw, [heading_line], name_px, margin + 3 * unit, y, INK, bold=True)
-        _draw_lines(draw, [detail], name_px, margin + width - detail_width, y, MUTED)
-        [moves_line], _ = _fit(", ".join(block.moves), detail_px, width - 3 * unit, 1)
-        _draw_lines(draw, [moves_line], detail_px, margin + 3 * unit, y + name_px * 6 // 5, MUTED)
+        detail_box = TextBox((detail,), name_px, margin + width - detail_width, y, MUTED)
+        name_width = width - 5 * unit - detail_width
+        name_lines, heading_px = _fit(
+            block.name, name_px, name_width, 2, bold=True, height_px=_line_px(name_px)
+        )
+        heading = TextBox(tuple(name_lines), heading_px, margin + 3 * unit, y, INK, bold=True)
+        moves_y = max(heading.bounds()[3], detail_box.bounds()[3]) + unit // 2
+        moves_px = min(detail_px, (y + row_px - moves_y) * 10 // 12)
+        [moves_line], moves_px = _fit(", ".join(block.moves), moves_px, width - 3 * unit, 1)
+        texts += [heading, detail_box, TextBox((moves_line,), moves_px, margin + 3 * unit,
+                                               moves_y, MUTED)]  # fmt: skip
         y += row_px
+    if len(shown) < len(blocks):
+        more = f"+ {len(blocks) - len(shown)} more blocks"
+        texts.append(TextBox((more,), detail_px, margin + 3 * unit, y, MUTED))
+    return CoverLayout(size_px, tuple(bars), tuple(texts))
+
+
+def cover_image(script: Script, size_px: int = COVER_PX) -> bytes:
+    """The front cover as PNG: the routine's name, its length and its blocks."""
+    layout = cover_layout(script, size_px)
+    image = Image.new("RGB", (size_px, size_px), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    for rectangle, colour in layout.bars:
+        draw.rectangle(rectangle, fill=colour)
+    for text in layout.texts:
+        _draw_lines(draw, text.lines, text.size_px, text.x_px, text.y_px, text.fill,
+                    bold=text.bold)  # fmt: skip
     return _png(image)
 
 

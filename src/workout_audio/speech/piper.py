@@ -17,6 +17,7 @@ from ..errors import UsageError
 from ..machine import usable_cores
 from ..settings import VoiceSettings
 from .base import Engine, base_language, fail
+from .piper_noise import NOISE_SCHEME, SeededSession, seed_noise
 from .text import prepare_text
 from .voices import VoiceFile, find_voice, installed_voices, suggested_voice
 
@@ -121,10 +122,13 @@ def _load_voice(model_path: str, threads: int | None) -> Any:  # noqa: ANN401 - 
         options.inter_op_num_threads = 1
     with open(f"{model_path}.json", encoding="utf-8") as config:
         piper_config = PiperConfig.from_dict(json.load(config))
+    # Seeded noise: a phrase's audio depends on its text and settings only, not on the
+    # phrases this session said before (see piper_noise).
+    model = seed_noise(Path(model_path).read_bytes())
     session = onnxruntime.InferenceSession(
-        model_path, sess_options=options, providers=["CPUExecutionProvider"]
+        model, sess_options=options, providers=["CPUExecutionProvider"]
     )
-    return PiperVoice(config=piper_config, session=session)
+    return PiperVoice(config=piper_config, session=SeededSession(session))
 
 
 class PiperEngine(Engine):
@@ -220,7 +224,7 @@ class PiperEngine(Engine):
             voice = f"{model.name}@{_digest(model)}+{_digest(config)}"
         return {
             "engine": self.NAME,
-            "engine_version": metadata.version("piper-tts"),
+            "engine_version": f"{metadata.version('piper-tts')}+{NOISE_SCHEME}",
             "voice": voice,
             "language": self.language,
             "rate": f"{self.rate:g}",
