@@ -54,8 +54,9 @@ def gtts_requests() -> None:
             before, started = stub.count, time.perf_counter()
             gtts_voice = VoiceSettings(engine="gtts")
             output = Path(folder) / f"{run}.mp3"
-            prepared = build(routine, output, voice=gtts_voice, cache_dir=Path(folder) / "c")
-            print(f"gtts {run}: {stub.count - before} requests for {len(prepared.clips)} "
+            built = build(routine, output, voice=gtts_voice, cache_dir=Path(folder) / "c")
+            phrases = len({event.text for event in built.script.events if event.text})
+            print(f"gtts {run}: {stub.count - before} requests for {phrases} "
                   f"phrases, {time.perf_counter() - started:.1f} s")  # fmt: skip
 
 
