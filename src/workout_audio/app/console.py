@@ -64,9 +64,10 @@ def wrote(result: BuildResult) -> None:
     from ..durations import format_clock
 
     script = result.script
+    chapters = len(script.chapters)
     say(
         f"wrote {result.track} ({format_clock(script.length_ms)}, "
-        f"{len(script.chapters)} chapters, voice: {result.engine})"
+        f"{chapters} chapter{'' if chapters == 1 else 's'}, voice: {result.engine})"
     )
     _music(result)
     _report(script)
