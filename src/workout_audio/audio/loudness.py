@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EncoderError
-from .ffmpeg import ffmpeg_log, run_ffmpeg
+from .ffmpeg import ffmpeg_log, ffmpeg_output, run_ffmpeg
 from .pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 
 __all__ = [
@@ -265,7 +265,43 @@ def speech_profile(pcm: bytes) -> list[float]:
     return [float(p) for p in powers]
 
 
-def format_profile(profile: list[float]) -> str:
+def file_profile(path: Path, channels: int, decode_filter: str) -> tuple[list[float], int]:
+    """An audio file's K-weighted power in each BIN_MS, summed over ``channels``, decoded as
+    the mix plays it (through ``decode_filter``, to SAMPLE_RATE_HZ), and its length in
+    samples. Streamed: memory holds a second of it.
+
+    Raises:
+        EncoderError: ffmpeg could not run or could not decode the file.
+    """
+    import numpy as np  # only where music is measured
+
+    args = [
+        "-i", str(path), "-map", "0:a:0", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels),
+        "-af", f"{decode_filter},{_k_filter()}", "-f", "f32le", "pipe:1",
+    ]  # fmt: skip
+    step = SAMPLE_RATE_HZ * BIN_MS // 1000
+    bin_bytes = 4 * channels * step
+    powers: list[float] = []
+    pending = b""
+    samples = 0
+    for data in ffmpeg_output(args, what=f"measure {path}", block_bytes=100 * bin_bytes):
+        pending += data
+        whole = len(pending) - len(pending) % bin_bytes
+        if whole:
+            weighted = np.frombuffer(pending[:whole], dtype="<f4").astype(np.float64)
+            binned = (weighted.reshape(-1, step, channels) ** 2).mean(axis=1).sum(axis=1)
+            powers.extend(binned.tolist())
+            samples += whole // (4 * channels)
+        pending = pending[whole:]
+    rest = len(pending) // (4 * channels)
+    if rest:
+        weighted = np.frombuffer(pending[: rest * 4 * channels], dtype="<f4").astype(np.float64)
+        powers.append(float((weighted**2).sum() / step))
+        samples += rest
+    return powers, samples
+
+
+def format_profile(profile: Sequence[float]) -> str:
     """A profile as compact text for a cache entry (decibels, 0.01 dB steps)."""
     return ",".join(f"{10 * math.log10(p):.2f}" if p > 0 else "x" for p in profile)
 

@@ -33,6 +33,7 @@ from ..audio.pcm import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samp
 from ..audio.tones import TONE_SHAPES, tones_for
 from ..durations import format_clock
 from ..errors import StorageError, UsageError
+from ..levels import target_lufs
 from ..machine import usable_cores
 from ..routine import ToneName
 from ..settings import EncodeSettings
@@ -239,9 +240,8 @@ class _Track:
             else:
                 streams = [voice_pcm(self.script, self.clips, self.tones, span) for span in spans]
                 channels = CHANNELS
-            gain_db = self.options.loudness_lufs - predicted_lufs(
-                self.script, self.clips, self.music, self.profiles
-            )
+            target = target_lufs(self.options.loudness_lufs, channels)
+            gain_db = target - predicted_lufs(self.script, self.clips, self.music, self.profiles)
             output_format = audio_format(self.options.format)
             commands = [
                 [
