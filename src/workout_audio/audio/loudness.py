@@ -34,10 +34,7 @@ CLIP_LOUDNESS_LUFS = -20.0  # every speech clip is stored at this loudness: head
 # voices differ most in their peaks (piper's run 19 dB over its loudness), and a track
 # can only be as loud as its peaks allow.
 CLIP_CREST_DB = 9.0
-TRUE_PEAK_CEILING_DBTP = -1.0  # the finished track never peaks above this
-# The final limiter holds sample peaks here; peaks between samples and the MP3 encoder's
-# own overshoot (up to a decibel in joint stereo) stay below TRUE_PEAK_CEILING_DBTP.
-LIMITER_CEILING_DBFS = -2.5
+TRUE_PEAK_CEILING_DBTP = -1.0  # the finished track, as decoded, never peaks above this
 _LEVELLING_PASSES = 5  # limiting lowers the loudness a little; each pass makes it up
 _LEVEL_TOLERANCE_LU = 0.15
 _MIN_MEASURED_MS = 3_000  # a shorter clip is measured looped: the meter needs 400 ms blocks
@@ -325,7 +322,11 @@ def add_powers(
         powers[first + index] += power * scale
 
 
-def encoder_filter(gain_db: float) -> str:
+def encoder_filter(gain_db: float, codec_overshoot_db: float) -> str:
     """ffmpeg's filter in front of the encoder: the gain to the target, then a light limiter
-    (clips' peaks are already held, so it only touches a louder target's or the music's)."""
-    return f"volume={gain_db:.2f}dB,{_limiter(LIMITER_CEILING_DBFS)}"
+    (clips' peaks are already held, so it only touches a louder target's or the music's).
+
+    The limiter holds sample peaks ``codec_overshoot_db`` under TRUE_PEAK_CEILING_DBTP: the
+    peaks between samples and the codec's own overshoot, as decoded, stay under it.
+    """
+    return f"volume={gain_db:.2f}dB,{_limiter(TRUE_PEAK_CEILING_DBTP - codec_overshoot_db)}"

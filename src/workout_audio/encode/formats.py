@@ -32,6 +32,10 @@ class AudioFormat:
     # Carries a picture per chapter that players show (ID3 CHAP with APIC); the others
     # get the cover alone, so no chapter pictures are drawn for them.
     chapter_art: bool = False
+    # How far the decoded track's true peak can rise over the limiter's sample peaks
+    # (peaks between samples and the codec's overshoot), measured on music beds of noise
+    # and tones: the limiter holds this far under the ceiling.
+    peak_overshoot_db: float = 2.5
 
     def encoder_args(self, bitrate_kbps: int) -> list[str]:
         """What follows ffmpeg's input to encode to this format."""
@@ -52,7 +56,7 @@ FORMATS: dict[str, AudioFormat] = {
         ),
         AudioFormat(
             "opus", ".opus", "libopus", "opus", write_opus_tags,
-            "Opus in Ogg, with chapter comments",
+            "Opus in Ogg, with chapter comments", peak_overshoot_db=3.0,
         ),
     ]
 }  # fmt: skip

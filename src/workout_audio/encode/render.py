@@ -246,7 +246,8 @@ class _Track:
             commands = [
                 [
                     "-y", "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels),
-                    "-i", "pipe:0", "-af", encoder_filter(gain_db),
+                    "-i", "pipe:0",
+                    "-af", encoder_filter(gain_db, output_format.peak_overshoot_db),
                     *output_format.encoder_args(self.options.bitrate_for(channels)),
                     # the header is rewritten below; tags come later
                     *(["-id3v2_version", "0"] if output_format.splittable else []),
