@@ -22,9 +22,12 @@ from typing import TYPE_CHECKING
 from ..audio.loudness import (
     BIN_MS,
     CLIP_LOUDNESS_LUFS,
+    CLIP_PEAK_DBFS,
+    TRUE_PEAK_CEILING_DBTP,
     add_powers,
     encoder_filter,
     gated_loudness,
+    limited_profiles,
     lufs_to_power,
     silent_powers,
     speech_profile,
@@ -81,6 +84,43 @@ def predicted_lufs(
             profile = [tone_power] * (event.duration_ms // BIN_MS)
         add_powers(powers, event.start_ms, profile, channels)  # the voice is in every channel
     return gated_loudness(powers)
+
+
+_LIMITER_PASSES = 4
+_LIMITER_TOLERANCE_LU = 0.05
+
+
+def encoder_gain_db(
+    script: Script,
+    clips: Mapping[str, bytes],
+    music: Music | None,
+    profiles: Mapping[str, list[float]] | None,
+    target: float,
+    codec_overshoot_db: float,
+) -> float:
+    """The one gain in front of the encoder that brings the track to ``target``.
+
+    When it lifts the voice's held peaks past the limiter's ceiling (a track that is mostly
+    quiet music, or a loud target), what the limiter takes back is found by passing the
+    clips through the encoder's own filter, and made up (stepping by the secant: limiting
+    takes back part of each decibel of gain).
+    """
+    gain_db = target - predicted_lufs(script, clips, music, profiles)
+    ceiling_dbfs = TRUE_PEAK_CEILING_DBTP - codec_overshoot_db
+    if CLIP_PEAK_DBFS + gain_db <= ceiling_dbfs - 1.0:  # the limiter never touches the voice
+        return gain_db
+    spoken = {text: clips[text] for text in {e.text or "" for e in script.events if e.tone is None}}
+    slope, previous = 1.0, None
+    for _ in range(_LIMITER_PASSES):
+        limited = {**(profiles or {}), **limited_profiles(spoken, gain_db, codec_overshoot_db)}
+        reached = gain_db + predicted_lufs(script, clips, music, limited)
+        if abs(target - reached) < _LIMITER_TOLERANCE_LU:
+            break
+        if previous is not None and previous[1] != reached:
+            slope = max((reached - previous[1]) / (gain_db - previous[0]), 0.2)
+        previous = (gain_db, reached)
+        gain_db += (target - reached) / slope
+    return gain_db
 
 
 _SILENCE = bytes(SILENCE_CHUNK_SAMPLES * SAMPLE_WIDTH_BYTES)
@@ -240,9 +280,12 @@ class _Track:
             else:
                 streams = [voice_pcm(self.script, self.clips, self.tones, span) for span in spans]
                 channels = CHANNELS
-            target = target_lufs(self.options.loudness_lufs, channels)
-            gain_db = target - predicted_lufs(self.script, self.clips, self.music, self.profiles)
             output_format = audio_format(self.options.format)
+            gain_db = encoder_gain_db(
+                self.script, self.clips, self.music, self.profiles,
+                target_lufs(self.options.loudness_lufs, channels),
+                output_format.peak_overshoot_db,
+            )  # fmt: skip
             commands = [
                 [
                     "-y", "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels),
