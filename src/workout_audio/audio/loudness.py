@@ -24,6 +24,7 @@ __all__ = [
     "CLIP_LOUDNESS_LUFS",
     "Loudness",
     "encoder_filter",
+    "gate_crowding",
     "measure_file",
     "measure_pcm",
     "sine_peak_dbfs",
@@ -227,21 +228,41 @@ def silent_powers(length_ms: int) -> array[float]:
     return array("d", bytes(8 * -(-length_ms // BIN_MS)))
 
 
-def gated_loudness(powers: Sequence[float]) -> float:
-    """Integrated loudness (BS.1770, absolute and relative gates) from the mean power in
-    each BIN_MS of a track."""
+def _audible_blocks(powers: Sequence[float]) -> list[float]:
+    """BS.1770's gating blocks of a track (from its power per BIN_MS) above the absolute gate."""
     running = array("d", [0.0])
     running.extend(itertools.accumulate(powers))
     blocks = [
         (running[i + _BLOCK_BINS] - running[i]) / _BLOCK_BINS
         for i in range(0, len(powers) - _BLOCK_BINS + 1, _HOP_BINS)
     ]
-    audible = [p for p in blocks if power_to_lufs(p) > _SILENT_LUFS]
+    return [p for p in blocks if power_to_lufs(p) > _SILENT_LUFS]
+
+
+def _relative_gate(audible: list[float]) -> float:
+    return power_to_lufs(sum(audible) / len(audible)) - _RELATIVE_GATE_LU
+
+
+def gated_loudness(powers: Sequence[float]) -> float:
+    """Integrated loudness (BS.1770, absolute and relative gates) from the mean power in
+    each BIN_MS of a track."""
+    audible = _audible_blocks(powers)
     if not audible:
         return -math.inf
-    gate = power_to_lufs(sum(audible) / len(audible)) - _RELATIVE_GATE_LU
+    gate = _relative_gate(audible)
     kept = [p for p in audible if power_to_lufs(p) > gate]
     return power_to_lufs(sum(kept) / len(kept))
+
+
+def gate_crowding(powers: Sequence[float], width_lu: float) -> float:
+    """The share of a track's audible blocks within ``width_lu`` of the relative gate: the
+    blocks a slight change (a codec's, a voice's) can tip in or out all at once."""
+    audible = _audible_blocks(powers)
+    if not audible:
+        return 0.0
+    gate = _relative_gate(audible)
+    near = sum(1 for p in audible if abs(power_to_lufs(p) - gate) < width_lu)
+    return near / len(audible)
 
 
 def speech_profile(pcm: bytes) -> list[float]:
