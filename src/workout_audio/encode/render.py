@@ -329,7 +329,8 @@ class _Track:
             output_format = audio_format(self.options.format)
             gain_db = encoder_gain_db(
                 self.script, self.clips, music, self.profiles,
-                target_lufs(self.options.loudness_lufs, channels),
+                target_lufs(self.options.loudness_lufs, channels)
+                - output_format.codec_loudness_change_lu,
                 output_format.peak_overshoot_db,
             )  # fmt: skip
             commands = [
