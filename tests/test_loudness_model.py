@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import ROOT, SHORT_ROUTINE, invoke
+from helpers import ROOT, SEED, SHORT_ROUTINE, invoke
 from workout_audio import load_routine, prepare
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.audio.loudness import measure_file, measure_pcm
@@ -28,8 +28,9 @@ BEDS = {  # ffmpeg's own sources: sounds whose loudness moves, as music's does
 
 
 def make_bed(path: Path, source: str) -> Path:
+    """A stereo bed from ffmpeg's own sources (a filter graph of them)."""
     subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", source, "-ac", "2", str(path)],
+        [ffmpeg_exe(), "-v", "error", "-y", "-filter_complex", source, "-ac", "2", str(path)],
         check=True,
     )  # fmt: skip
     return path
@@ -169,3 +170,26 @@ def test_any_routine_over_any_bed_lands_at_the_target_under_the_peak_ceiling(
     # its usual change, and a bed of white noise louder than the voice keeps the rest.
     assert abs(loudness.integrated_lufs + 16) <= 0.5, loudness
     assert loudness.true_peak_dbtp <= -1.0, loudness
+
+
+PINK_AND_HUM = (  # the bed the loudness was first found to move with
+    "anoisesrc=d=180:c=pink:a=0.2[noise];sine=frequency=110:duration=180[hum];"
+    "[noise][hum]amix=inputs=2,aformat=channel_layouts=stereo"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".mp3", ".m4a", ".opus"])
+def test_the_seed_over_noise_and_hum_peaks_under_minus_1_dbtp_as_decoded(
+    suffix: str, tmp_path: Path, speech_cache: Path
+) -> None:
+    bed = make_bed(tmp_path / "bed.flac", PINK_AND_HUM)
+    output = tmp_path / f"seed{suffix}"
+    result = invoke(
+        "build", str(SEED), "-o", str(output), "--engine", "piper",
+        "--cache-dir", str(speech_cache), "--music", str(bed),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    loudness = measure_file(output)  # ffmpeg decodes it: the peaks a player makes
+    assert loudness.true_peak_dbtp <= -1.0, loudness
+    assert abs(loudness.integrated_lufs + 16) <= 0.5, loudness
