@@ -345,6 +345,7 @@ def add_powers(
 
 
 _LIMITED_GAP_SAMPLES = SAMPLE_RATE_HZ // 4  # longer than the limiter's release: clips apart
+_LIMITED_BATCH_SAMPLES = 30 * SAMPLE_RATE_HZ  # clips filtered this much at a time
 
 
 def limited_profiles(
@@ -352,29 +353,45 @@ def limited_profiles(
 ) -> dict[str, list[float]]:
     """Each clip's profile as it leaves encoder_filter, its gain taken back out: what the
     limiter takes from the voice when the gain lifts its held peaks past the ceiling. The
-    clips pass through the filter once, apart, in one ffmpeg run.
+    clips pass through the filter apart, about 30 seconds of them an ffmpeg run.
 
     Raises:
         EncoderError: ffmpeg could not run.
     """
+    profiles: dict[str, list[float]] = {}
+    batch: list[str] = []
+    batch_samples = 0
+    for text in clips:
+        batch.append(text)
+        batch_samples += len(clips[text]) // SAMPLE_WIDTH_BYTES + _LIMITED_GAP_SAMPLES
+        if batch_samples >= _LIMITED_BATCH_SAMPLES:
+            profiles.update(_limited_batch(clips, batch, gain_db, codec_overshoot_db))
+            batch, batch_samples = [], 0
+    if batch:
+        profiles.update(_limited_batch(clips, batch, gain_db, codec_overshoot_db))
+    return profiles
+
+
+def _limited_batch(
+    clips: Mapping[str, bytes], texts: list[str], gain_db: float, codec_overshoot_db: float
+) -> dict[str, list[float]]:
     import numpy as np  # only where a loud target is limited
 
-    texts = list(clips)
     pieces = [clips[text] for text in texts]
     gap = bytes(_LIMITED_GAP_SAMPLES * SAMPLE_WIDTH_BYTES)
     audio_filter = f"{encoder_filter(gain_db, codec_overshoot_db)},{_k_filter()}"
     weighted_pcm = _filtered(gap.join([*pieces, b""]), audio_filter, "f32le", "limit the voice")
-    weighted = np.frombuffer(weighted_pcm, dtype="<f4").astype(np.float64)
-    weighted *= 10 ** (-gain_db / 20)
+    weighted = np.frombuffer(weighted_pcm, dtype="<f4")
+    undo = 10 ** (-gain_db / 10)
     step = SAMPLE_RATE_HZ * BIN_MS // 1000
     profiles, start = {}, 0
     for text, piece in zip(texts, pieces, strict=True):
         count = len(piece) // SAMPLE_WIDTH_BYTES
-        clip = weighted[start : start + count]
+        clip = weighted[start : start + count].astype(np.float64)
         whole = len(clip) // step * step
-        powers = (clip[:whole].reshape(-1, step) ** 2).mean(axis=1).tolist()
+        powers = ((clip[:whole].reshape(-1, step) ** 2).mean(axis=1) * undo).tolist()
         if whole < len(clip):
-            powers.append(float((clip[whole:] ** 2).sum() / step))
+            powers.append(float((clip[whole:] ** 2).sum() / step * undo))
         profiles[text] = powers
         start += count + _LIMITED_GAP_SAMPLES
     return profiles

@@ -134,6 +134,22 @@ _LIMITER_PASSES = 4
 _LIMITER_TOLERANCE_LU = 0.05
 
 
+class _SpokenClips(Mapping[str, bytes]):
+    """The clips a script speaks, read from ``clips`` (the cache) only when asked for."""
+
+    def __init__(self, clips: Mapping[str, bytes], texts: set[str]) -> None:
+        self.clips, self.texts = clips, sorted(texts)
+
+    def __getitem__(self, text: str) -> bytes:
+        return self.clips[text]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.texts)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
 def encoder_gain_db(
     script: Script,
     clips: Mapping[str, bytes],
@@ -153,7 +169,7 @@ def encoder_gain_db(
     ceiling_dbfs = TRUE_PEAK_CEILING_DBTP - codec_overshoot_db
     if CLIP_PEAK_DBFS + gain_db <= ceiling_dbfs - 1.0:  # the limiter never touches the voice
         return gain_db
-    spoken = {text: clips[text] for text in {e.text or "" for e in script.events if e.tone is None}}
+    spoken = _SpokenClips(clips, {e.text or "" for e in script.events if e.tone is None})
     slope, previous = 1.0, None
     for _ in range(_LIMITER_PASSES):
         limited = {**(profiles or {}), **limited_profiles(spoken, gain_db, codec_overshoot_db)}
