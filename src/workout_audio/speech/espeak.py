@@ -3,9 +3,10 @@
 Two ways to reach it, the same voices either way: a system ``espeak-ng`` program
 when one is installed (run as a subprocess, WAV on stdout), otherwise the
 libespeak-ng shipped in the ``espeakng-loader`` wheel with its voice data, called
-through ctypes by a short-lived process per phrase (espeak_library.py). So ``--lang es`` speaks on a
-fresh machine with nothing installed by hand on each platform that wheel is built for
-(pyproject.toml installs it only there); elsewhere the program is needed.
+through ctypes by a short-lived process per phrase (espeak_library.py). So
+``--lang es`` speaks on a fresh machine with nothing installed by hand on each
+platform that wheel is built for (pyproject.toml installs it only there);
+elsewhere the program is needed.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import Protocol
 
 from ..errors import UsageError
 from ..settings import VoiceSettings
-from . import espeak_library
 from .base import Engine, fail, match_language
+from .espeak_library import SCRIPT_PATH, Library
 from .text import prepare_text
 from .voices import suggested_voice
 
@@ -141,7 +142,7 @@ class _Wheel:
 
     def synthesize(self, language: str, words_per_minute: int, text: str) -> bytes:
         command = [
-            sys.executable, "-I", espeak_library.__file__,  # -I: no user site, no script path
+            sys.executable, "-I", SCRIPT_PATH,  # -I: no user site, no script path
             self.library_path, self.data_path, language, str(words_per_minute),
         ]  # fmt: skip
         try:
@@ -161,8 +162,8 @@ class _Wheel:
 
 
 @cache
-def _load_library(library_path: str, data_path: str) -> espeak_library.Library:
-    return espeak_library.Library(library_path, data_path)
+def _load_library(library_path: str, data_path: str) -> Library:
+    return Library(library_path, data_path)
 
 
 def _backend() -> _Backend | str:

@@ -18,7 +18,9 @@ import sys
 import threading
 import wave
 
-__all__ = ["Library", "main"]
+__all__ = ["SCRIPT_PATH", "Library", "main"]
+
+SCRIPT_PATH = __file__  # what the espeak engine runs, once a phrase
 
 # libespeak-ng's C interface (speak_lib.h), the few parts used here.
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
