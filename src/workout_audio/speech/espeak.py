@@ -3,22 +3,19 @@
 Two ways to reach it, the same voices either way: a system ``espeak-ng`` program
 when one is installed (run as a subprocess, WAV on stdout), otherwise the
 libespeak-ng shipped in the ``espeakng-loader`` wheel with its voice data, called
-through ctypes (synchronous synthesis into memory). So ``--lang es`` speaks on a
-fresh machine with nothing installed by hand on each platform that wheel is built for
-(pyproject.toml installs it only there); elsewhere the program is needed.
+through ctypes by a short-lived process per phrase (espeak_library.py). So
+``--lang es`` speaks on a fresh machine with nothing installed by hand on each
+platform that wheel is built for (pyproject.toml installs it only there);
+elsewhere the program is needed.
 """
 
 from __future__ import annotations
 
-import ctypes
-import io
 import platform
 import re
 import shutil
 import subprocess
 import sys
-import threading
-import wave
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
@@ -26,6 +23,7 @@ from typing import Protocol
 from ..errors import UsageError
 from ..settings import VoiceSettings
 from .base import Engine, fail, match_language
+from .espeak_library import SCRIPT_PATH, Library
 from .text import prepare_text
 from .voices import suggested_voice
 
@@ -124,124 +122,48 @@ def _program_version(program: str) -> str:
     return found.group(0) if found else done.stdout.strip()
 
 
-# libespeak-ng's C interface (speak_lib.h), the few parts used here.
-_AUDIO_OUTPUT_SYNCHRONOUS = 2
-_INITIALIZE_DONT_EXIT = 0x8000  # report errors instead of ending the process
-_RATE = 1  # espeak_PARAMETER espeakRATE
-_POS_CHARACTER = 1
-_CHARS_UTF8 = 1
-_ENDPAUSE = 0x1000
-_SAMPLE_WIDTH_BYTES = 2
-_SynthCallback = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
-)
+PHRASE_SCHEME = "process-per-phrase-1"  # in the cache key: clips of other schemes are not reused
 
 
-class _VoiceStruct(ctypes.Structure):
-    _fields_ = [
-        ("name", ctypes.c_char_p),
-        ("languages", ctypes.c_void_p),  # (priority byte, NUL-terminated code)..., then 0
-        ("identifier", ctypes.c_char_p),
-        ("gender", ctypes.c_ubyte),
-        ("age", ctypes.c_ubyte),
-        ("variant", ctypes.c_ubyte),
-        ("xx1", ctypes.c_ubyte),
-        ("score", ctypes.c_int),
-        ("spare", ctypes.c_void_p),
-    ]
+@dataclass(frozen=True)
+class _Wheel:
+    """libespeak-ng from the espeakng-loader wheel: each phrase said by a process of its
+    own (the library carries state from one phrase to the next); voices listed here."""
 
-
-class _Library:
-    """libespeak-ng from the espeakng-loader wheel, loaded once per process.
-
-    The library keeps one voice and one callback in global state, so one phrase is
-    made at a time (a lock); a phrase takes milliseconds.
-    """
-
-    kind = f"libespeak-ng from the {LOADER_PACKAGE} wheel"
-
-    def __init__(self, library_path: str, data_path: str) -> None:
-        self._lock = threading.Lock()
-        self._samples: list[bytes] = []
-        lib = ctypes.CDLL(library_path)
-        lib.espeak_Initialize.restype = ctypes.c_int
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        lib.espeak_Info.restype = ctypes.c_char_p
-        lib.espeak_Info.argtypes = [ctypes.c_void_p]
-        lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_VoiceStruct))
-        lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
-        lib.espeak_SetVoiceByName.restype = ctypes.c_int
-        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_SetParameter.restype = ctypes.c_int
-        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_SetSynthCallback.restype = None
-        lib.espeak_SetSynthCallback.argtypes = [_SynthCallback]
-        lib.espeak_Synth.restype = ctypes.c_int
-        lib.espeak_Synth.argtypes = [
-            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
-            ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
-        ]  # fmt: skip
-        self.sample_rate_hz = lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path.encode(), _INITIALIZE_DONT_EXIT
-        )
-        if self.sample_rate_hz <= 0:
-            raise OSError(f"libespeak-ng could not start with the voice data in {data_path}")
-        self._callback = _SynthCallback(self._collect)  # kept: the library holds a pointer
-        lib.espeak_SetSynthCallback(self._callback)
-        self._lib = lib
-
-    def _collect(self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: int) -> int:
-        if wav and count > 0:
-            self._samples.append(ctypes.string_at(wav, count * _SAMPLE_WIDTH_BYTES))
-        return 0  # go on
+    library_path: str
+    data_path: str
+    kind: str = f"libespeak-ng from the {LOADER_PACKAGE} wheel"
 
     def version(self) -> str:
-        return str(self._lib.espeak_Info(None).decode())
+        return _load_library(self.library_path, self.data_path).version()
 
     def voice_table(self) -> VoiceTable:
-        with self._lock:
-            listed = self._lib.espeak_ListVoices(None)
-            voices = []
-            index = 0
-            while listed[index]:
-                address = listed[index].contents.languages
-                codes = []
-                while address and ctypes.c_ubyte.from_address(address).value:
-                    code = ctypes.string_at(address + 1)
-                    codes.append(code.decode("ascii", "replace"))
-                    address += len(code) + 2
-                if codes:
-                    voices.append((codes[0], tuple(codes[1:])))
-                index += 1
-        return tuple(voices)
+        return _load_library(self.library_path, self.data_path).voice_table()
 
     def synthesize(self, language: str, words_per_minute: int, text: str) -> bytes:
-        encoded = text.encode("utf-8") + b"\0"
-        with self._lock:
-            if self._lib.espeak_SetVoiceByName(language.encode()) != 0:
-                raise RuntimeError(f"libespeak-ng has no voice {language!r}")
-            self._lib.espeak_SetParameter(_RATE, words_per_minute, 0)
-            self._samples = []
-            status = self._lib.espeak_Synth(
-                encoded, len(encoded), 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _ENDPAUSE, None, None
+        command = [
+            sys.executable, "-I", SCRIPT_PATH,  # -I: no user site, no script path
+            self.library_path, self.data_path, language, str(words_per_minute),
+        ]  # fmt: skip
+        try:
+            done = subprocess.run(
+                command,
+                input=text.encode("utf-8"),
+                capture_output=True,
+                check=False,
+                timeout=TIMEOUT_S,
             )
-            samples, self._samples = b"".join(self._samples), []
-        if status != 0:
-            raise RuntimeError(f"libespeak-ng failed (error {status})")
-        if not samples:
-            raise RuntimeError("libespeak-ng produced no audio")
-        buffer = io.BytesIO()
-        with wave.open(buffer, "wb") as wav:
-            wav.setnchannels(1)
-            wav.setsampwidth(_SAMPLE_WIDTH_BYTES)
-            wav.setframerate(self.sample_rate_hz)
-            wav.writeframes(samples)
-        return buffer.getvalue()
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise RuntimeError(f"could not run libespeak-ng: {error}") from None
+        if done.returncode != 0 or not done.stdout.startswith(b"RIFF"):
+            detail = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+            raise RuntimeError(detail)
+        return done.stdout
 
 
 @cache
-def _load_library(library_path: str, data_path: str) -> _Library:
-    return _Library(library_path, data_path)
+def _load_library(library_path: str, data_path: str) -> Library:
+    return Library(library_path, data_path)
 
 
 def _backend() -> _Backend | str:
@@ -254,9 +176,11 @@ def _backend() -> _Backend | str:
     except ImportError:
         return f"espeak-ng is not installed: {_install_hint()}"
     try:
-        return _load_library(
+        wheel = _Wheel(
             str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path())
         )
+        _load_library(wheel.library_path, wheel.data_path)  # fails here if it cannot load
+        return wheel
     except (OSError, RuntimeError) as error:  # a wheel built for another system, or damaged
         return (
             f"the espeak-ng library of {LOADER_PACKAGE} does not load here ({error}); {SYSTEM_HINT}"
@@ -275,7 +199,7 @@ class EspeakEngine(Engine):
 
     NAME = "espeak"
     DESCRIPTION = "espeak-ng, offline and robotic, but tiny and ~100 languages"
-    PARALLEL = "threads"  # the program: a process a phrase; the library: one at a time
+    PARALLEL = "threads"  # a process a phrase, the program's or the library's
     OPTIONS = frozenset({"rate"})
 
     def __init__(self, language: str, rate: float = 1.0) -> None:
@@ -340,7 +264,9 @@ class EspeakEngine(Engine):
         backend = _backend()
         return {
             "engine": self.NAME,
-            "engine_version": "absent" if isinstance(backend, str) else backend.version(),
+            "engine_version": "absent"
+            if isinstance(backend, str)
+            else f"{backend.version()}+{PHRASE_SCHEME}",
             "voice": self.language,
             "language": self.language,
             "words_per_minute": str(self.words_per_minute),
