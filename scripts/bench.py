@@ -46,9 +46,7 @@ from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.audio.loudness import encoder_filter, measure_file
 from workout_audio.audio.music import check_music
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ
-from workout_audio.encode.formats import audio_format
 from workout_audio.encode.render import predicted_lufs, voice_pcm
-from workout_audio.levels import target_lufs
 from workout_audio.settings import MusicSettings, VoiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,8 +132,7 @@ def floor_command(pcm: Path, channels: int, gain_db: float, output: Path) -> lis
     return [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
         "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels), "-i", str(pcm),
-        "-af", encoder_filter(gain_db, audio_format("mp3").peak_overshoot_db),
-        "-c:a", "libmp3lame", "-b:a", f"{bitrate}k",
+        "-af", encoder_filter(gain_db), "-c:a", "libmp3lame", "-b:a", f"{bitrate}k",
         "-f", "mp3", str(output),
     ]  # fmt: skip
 
@@ -184,8 +181,7 @@ def track_pcm(
     with path.open("wb") as out:
         for piece in pieces:
             out.write(piece)
-    target = target_lufs(EncodeSettings().loudness_lufs, channels)
-    gain_db = target - predicted_lufs(prepared.script, prepared.clips, mix, prepared.profiles)
+    gain_db = EncodeSettings().loudness_lufs - predicted_lufs(prepared.script, prepared.clips, mix)
     return path, channels, gain_db
 
 

@@ -9,19 +9,14 @@ __all__ = [
     "DEFAULT_TARGET_LUFS",
     "DUCK_RANGE_DB",
     "LOUDNESS_RANGE_LUFS",
-    "MONO_BELOW_STEREO_LU",
     "MUSIC_LEVEL_RANGE_DB",
     "parse_level",
-    "target_lufs",
 ]
 
 DUCK_RANGE_DB = (0.0, 40.0)  # how far the music dips under a cue
 MUSIC_LEVEL_RANGE_DB = (-40.0, 0.0)  # the music against the voice; louder would bury the coach
 LOUDNESS_RANGE_LUFS = (-30.0, -9.0)  # -9 is as loud as a mastered pop song; -30 is barely there
-DEFAULT_TARGET_LUFS = -16.0  # a stereo track (with music): podcast and spoken-word loudness
-# A mono track plays in both ears at full level, which is heard about 3 dB louder than it
-# measures: it is made this much quieter to sound as loud as the same routine in stereo.
-MONO_BELOW_STEREO_LU = 3.0
+DEFAULT_TARGET_LUFS = -16.0  # the finished track: podcast and spoken-word loudness
 
 _LEVEL_RE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(db|lufs|lu)?\s*$", re.IGNORECASE)
 
@@ -45,8 +40,3 @@ def parse_level(value: object, valid: tuple[float, float], unit: str = "dB") -> 
     if not math.isfinite(level) or not low <= level <= high:
         raise ValueError(f"{level:g} {unit} is out of range: from {low:g} to {high:g} {unit}")
     return level
-
-
-def target_lufs(stereo_lufs: float, channels: int) -> float:
-    """The loudness a track of ``channels`` is made at, for a target stated for stereo."""
-    return stereo_lufs if channels > 1 else stereo_lufs - MONO_BELOW_STEREO_LU

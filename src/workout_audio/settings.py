@@ -80,8 +80,7 @@ class EncodeSettings:
 
     Attributes:
         bitrate_kbps: None for 96 kbit/s (the voice alone, mono) or 128 (with music, stereo).
-        loudness_lufs: the finished track's integrated loudness as heard in stereo; a
-            mono track is made quieter to sound the same (:func:`levels.target_lufs`).
+        loudness_lufs: the finished track's integrated loudness.
         format: ``mp3``, ``m4a`` or ``opus``.
         encoders: encoders run side by side on one track (None: one per core).
     """

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..encode.formats import FORMATS
-from ..levels import DEFAULT_TARGET_LUFS, MONO_BELOW_STEREO_LU
+from ..levels import DEFAULT_TARGET_LUFS
 from ..outputs.sidecars import DEFAULT_SIDECARS, SIDECARS
 
 if TYPE_CHECKING:
@@ -165,8 +165,7 @@ LoudnessOpt = Annotated[
     str,
     typer.Option(
         "--loudness",
-        help="The track's loudness in LUFS, as heard in stereo (-16 suits phones and podcasts; "
-        f"a voice-only track, mono, is made {MONO_BELOW_STEREO_LU:g} LU lower to sound the same).",
+        help="The track's loudness in LUFS (-16 suits phones and podcasts; -19 is quieter).",
         rich_help_panel=OUTPUT_PANEL,
         metavar="LUFS",
     ),

@@ -12,19 +12,18 @@ import itertools
 import math
 import re
 from array import array
-from collections.abc import Mapping, MutableSequence, Sequence
+from collections.abc import MutableSequence, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EncoderError
-from .ffmpeg import ffmpeg_log, ffmpeg_output, run_ffmpeg
+from .ffmpeg import ffmpeg_log, run_ffmpeg
 from .pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 
 __all__ = [
     "CLIP_LOUDNESS_LUFS",
     "Loudness",
     "encoder_filter",
-    "gate_crowding",
     "measure_file",
     "measure_pcm",
     "sine_peak_dbfs",
@@ -35,8 +34,10 @@ CLIP_LOUDNESS_LUFS = -20.0  # every speech clip is stored at this loudness: head
 # voices differ most in their peaks (piper's run 19 dB over its loudness), and a track
 # can only be as loud as its peaks allow.
 CLIP_CREST_DB = 9.0
-CLIP_PEAK_DBFS = CLIP_LOUDNESS_LUFS + CLIP_CREST_DB  # every clip's sample peaks, held
-TRUE_PEAK_CEILING_DBTP = -1.0  # the finished track, as decoded, never peaks above this
+TRUE_PEAK_CEILING_DBTP = -1.0  # the finished track never peaks above this
+# The final limiter holds sample peaks here; peaks between samples and the MP3 encoder's
+# own overshoot (up to a decibel in joint stereo) stay below TRUE_PEAK_CEILING_DBTP.
+LIMITER_CEILING_DBFS = -2.5
 _LEVELLING_PASSES = 5  # limiting lowers the loudness a little; each pass makes it up
 _LEVEL_TOLERANCE_LU = 0.15
 _MIN_MEASURED_MS = 3_000  # a shorter clip is measured looped: the meter needs 400 ms blocks
@@ -228,41 +229,21 @@ def silent_powers(length_ms: int) -> array[float]:
     return array("d", bytes(8 * -(-length_ms // BIN_MS)))
 
 
-def _audible_blocks(powers: Sequence[float]) -> list[float]:
-    """BS.1770's gating blocks of a track (from its power per BIN_MS) above the absolute gate."""
+def gated_loudness(powers: Sequence[float]) -> float:
+    """Integrated loudness (BS.1770, absolute and relative gates) from the mean power in
+    each BIN_MS of a track."""
     running = array("d", [0.0])
     running.extend(itertools.accumulate(powers))
     blocks = [
         (running[i + _BLOCK_BINS] - running[i]) / _BLOCK_BINS
         for i in range(0, len(powers) - _BLOCK_BINS + 1, _HOP_BINS)
     ]
-    return [p for p in blocks if power_to_lufs(p) > _SILENT_LUFS]
-
-
-def _relative_gate(audible: list[float]) -> float:
-    return power_to_lufs(sum(audible) / len(audible)) - _RELATIVE_GATE_LU
-
-
-def gated_loudness(powers: Sequence[float]) -> float:
-    """Integrated loudness (BS.1770, absolute and relative gates) from the mean power in
-    each BIN_MS of a track."""
-    audible = _audible_blocks(powers)
+    audible = [p for p in blocks if power_to_lufs(p) > _SILENT_LUFS]
     if not audible:
         return -math.inf
-    gate = _relative_gate(audible)
+    gate = power_to_lufs(sum(audible) / len(audible)) - _RELATIVE_GATE_LU
     kept = [p for p in audible if power_to_lufs(p) > gate]
     return power_to_lufs(sum(kept) / len(kept))
-
-
-def gate_crowding(powers: Sequence[float], width_lu: float) -> float:
-    """The share of a track's audible blocks within ``width_lu`` of the relative gate: the
-    blocks a slight change (a codec's, a voice's) can tip in or out all at once."""
-    audible = _audible_blocks(powers)
-    if not audible:
-        return 0.0
-    gate = _relative_gate(audible)
-    near = sum(1 for p in audible if abs(power_to_lufs(p) - gate) < width_lu)
-    return near / len(audible)
 
 
 def speech_profile(pcm: bytes) -> list[float]:
@@ -284,43 +265,7 @@ def speech_profile(pcm: bytes) -> list[float]:
     return [float(p) for p in powers]
 
 
-def file_profile(path: Path, channels: int, decode_filter: str) -> tuple[list[float], int]:
-    """An audio file's K-weighted power in each BIN_MS, summed over ``channels``, decoded as
-    the mix plays it (through ``decode_filter``, to SAMPLE_RATE_HZ), and its length in
-    samples. Streamed: memory holds a second of it.
-
-    Raises:
-        EncoderError: ffmpeg could not run or could not decode the file.
-    """
-    import numpy as np  # only where music is measured
-
-    args = [
-        "-i", str(path), "-map", "0:a:0", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels),
-        "-af", f"{decode_filter},{_k_filter()}", "-f", "f32le", "pipe:1",
-    ]  # fmt: skip
-    step = SAMPLE_RATE_HZ * BIN_MS // 1000
-    bin_bytes = 4 * channels * step
-    powers: list[float] = []
-    pending = b""
-    samples = 0
-    for data in ffmpeg_output(args, what=f"measure {path}", block_bytes=100 * bin_bytes):
-        pending += data
-        whole = len(pending) - len(pending) % bin_bytes
-        if whole:
-            weighted = np.frombuffer(pending[:whole], dtype="<f4").astype(np.float64)
-            binned = (weighted.reshape(-1, step, channels) ** 2).mean(axis=1).sum(axis=1)
-            powers.extend(binned.tolist())
-            samples += whole // (4 * channels)
-        pending = pending[whole:]
-    rest = len(pending) // (4 * channels)
-    if rest:
-        weighted = np.frombuffer(pending[: rest * 4 * channels], dtype="<f4").astype(np.float64)
-        powers.append(float((weighted**2).sum() / step))
-        samples += rest
-    return powers, samples
-
-
-def format_profile(profile: Sequence[float]) -> str:
+def format_profile(profile: list[float]) -> str:
     """A profile as compact text for a cache entry (decibels, 0.01 dB steps)."""
     return ",".join(f"{10 * math.log10(p):.2f}" if p > 0 else "x" for p in profile)
 
@@ -344,64 +289,7 @@ def add_powers(
         powers[first + index] += power * scale
 
 
-_LIMITED_GAP_SAMPLES = SAMPLE_RATE_HZ // 4  # longer than the limiter's release: clips apart
-_LIMITED_BATCH_SAMPLES = 30 * SAMPLE_RATE_HZ  # clips filtered this much at a time
-
-
-def limited_profiles(
-    clips: Mapping[str, bytes], gain_db: float, codec_overshoot_db: float
-) -> dict[str, list[float]]:
-    """Each clip's profile as it leaves encoder_filter, its gain taken back out: what the
-    limiter takes from the voice when the gain lifts its held peaks past the ceiling. The
-    clips pass through the filter apart, about 30 seconds of them an ffmpeg run.
-
-    Raises:
-        EncoderError: ffmpeg could not run.
-    """
-    profiles: dict[str, list[float]] = {}
-    batch: list[str] = []
-    batch_samples = 0
-    for text in clips:
-        batch.append(text)
-        batch_samples += len(clips[text]) // SAMPLE_WIDTH_BYTES + _LIMITED_GAP_SAMPLES
-        if batch_samples >= _LIMITED_BATCH_SAMPLES:
-            profiles.update(_limited_batch(clips, batch, gain_db, codec_overshoot_db))
-            batch, batch_samples = [], 0
-    if batch:
-        profiles.update(_limited_batch(clips, batch, gain_db, codec_overshoot_db))
-    return profiles
-
-
-def _limited_batch(
-    clips: Mapping[str, bytes], texts: list[str], gain_db: float, codec_overshoot_db: float
-) -> dict[str, list[float]]:
-    import numpy as np  # only where a loud target is limited
-
-    pieces = [clips[text] for text in texts]
-    gap = bytes(_LIMITED_GAP_SAMPLES * SAMPLE_WIDTH_BYTES)
-    audio_filter = f"{encoder_filter(gain_db, codec_overshoot_db)},{_k_filter()}"
-    weighted_pcm = _filtered(gap.join([*pieces, b""]), audio_filter, "f32le", "limit the voice")
-    weighted = np.frombuffer(weighted_pcm, dtype="<f4")
-    undo = 10 ** (-gain_db / 10)
-    step = SAMPLE_RATE_HZ * BIN_MS // 1000
-    profiles, start = {}, 0
-    for text, piece in zip(texts, pieces, strict=True):
-        count = len(piece) // SAMPLE_WIDTH_BYTES
-        clip = weighted[start : start + count].astype(np.float64)
-        whole = len(clip) // step * step
-        powers = ((clip[:whole].reshape(-1, step) ** 2).mean(axis=1) * undo).tolist()
-        if whole < len(clip):
-            powers.append(float((clip[whole:] ** 2).sum() / step * undo))
-        profiles[text] = powers
-        start += count + _LIMITED_GAP_SAMPLES
-    return profiles
-
-
-def encoder_filter(gain_db: float, codec_overshoot_db: float) -> str:
+def encoder_filter(gain_db: float) -> str:
     """ffmpeg's filter in front of the encoder: the gain to the target, then a light limiter
-    (clips' peaks are already held, so it only touches a louder target's or the music's).
-
-    The limiter holds sample peaks ``codec_overshoot_db`` under TRUE_PEAK_CEILING_DBTP: the
-    peaks between samples and the codec's own overshoot, as decoded, stay under it.
-    """
-    return f"volume={gain_db:.2f}dB,{_limiter(TRUE_PEAK_CEILING_DBTP - codec_overshoot_db)}"
+    (clips' peaks are already held, so it only touches a louder target's or the music's)."""
+    return f"volume={gain_db:.2f}dB,{_limiter(LIMITER_CEILING_DBFS)}"

@@ -23,14 +23,15 @@ import numpy.typing as npt
 from ..errors import EncoderError
 from ..timeline.script import Script, ToneName
 from .ffmpeg import ffmpeg_output
-from .loudness import BIN_MS, CLIP_LOUDNESS_LUFS
-from .music import MUSIC_CHANNELS, MUSIC_FILTER, Music, Track
+from .loudness import BIN_MS, CLIP_LOUDNESS_LUFS, lufs_to_power
+from .music import Music, Track
 from .pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples
 
 __all__ = ["MUSIC_CHANNELS", "Dip", "ducking_dips", "mixed_pcm", "music_bin_powers"]
 
 Samples = npt.NDArray[np.float32]
 
+MUSIC_CHANNELS = 2
 BLOCK_SAMPLES = SAMPLE_RATE_HZ  # mixed one second at a time
 ATTACK_MS = 150  # the music starts to fall this long before a cue ...
 RELEASE_MS = 400  # ... and is back up this long after it
@@ -137,46 +138,13 @@ def _envelope(script: Script, music: Music) -> _Envelope:
 
 
 def music_bin_powers(script: Script, music: Music) -> array[float]:
-    """The music's power in each BIN_MS of the track, summed over its channels, as it will
-    play: each track's measured profile at its gain, crossfaded and looped as the playlist
-    plays, then ducked and faded by the same envelope as the samples."""
-    bins = -(-script.length_ms // BIN_MS)
-    start_ms = script.events[0].start_ms if script.events else 0
-    first = min(start_ms // BIN_MS, bins)
-    powers = np.zeros(bins, dtype=np.float64)
-    powers[first:] = _playlist_powers(music, bins - first)
-    times_ms = np.arange(0, bins * BIN_MS, BIN_MS, dtype=np.float64) + BIN_MS / 2
+    """The music's power in each BIN_MS of the track, ducked and faded as it will play
+    (every track plays at the same loudness, so its power is known without decoding it)."""
+    times_ms = np.arange(0, script.length_ms, BIN_MS, dtype=np.float64) + BIN_MS / 2
     gains = _envelope(script, music).gains_at(times_ms).astype(np.float64)
-    gains[times_ms < start_ms] = 0.0
-    return array("d", (gains**2 * powers).tobytes())
-
-
-def _playlist_powers(music: Music, count: int) -> npt.NDArray[np.float64]:
-    """The first ``count`` bins of the playlist's power, as _crossfaded plays it: each
-    track starts a crossfade before the last one ends, its power rising linearly over the
-    crossfade as the outgoing one's falls (equal-power fades of unrelated sounds)."""
-    powers = np.zeros(count, dtype=np.float64)
-    bin_samples = ms_to_samples(BIN_MS)
-    target_lufs = _VOICE_IN_MIX_LUFS + music.level_db
-    scaled = [
-        np.asarray(track.profile) * 10 ** ((target_lufs - track.loudness_lufs) / 10)
-        for track in music.tracks
-    ]
-    start, fade_in, playing = 0, 0, 0  # playlist samples: where the track starts, its fade
-    while (first := (start + bin_samples // 2) // bin_samples) < count:
-        index, following = playing % len(scaled), (playing + 1) % len(scaled)
-        length = music.tracks[index].length_samples
-        fade_out = min(ms_to_samples(CROSSFADE_MS), length, music.tracks[following].length_samples)
-        profile = scaled[index].copy()
-        if rising := min(fade_in // bin_samples, len(profile)):
-            profile[:rising] *= np.linspace(0.0, 1.0, rising)
-        if falling := min(fade_out // bin_samples, len(profile)):
-            profile[-falling:] *= np.linspace(1.0, 0.0, falling)
-        placed = profile[: count - first]
-        powers[first : first + len(placed)] += placed
-        start += max(length - fade_out, bin_samples)
-        fade_in, playing = fade_out, playing + 1
-    return powers
+    gains[times_ms < (script.events[0].start_ms if script.events else 0)] = 0.0
+    power = lufs_to_power(_VOICE_IN_MIX_LUFS + music.level_db)
+    return array("d", (gains**2 * power).tobytes())
 
 
 def _raw_pcm(track: Track) -> Iterator[bytes]:
@@ -184,7 +152,7 @@ def _raw_pcm(track: Track) -> Iterator[bytes]:
     however this ends."""
     args = [
         "-i", str(track.path),
-        "-map", "0:a:0", "-af", MUSIC_FILTER, "-f", "s16le", "-acodec", "pcm_s16le",
+        "-map", "0:a:0", "-f", "s16le", "-acodec", "pcm_s16le",
         "-ar", str(SAMPLE_RATE_HZ), "-ac", str(MUSIC_CHANNELS), "pipe:1",
     ]  # fmt: skip
     return ffmpeg_output(args, what=f"decode the music {track.path}", block_bytes=_DECODE_BYTES)

@@ -1,40 +1,28 @@
 """The user's music: which files play, in what order, and how loud each one is.
 
 A music source is an audio file, a folder (its audio files in name order) or an
-.m3u/.m3u8 playlist. Every track is checked (it must decode to sound) and measured
-before any speech is made: its K-weighted power in every BIN_MS as the mix plays it,
-from which its loudness follows and the track's is predicted block by block.
-Measurements are kept in the cache root's ``music/`` folder under its scheme
-(:mod:`..storage.cache`), keyed by the file's path, size and time, so a rebuild
-measures nothing again.
+.m3u/.m3u8 playlist. Every track is checked (it must decode to sound) and its
+loudness measured before any speech is made; measurements are kept in the cache
+root's ``music/`` folder under its scheme (:mod:`..storage.cache`), keyed by the
+file's path, size and time, so a rebuild measures nothing again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import EncoderError, UsageError
 from ..settings import MusicSettings
 from ..storage.cache import touch, write_entry
-from .loudness import (
-    Loudness,
-    file_profile,
-    format_profile,
-    gated_loudness,
-    is_silent,
-    parse_profile,
-)
-from .pcm import SAMPLE_RATE_HZ
+from .loudness import is_silent, measure_file
 
 __all__ = [
     "AUDIO_SUFFIXES",
     "DEFAULT_DUCK_DB",
     "DEFAULT_LEVEL_DB",
-    "MUSIC_CHANNELS",
-    "MUSIC_FILTER",
     "Music",
     "Track",
     "check_music",
@@ -44,25 +32,14 @@ AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".fla
 PLAYLIST_SUFFIXES = (".m3u", ".m3u8")
 DEFAULT_LEVEL_DB = -15.0  # the music against the voice when nobody speaks
 DEFAULT_DUCK_DB = 12.0  # how far it dips under a spoken cue
-MUSIC_CHANNELS = 2
-# Music is decoded through this filter both to be measured and to be mixed, so what is
-# measured is what plays: the mix's rate and channels, then the band every format's encoder
-# keeps (what a codec cuts above it would change the loudness after it was predicted:
-# white noise loses most of a decibel in an MP3 without it).
-MUSIC_FILTER = (
-    f"aresample={SAMPLE_RATE_HZ},aformat=channel_layouts=stereo,lowpass=f=15000,lowpass=f=15000"
-)
 
 
 @dataclass(frozen=True)
 class Track:
-    """One music file, its measured loudness, its K-weighted power in each BIN_MS (summed
-    over MUSIC_CHANNELS, as it plays in the mix) and its length."""
+    """One music file and its measured loudness."""
 
     path: Path
     loudness_lufs: float
-    profile: tuple[float, ...] = field(default=(), repr=False, compare=False)
-    length_samples: int = 0
 
 
 @dataclass(frozen=True)
@@ -140,25 +117,21 @@ def _read_m3u(playlist: Path, where: str) -> list[Path]:
 
 def _measured(path: Path, store: _MeasurementStore, where: str) -> Track:
     key = store.key(path)
-    known = store.get(key, path)
+    known = store.get(key)
     if known is not None:
-        return known
+        return Track(path, known)
     try:
-        profile, length_samples = file_profile(path, MUSIC_CHANNELS, MUSIC_FILTER)
+        loudness = measure_file(path)
     except EncoderError:
         raise UsageError(f"{where}: {str(path)!r} is not an audio file ffmpeg can play") from None
-    loudness_lufs = gated_loudness(profile)
-    if is_silent(Loudness(loudness_lufs, 0.0)):
+    if is_silent(loudness):
         raise UsageError(f"{where}: {str(path)!r} is silent")
-    track = Track(path, loudness_lufs, tuple(profile), length_samples)
-    store.put(key, track)
-    return track
+    store.put(key, loudness.integrated_lufs)
+    return Track(path, loudness.integrated_lufs)
 
 
 class _MeasurementStore:
-    """Music measurements, one JSON file per (path, size, time): the loudness, the length
-    and the power profile (an entry without a profile, from an older version, is measured
-    again)."""
+    """Measured music loudness, one small JSON file per (path, size, time)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -175,30 +148,18 @@ class _MeasurementStore:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 
-    def get(self, key: str, path: Path) -> Track | None:
+    def get(self, key: str) -> float | None:
         if not key:
             return None
         try:
             value = json.loads(self.path(key).read_text(encoding="utf-8"))
-            track = Track(
-                path,
-                float(value["loudness_lufs"]),
-                tuple(parse_profile(value["profile"])),
-                int(value["length_samples"]),
-            )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None
-        if not track.profile:
+            loudness_lufs = float(value["loudness_lufs"])
+        except (OSError, ValueError, KeyError, TypeError):
             return None
         touch(self.path(key))
-        return track
+        return loudness_lufs
 
-    def put(self, key: str, track: Track) -> None:
+    def put(self, key: str, loudness_lufs: float) -> None:
         """Written whole or not at all; a cache that cannot be written costs a re-measure."""
         if key:
-            entry = {
-                "loudness_lufs": track.loudness_lufs,
-                "length_samples": track.length_samples,
-                "profile": format_profile(track.profile),
-            }
-            write_entry(self.path(key), json.dumps(entry).encode())
+            write_entry(self.path(key), json.dumps({"loudness_lufs": loudness_lufs}).encode())

@@ -32,14 +32,6 @@ class AudioFormat:
     # Carries a picture per chapter that players show (ID3 CHAP with APIC); the others
     # get the cover alone, so no chapter pictures are drawn for them.
     chapter_art: bool = False
-    # How far the decoded track's true peak can rise over the limiter's sample peaks
-    # (peaks between samples and the codec's overshoot), measured on music beds of noise
-    # and tones: the limiter holds this far under the ceiling.
-    peak_overshoot_db: float = 3.0
-    # What the decoded track measures against what went into the encoder, measured on
-    # speech and noise beds (LAME takes 0.3 to 0.5 LU from both; AAC and Opus nothing):
-    # the gain in front of the encoder makes it up.
-    codec_loudness_change_lu: float = 0.0
 
     def encoder_args(self, bitrate_kbps: int) -> list[str]:
         """What follows ffmpeg's input to encode to this format."""
@@ -52,7 +44,6 @@ FORMATS: dict[str, AudioFormat] = {
         AudioFormat(
             "mp3", ".mp3", "libmp3lame", "mp3", write_tags,
             "MP3 with ID3 chapters, lyrics and art", splittable=True, chapter_art=True,
-            codec_loudness_change_lu=-0.4,
         ),
         # ipod: the MP4 flavour Apple's players expect of .m4a
         AudioFormat(

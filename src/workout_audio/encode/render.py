@@ -14,22 +14,17 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
-from array import array
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..audio.loudness import (
     BIN_MS,
     CLIP_LOUDNESS_LUFS,
-    CLIP_PEAK_DBFS,
-    TRUE_PEAK_CEILING_DBTP,
     add_powers,
     encoder_filter,
-    gate_crowding,
     gated_loudness,
-    limited_profiles,
     lufs_to_power,
     silent_powers,
     speech_profile,
@@ -38,7 +33,6 @@ from ..audio.pcm import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samp
 from ..audio.tones import TONE_SHAPES, tones_for
 from ..durations import format_clock
 from ..errors import StorageError, UsageError
-from ..levels import target_lufs
 from ..machine import usable_cores
 from ..routine import ToneName
 from ..settings import EncodeSettings
@@ -68,29 +62,14 @@ def predicted_lufs(
     """The loudness the mix will measure before the encoder's gain, from the script alone.
 
     Each clip's K-weighted power profile (stored with it in the cache; measured here only
-    when not given), each tone's set level, and the music's own measured powers, ducked as
-    it plays, say what plays when: BS.1770's gating is run on them block by block, so the
-    track's loudness follows without analysing the mix.
+    when not given) and each tone's set level say what plays when, so the track's loudness
+    follows without analysing the mix.
     """
-    return gated_loudness(_predicted_powers(script, clips, music, profiles))
-
-
-def _predicted_powers(
-    script: Script,
-    clips: Mapping[str, bytes],
-    music: Music | None,
-    profiles: Mapping[str, list[float]] | None,
-    music_scale: float = 1.0,
-) -> array[float]:
-    """The mix's power in each BIN_MS, summed over its channels (the music's times
-    ``music_scale``)."""
     channels, powers = CHANNELS, silent_powers(script.length_ms)
     if music is not None:
         from ..audio.mix import MUSIC_CHANNELS, music_bin_powers
 
         channels, powers = MUSIC_CHANNELS, music_bin_powers(script, music)
-        if music_scale != 1.0:
-            powers = array("d", (p * music_scale for p in powers))
     given = profiles or {}
     known = {text: given.get(text) or speech_profile(pcm) for text, pcm in clips.items()}
     for event in script.events:
@@ -100,87 +79,7 @@ def _predicted_powers(
             tone_power = lufs_to_power(CLIP_LOUDNESS_LUFS + TONE_SHAPES[event.tone][1])
             profile = [tone_power] * (event.duration_ms // BIN_MS)
         add_powers(powers, event.start_ms, profile, channels)  # the voice is in every channel
-    return powers
-
-
-# BS.1770's relative gate cuts straight through music that holds one level: when many of
-# its blocks sit at the gate, a codec's or a voice's slightest change tips them all in or
-# out, and the track's loudness jumps by decibels. The music is then moved off the gate,
-# never further than this from the level asked for.
-GATE_NUDGES_DB = (0.0, -0.5, 0.5, -1.0, 1.0, -1.5, 1.5, -2.0, 2.0)
-_GATE_MARGIN_LU = 0.5  # blocks this close to the gate are the ones that tip
-_GATE_CROWD_SHARE = 0.03  # all of them tipping moves the loudness about 0.1 LU
-
-
-def clear_of_the_gate(
-    script: Script,
-    clips: Mapping[str, bytes],
-    music: Music,
-    profiles: Mapping[str, list[float]] | None,
-) -> Music:
-    """``music`` at its level, or as close to it as keeps its blocks clear of the gate."""
-    crowding: dict[float, float] = {}
-    for nudge_db in GATE_NUDGES_DB:
-        powers = _predicted_powers(script, clips, music, profiles, 10 ** (nudge_db / 10))
-        crowding[nudge_db] = gate_crowding(powers, _GATE_MARGIN_LU)
-        if crowding[nudge_db] <= _GATE_CROWD_SHARE:
-            break
-    else:
-        nudge_db = min(crowding, key=crowding.__getitem__)
-    return music if nudge_db == 0 else replace(music, level_db=music.level_db + nudge_db)
-
-
-_LIMITER_PASSES = 4
-_LIMITER_TOLERANCE_LU = 0.05
-
-
-class _SpokenClips(Mapping[str, bytes]):
-    """The clips a script speaks, read from ``clips`` (the cache) only when asked for."""
-
-    def __init__(self, clips: Mapping[str, bytes], texts: set[str]) -> None:
-        self.clips, self.texts = clips, sorted(texts)
-
-    def __getitem__(self, text: str) -> bytes:
-        return self.clips[text]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.texts)
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-
-def encoder_gain_db(
-    script: Script,
-    clips: Mapping[str, bytes],
-    music: Music | None,
-    profiles: Mapping[str, list[float]] | None,
-    target: float,
-    codec_overshoot_db: float,
-) -> float:
-    """The one gain in front of the encoder that brings the track to ``target``.
-
-    When it lifts the voice's held peaks past the limiter's ceiling (a track that is mostly
-    quiet music, or a loud target), what the limiter takes back is found by passing the
-    clips through the encoder's own filter, and made up (stepping by the secant: limiting
-    takes back part of each decibel of gain).
-    """
-    gain_db = target - predicted_lufs(script, clips, music, profiles)
-    ceiling_dbfs = TRUE_PEAK_CEILING_DBTP - codec_overshoot_db
-    if CLIP_PEAK_DBFS + gain_db <= ceiling_dbfs - 1.0:  # the limiter never touches the voice
-        return gain_db
-    spoken = _SpokenClips(clips, {e.text or "" for e in script.events if e.tone is None})
-    slope, previous = 1.0, None
-    for _ in range(_LIMITER_PASSES):
-        limited = {**(profiles or {}), **limited_profiles(spoken, gain_db, codec_overshoot_db)}
-        reached = gain_db + predicted_lufs(script, clips, music, limited)
-        if abs(target - reached) < _LIMITER_TOLERANCE_LU:
-            break
-        if previous is not None and previous[1] != reached:
-            slope = max((reached - previous[1]) / (gain_db - previous[0]), 0.2)
-        previous = (gain_db, reached)
-        gain_db += (target - reached) / slope
-    return gain_db
+    return gated_loudness(powers)
 
 
 _SILENCE = bytes(SILENCE_CHUNK_SAMPLES * SAMPLE_WIDTH_BYTES)
@@ -332,28 +231,22 @@ class _Track:
         """Encode the track to ``path``: each span by its own ffmpeg, side by side, joined."""
         parts = [path, *(_temporary_beside(path, f".{i}.mp3") for i in range(1, len(spans)))]
         try:
-            music = self.music
-            if music is not None:
+            if self.music is not None:
                 from ..audio.mix import MUSIC_CHANNELS, mixed_pcm  # numpy loads only for music
 
-                music = clear_of_the_gate(self.script, self.clips, music, self.profiles)
                 voice = voice_pcm(self.script, self.clips, self.tones)
-                streams, channels = [mixed_pcm(voice, self.script, music)], MUSIC_CHANNELS
+                streams, channels = [mixed_pcm(voice, self.script, self.music)], MUSIC_CHANNELS
             else:
                 streams = [voice_pcm(self.script, self.clips, self.tones, span) for span in spans]
                 channels = CHANNELS
+            gain_db = self.options.loudness_lufs - predicted_lufs(
+                self.script, self.clips, self.music, self.profiles
+            )
             output_format = audio_format(self.options.format)
-            gain_db = encoder_gain_db(
-                self.script, self.clips, music, self.profiles,
-                target_lufs(self.options.loudness_lufs, channels)
-                - output_format.codec_loudness_change_lu,
-                output_format.peak_overshoot_db,
-            )  # fmt: skip
             commands = [
                 [
                     "-y", "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels),
-                    "-i", "pipe:0",
-                    "-af", encoder_filter(gain_db, output_format.peak_overshoot_db),
+                    "-i", "pipe:0", "-af", encoder_filter(gain_db),
                     *output_format.encoder_args(self.options.bitrate_for(channels)),
                     # no random Ogg stream serial, no ffmpeg version in the stream: the
                     # same track gives the same bytes
