@@ -107,7 +107,7 @@ def test_a_rebuild_takes_its_pictures_from_the_cache_without_loading_pillow(
 ) -> None:
     (tmp_path / "short.yaml").write_text(SHORT_ROUTINE, encoding="utf-8")
     art_cache = tmp_path / "cache"
-    shutil.copytree(speech_cache, art_cache)  # the speech, not yet any pictures
+    shutil.copytree(speech_cache / "speech", art_cache / "speech")  # no pictures yet
     common = ["--engine", "piper", "--cache-dir", str(art_cache), "--sidecars", "none"]
     first = run_cli("build", "short.yaml", "-o", "first.mp3", *common, cwd=tmp_path,
                     python_options=("-X", "importtime"))  # fmt: skip
