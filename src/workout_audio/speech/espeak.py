@@ -83,20 +83,7 @@ class _Program:
             self.path, "--stdout", "-b", "1",  # UTF-8 on stdin: no phrase is read as an option
             "-v", language, "-s", str(words_per_minute),
         ]  # fmt: skip
-        try:
-            done = subprocess.run(
-                command,
-                input=text.encode("utf-8"),
-                capture_output=True,
-                check=False,
-                timeout=TIMEOUT_S,
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise RuntimeError(f"could not run espeak-ng: {error}") from None
-        if done.returncode != 0 or not done.stdout.startswith(b"RIFF"):
-            detail = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
-            raise RuntimeError(f"espeak-ng failed: {detail}")
-        return done.stdout
+        return _spoken_wav(command, text, "espeak-ng", "espeak-ng failed: ")
 
 
 @cache
@@ -145,20 +132,25 @@ class _Wheel:
             sys.executable, "-I", SCRIPT_PATH,  # -I: no user site, no script path
             self.library_path, self.data_path, language, str(words_per_minute),
         ]  # fmt: skip
-        try:
-            done = subprocess.run(
-                command,
-                input=text.encode("utf-8"),
-                capture_output=True,
-                check=False,
-                timeout=TIMEOUT_S,
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise RuntimeError(f"could not run libespeak-ng: {error}") from None
-        if done.returncode != 0 or not done.stdout.startswith(b"RIFF"):
-            detail = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
-            raise RuntimeError(detail)
-        return done.stdout
+        return _spoken_wav(command, text, "libespeak-ng")
+
+
+def _spoken_wav(command: list[str], text: str, name: str, failed: str = "") -> bytes:
+    """The WAV a process of its own writes for ``text`` (given on stdin: never an option).
+
+    Raises:
+        RuntimeError: it could not run, failed, or wrote no WAV; ``failed`` starts the reason.
+    """
+    try:
+        done = subprocess.run(
+            command, input=text.encode("utf-8"), capture_output=True, check=False, timeout=TIMEOUT_S
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise RuntimeError(f"could not run {name}: {error}") from None
+    if done.returncode != 0 or not done.stdout.startswith(b"RIFF"):
+        detail = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+        raise RuntimeError(f"{failed}{detail}")
+    return done.stdout
 
 
 @cache
