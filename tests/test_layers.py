@@ -22,6 +22,7 @@ LAYERS = [
     ("outputs",),
     ("encode",),
     ("pipeline", "preparation", "planning"),  # the library's flow, its dry run, its outputs
+    ("serve",),  # a built folder over HTTP
     ("app", "__main__"),
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
