@@ -26,7 +26,10 @@ LAYERS = [
     ("app", "__main__"),
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
-HEAVY = ("numpy", "PIL", "pydub", "mutagen", "onnxruntime", "piper", "typer", "rich", "requests")
+HEAVY = (
+    "numpy", "PIL", "pydub", "mutagen", "onnxruntime", "piper", "typer", "rich", "requests",
+    "starlette", "uvicorn", "segno",
+)  # fmt: skip
 
 
 def _module_name(path: Path) -> str:
