@@ -375,6 +375,8 @@ def test_the_feed_follows_the_host_a_phone_asked_for(base: str) -> None:
     assert all(link.startswith(f"http://192.168.1.20:8000/{TOKEN}/") for link in links), links
     plain = httpx.get(base + "feed.xml")
     assert asked.headers["etag"] != plain.headers["etag"]  # the ETag is the body's
+    proxied = httpx.get(base + "feed.xml", headers={"X-Forwarded-Proto": "https"})
+    assert _feed_links(proxied.text)[0] == base.replace("http:", "https:", 1) + "feed.xml"
     hostile = httpx.get(base + "feed.xml", headers={"Host": 'evil"/><script>x</script>'})
     assert "<script>" not in hostile.text
     assert _feed_links(hostile.text)[0] == base + "feed.xml"
@@ -445,6 +447,30 @@ def _stopped(process: subprocess.Popen[str]) -> None:
             process.wait(timeout=10)
 
 
+# Each half-block character is two modules, top and bottom; True is dark (segno's compact
+# terminal drawing, for a light-on-dark terminal).
+_HALF_BLOCKS = {" ": (True, True), "▀": (False, True), "▄": (True, False), "█": (False, False)}
+
+
+def _printed_qr(lines: list[str]) -> list[list[bool]]:
+    drawn = [line.rstrip("\n") for line in lines]
+    drawn = [line for line in drawn if line and set(line) <= set(_HALF_BLOCKS)]
+    modules = []
+    for line in drawn:
+        pairs = [_HALF_BLOCKS[char] for char in line]
+        modules += [[top for top, _ in pairs], [bottom for _, bottom in pairs]]
+    return modules
+
+
+def _qr_modules(url: str) -> list[list[bool]]:
+    """The modules of ``url``'s QR code with its quiet zone, as segno encodes it, padded to
+    an even number of rows as two rows a line does."""
+    import segno
+
+    rows = [[bool(m) for m in row] for row in segno.make(url, error="m").matrix_iter(border=4)]
+    return rows + [[True] * len(rows[0])] * (len(rows) % 2)
+
+
 @pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_the_command_prints_the_feed_url_and_its_qr_and_stops_cleanly(
     tmp_path: Path, folder: Path, stop_with: signal.Signals
@@ -465,8 +491,7 @@ def test_the_command_prints_the_feed_url_and_its_qr_and_stops_cleanly(
         token = (served / TOKEN_FILE).read_text().strip()
         assert url.group(2) == token
         _until(lines, "Ctrl-C", seen)
-        qr = [line for line in seen if set(line.strip()) <= set("█▀▄ ") and line.strip()]
-        assert len(qr) >= 21  # a QR code's rows, two to a line, and its quiet zone
+        assert _printed_qr(seen) == _qr_modules(url.group(1))  # the code is of that URL
         feed = httpx.get(url.group(1), timeout=10)
         assert feed.status_code == 200
         assert _feed_links(feed.text)[0] == url.group(1)
@@ -506,7 +531,7 @@ def test_on_every_network_the_url_names_this_machines_address(tmp_path: Path) ->
         assert host not in ("0.0.0.0", "")
         socket.inet_aton(host)  # an IPv4 address a phone can reach
     finally:
-        server.socket.close()
+        server.close()
 
 
 if os.name != "posix":  # pragma: no cover - symlinks and signals as on POSIX

@@ -156,13 +156,15 @@ def _feed_base(feed: Path) -> str | None:
 
 def _served_base(scope: Scope) -> str:
     """``http://{host}/{token}/``: the host the client asked for if it is a plain host name,
-    else the address it reached."""
+    else the address it reached; ``https`` behind a proxy on this machine that says so
+    (uvicorn takes ``X-Forwarded-Proto`` from 127.0.0.1 alone)."""
     host = Headers(scope=scope).get("host", "")
     if not _HOST_PATTERN.fullmatch(host):
         server_host, server_port = scope.get("server") or ("127.0.0.1", 80)
         host = f"[{server_host}]" if ":" in server_host else server_host
         host = f"{host}:{server_port}"
-    return f"http://{host}{scope.get('root_path', '')}/"
+    scheme = "https" if scope.get("scheme") == "https" else "http"
+    return f"{scheme}://{host}{scope.get('root_path', '')}/"
 
 
 def folder_app(folder: Path, token: str | None) -> Starlette:

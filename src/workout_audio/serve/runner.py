@@ -101,11 +101,15 @@ class FolderServer:
             # that was there before it: a stop asked for, not an error.
             pass
         finally:
-            self.socket.close()
+            self.close()
 
     def stop(self) -> None:
         """Ask a running server to stop (from another thread)."""
         self.server.should_exit = True
+
+    def close(self) -> None:
+        """Stop listening; for a server made but never run."""
+        self.socket.close()
 
 
 def _listen(host: str, port: int) -> socket.socket:
