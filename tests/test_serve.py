@@ -4,6 +4,7 @@ served address, and nothing outside the folder."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -36,6 +37,7 @@ TRACKS = ("w01-d1-first-run.mp3", "w01-d2-second-run.mp3")
 
 
 def _mp3(path: Path, seconds: int, frequency_hz: int) -> None:
+    """A tone encoded by the real ffmpeg; the suffix picks the format (.mp3, .m4a, .opus)."""
     subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
          f"sine=frequency={frequency_hz}:duration={seconds}", "-b:a", "96k", "-y", str(path)],
@@ -71,6 +73,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     served.mkdir()
     _mp3(served / TRACKS[0], 20, 440)
     _mp3(served / TRACKS[1], 3, 660)
+    _mp3(served / "w01-d1-first-run.m4a", 1, 440)
+    _mp3(served / "w01-d1-first-run.opus", 1, 440)
     (served / "feed.xml").write_text(_feed(list(TRACKS)), encoding="utf-8")
     chapters = {
         "version": "1.2.0",
@@ -91,6 +95,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Image.new("RGB", (8, 8), "red").save(served / "w01-d1-1.jpg")
     Image.new("RGB", (8, 8), "blue").save(served / "cover.png")
     (served / ".hidden.mp3").write_bytes(b"hidden")
+    resolve_token(served, "auto")  # the token file `--token auto` keeps, there to be refused
+    (served / "token.txt").symlink_to(served / TOKEN_FILE)  # a way in to it by another name
     (served / "sub").mkdir()
     (served / "sub" / "note.txt").write_text("inside a folder\n")
     (served / "out.mp3").symlink_to(root / "secret.txt")  # a link that leads out
@@ -222,6 +228,8 @@ def test_an_unchanged_file_is_304_by_etag_and_by_date(base: str, name: str) -> N
     ("name", "content_type"),
     [
         (TRACKS[0], "audio/mpeg"),
+        ("w01-d1-first-run.m4a", "audio/mp4"),
+        ("w01-d1-first-run.opus", "audio/ogg"),
         ("feed.xml", "application/rss+xml"),
         ("w01-d1-first-run.chapters.json", "application/json"),
         ("w01-d1-first-run.vtt", "text/vtt; charset=utf-8"),
@@ -317,6 +325,7 @@ def _get_when_up(url: str) -> httpx.Response:
         "/{token}/.hidden.mp3",
         "/{token}/.serve-token",
         "/{token}/%2eserve-token",
+        "/{token}/token.txt",
         "/{token}/sub/",  # no listings
         "/{token}/sub",
         "/{token}/feed.xml%00.mp3",
@@ -326,6 +335,7 @@ def test_nothing_outside_the_folder_nor_hidden_nor_a_listing(base: str, target: 
     status, body = _raw_get(base, target.format(token=TOKEN))
     assert status == 404
     assert b"not for the phone" not in body
+    assert TOKEN.encode() not in body
     assert b"root:" not in body
 
 
@@ -420,8 +430,9 @@ def _lines_of(process: subprocess.Popen[str]) -> queue.Queue[str]:
 
     def read() -> None:
         assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
+        with contextlib.suppress(ValueError, OSError):  # closed when the test ends
+            for line in process.stdout:
+                lines.put(line)
 
     threading.Thread(target=read, daemon=True).start()
     return lines
@@ -479,27 +490,28 @@ def test_the_command_prints_the_feed_url_and_its_qr_and_stops_cleanly(
     served.mkdir()
     for name in ("feed.xml", TRACKS[1]):
         (served / name).write_bytes((folder / name).read_bytes())
-    process = subprocess.Popen(
+    seen: list[str] = []
+    with subprocess.Popen(
         [sys.executable, "-m", "workout_audio", "serve", str(served), "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
         env=child_env(PYTHONIOENCODING="utf-8"),
-    )  # fmt: skip
-    seen: list[str] = []
-    try:
-        lines = _lines_of(process)
-        url = _until(lines, r"feed: (http://127\.0\.0\.1:\d+/(\S+)/feed\.xml)", seen)
-        token = (served / TOKEN_FILE).read_text().strip()
-        assert url.group(2) == token
-        _until(lines, "Ctrl-C", seen)
-        assert _printed_qr(seen) == _qr_modules(url.group(1))  # the code is of that URL
-        feed = httpx.get(url.group(1), timeout=10)
-        assert feed.status_code == 200
-        assert _feed_links(feed.text)[0] == url.group(1)
-        process.send_signal(stop_with)
-        assert process.wait(timeout=15) == 0
-        _until(lines, "stopped", seen)
-    finally:
-        _stopped(process)
+    ) as process:  # fmt: skip
+        try:
+            lines = _lines_of(process)
+            url = _until(lines, r"feed: (http://127\.0\.0\.1:\d+/(\S+)/feed\.xml)", seen)
+            token = (served / TOKEN_FILE).read_text().strip()
+            assert url.group(2) == token
+            _until(lines, "Ctrl-C", seen)
+            assert _printed_qr(seen) == _qr_modules(url.group(1))  # the code is of that URL
+            feed = httpx.get(url.group(1), timeout=10)
+            assert feed.status_code == 200
+            assert _feed_links(feed.text)[0] == url.group(1)
+            assert httpx.get(url.group(1).replace("feed.xml", TOKEN_FILE)).status_code == 404
+            process.send_signal(stop_with)
+            assert process.wait(timeout=15) == 0
+            _until(lines, "stopped", seen)
+        finally:
+            _stopped(process)
     assert "Traceback" not in "".join(seen)
 
 
