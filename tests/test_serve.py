@@ -123,6 +123,13 @@ def base(folder: Path) -> Iterator[str]:
     assert not thread.is_alive()
 
 
+@pytest.fixture(scope="module")
+def client() -> Iterator[httpx.Client]:
+    """One client for the module's requests, as a podcast app keeps one."""
+    with httpx.Client(timeout=30) as opened:
+        yield opened
+
+
 def _raw_get(base: str, target: str, method: str = "GET") -> tuple[int, bytes]:
     """A request sent exactly as written: httpx would normalise ``..`` away."""
     url = httpx.URL(base)
@@ -150,12 +157,17 @@ def _raw_get(base: str, target: str, method: str = "GET") -> tuple[int, bytes]:
     ],
 )
 def test_a_range_is_answered_with_exactly_its_bytes(
-    base: str, folder: Path, asked: str, first: int, last: int
+    base: str,
+    folder: Path,
+    asked: str,
+    first: int,
+    last: int,
+    client: httpx.Client,
 ) -> None:
     data = (folder / TRACKS[0]).read_bytes()
     size = len(data)
     first, last = first % size, last % size
-    response = httpx.get(base + TRACKS[0], headers={"Range": asked.format(end=size - 1)})
+    response = client.get(base + TRACKS[0], headers={"Range": asked.format(end=size - 1)})
     assert response.status_code == 206
     assert response.content == data[first : last + 1]
     assert response.headers["content-range"] == f"bytes {first}-{last}/{size}"
@@ -163,31 +175,35 @@ def test_a_range_is_answered_with_exactly_its_bytes(
     assert response.headers["accept-ranges"] == "bytes"
 
 
-def test_a_range_past_the_end_is_416_naming_the_size(base: str, folder: Path) -> None:
+def test_a_range_past_the_end_is_416_naming_the_size(
+    base: str, folder: Path, client: httpx.Client
+) -> None:
     size = (folder / TRACKS[0]).stat().st_size
-    response = httpx.get(base + TRACKS[0], headers={"Range": f"bytes={size}-"})
+    response = client.get(base + TRACKS[0], headers={"Range": f"bytes={size}-"})
     assert response.status_code == 416
     assert response.headers["content-range"] == f"bytes */{size}"
 
 
-def test_head_gives_the_headers_of_get_without_the_body(base: str, folder: Path) -> None:
+def test_head_gives_the_headers_of_get_without_the_body(
+    base: str, folder: Path, client: httpx.Client
+) -> None:
     size = (folder / TRACKS[0]).stat().st_size
-    head = httpx.head(base + TRACKS[0])
-    get = httpx.get(base + TRACKS[0])
+    head = client.head(base + TRACKS[0])
+    get = client.get(base + TRACKS[0])
     assert head.status_code == 200
     assert head.content == b""
     assert int(head.headers["content-length"]) == size == len(get.content)
     for name in ("content-type", "etag", "last-modified", "accept-ranges"):
         assert head.headers[name] == get.headers[name]
-    ranged = httpx.head(base + TRACKS[0], headers={"Range": "bytes=0-9"})
+    ranged = client.head(base + TRACKS[0], headers={"Range": "bytes=0-9"})
     assert ranged.status_code == 206
     assert ranged.headers["content-length"] == "10"
     assert ranged.content == b""
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
-def test_only_get_and_head_are_answered(base: str, method: str) -> None:
-    response = httpx.request(method, base + TRACKS[0])
+def test_only_get_and_head_are_answered(base: str, method: str, client: httpx.Client) -> None:
+    response = client.request(method, base + TRACKS[0])
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD"
 
@@ -204,19 +220,21 @@ def test_twenty_downloads_at_once_are_all_whole(base: str, folder: Path) -> None
 
 
 @pytest.mark.parametrize("name", [TRACKS[0], "feed.xml"])
-def test_an_unchanged_file_is_304_by_etag_and_by_date(base: str, name: str) -> None:
-    first = httpx.get(base + name)
+def test_an_unchanged_file_is_304_by_etag_and_by_date(
+    base: str, name: str, client: httpx.Client
+) -> None:
+    first = client.get(base + name)
     assert first.status_code == 200
     etag, modified = first.headers["etag"], first.headers["last-modified"]
-    by_etag = httpx.get(base + name, headers={"If-None-Match": etag})
+    by_etag = client.get(base + name, headers={"If-None-Match": etag})
     assert by_etag.status_code == 304
     assert by_etag.content == b""
     assert by_etag.headers["etag"] == etag
-    by_date = httpx.get(base + name, headers={"If-Modified-Since": modified})
+    by_date = client.get(base + name, headers={"If-Modified-Since": modified})
     assert by_date.status_code == 304
-    stale = httpx.get(base + name, headers={"If-None-Match": '"an-older-version"'})
+    stale = client.get(base + name, headers={"If-None-Match": '"an-older-version"'})
     assert stale.status_code == 200
-    older = httpx.get(base + name, headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+    older = client.get(base + name, headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
     assert older.status_code == 200
     assert older.content == first.content
 
@@ -240,8 +258,10 @@ def test_an_unchanged_file_is_304_by_etag_and_by_date(base: str, name: str) -> N
         ("", "text/html; charset=utf-8"),  # the folder's front page
     ],
 )
-def test_each_kind_of_file_has_its_content_type(base: str, name: str, content_type: str) -> None:
-    response = httpx.get(base + name)
+def test_each_kind_of_file_has_its_content_type(
+    base: str, name: str, content_type: str, client: httpx.Client
+) -> None:
+    response = client.get(base + name)
     assert response.status_code == 200
     assert response.headers["content-type"] == content_type
 
@@ -249,11 +269,11 @@ def test_each_kind_of_file_has_its_content_type(base: str, name: str, content_ty
 # The token
 
 
-def test_without_the_token_nothing_is_served(base: str) -> None:
+def test_without_the_token_nothing_is_served(base: str, client: httpx.Client) -> None:
     root = base.removesuffix(f"{TOKEN}/")
-    assert httpx.get(base + "feed.xml").status_code == 200
+    assert client.get(base + "feed.xml").status_code == 200
     for wrong in ("feed.xml", f"{TOKEN[:-1]}/feed.xml", f"{TOKEN}x/feed.xml", "x/feed.xml", ""):
-        assert httpx.get(root + wrong).status_code == 404, wrong
+        assert client.get(root + wrong).status_code == 404, wrong
 
 
 def test_auto_token_is_unguessable_private_and_kept_across_restarts(tmp_path: Path) -> None:
@@ -362,32 +382,34 @@ def _feed_links(text: str) -> list[str]:
     return links
 
 
-def test_every_url_in_the_feed_chapters_and_page_is_the_served_address(base: str) -> None:
-    feed = httpx.get(base + "feed.xml")
+def test_every_url_in_the_feed_chapters_and_page_is_the_served_address(
+    base: str, client: httpx.Client
+) -> None:
+    feed = client.get(base + "feed.xml")
     links = _feed_links(feed.text)
     assert links[0] == base + "feed.xml"
     assert len(links) == 2 + 2 * len(TRACKS)
     assert all(link.startswith(base) for link in links), links
     assert int(feed.headers["content-length"]) == len(feed.content)
     for link in links:  # each of them answers
-        assert httpx.head(link).status_code == 200, link
-    chapters = httpx.get(base + "w01-d1-first-run.chapters.json").json()["chapters"]
+        assert client.head(link).status_code == 200, link
+    chapters = client.get(base + "w01-d1-first-run.chapters.json").json()["chapters"]
     assert chapters[0]["img"] == base + "w01-d1-1.jpg"
     assert chapters[1]["url"] == base + "index.html"
-    page = httpx.get(base).text
+    page = client.get(base).text
     assert re.findall(r'src="([^"]+)"', page) == [base + name for name in TRACKS]
     assert WRITTEN_BASE not in page
 
 
-def test_the_feed_follows_the_host_a_phone_asked_for(base: str) -> None:
-    asked = httpx.get(base + "feed.xml", headers={"Host": "192.168.1.20:8000"})
+def test_the_feed_follows_the_host_a_phone_asked_for(base: str, client: httpx.Client) -> None:
+    asked = client.get(base + "feed.xml", headers={"Host": "192.168.1.20:8000"})
     links = _feed_links(asked.text)
     assert all(link.startswith(f"http://192.168.1.20:8000/{TOKEN}/") for link in links), links
-    plain = httpx.get(base + "feed.xml")
+    plain = client.get(base + "feed.xml")
     assert asked.headers["etag"] != plain.headers["etag"]  # the ETag is the body's
-    proxied = httpx.get(base + "feed.xml", headers={"X-Forwarded-Proto": "https"})
+    proxied = client.get(base + "feed.xml", headers={"X-Forwarded-Proto": "https"})
     assert _feed_links(proxied.text)[0] == base.replace("http:", "https:", 1) + "feed.xml"
-    hostile = httpx.get(base + "feed.xml", headers={"Host": 'evil"/><script>x</script>'})
+    hostile = client.get(base + "feed.xml", headers={"Host": 'evil"/><script>x</script>'})
     assert "<script>" not in hostile.text
     assert _feed_links(hostile.text)[0] == base + "feed.xml"
 
@@ -405,16 +427,18 @@ def test_a_folder_without_a_feed_is_served_as_it_is(tmp_path: Path) -> None:
         thread.join(timeout=10)
 
 
-def test_files_written_after_start_are_served(base: str, folder: Path) -> None:
+def test_files_written_after_start_are_served(
+    base: str, folder: Path, client: httpx.Client
+) -> None:
     late = folder / "w01-d3-third-run.mp3"
-    assert httpx.get(base + late.name).status_code == 404
+    assert client.get(base + late.name).status_code == 404
     feed = folder / "feed.xml"
-    before = httpx.get(base + "feed.xml")
+    before = client.get(base + "feed.xml")
     _mp3(late, 2, 880)
     feed.write_text(_feed([*TRACKS, late.name]), encoding="utf-8")
     try:
-        assert httpx.get(base + late.name).content == late.read_bytes()
-        after = httpx.get(base + "feed.xml", headers={"If-None-Match": before.headers["etag"]})
+        assert client.get(base + late.name).content == late.read_bytes()
+        after = client.get(base + "feed.xml", headers={"If-None-Match": before.headers["etag"]})
         assert after.status_code == 200
         assert _feed_links(after.text)[-2] == base + late.name
     finally:
@@ -484,7 +508,10 @@ def _qr_modules(url: str) -> list[list[bool]]:
 
 @pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_the_command_prints_the_feed_url_and_its_qr_and_stops_cleanly(
-    tmp_path: Path, folder: Path, stop_with: signal.Signals
+    tmp_path: Path,
+    folder: Path,
+    stop_with: signal.Signals,
+    client: httpx.Client,
 ) -> None:
     served = tmp_path / "served"
     served.mkdir()
@@ -503,10 +530,10 @@ def test_the_command_prints_the_feed_url_and_its_qr_and_stops_cleanly(
             assert url.group(2) == token
             _until(lines, "Ctrl-C", seen)
             assert _printed_qr(seen) == _qr_modules(url.group(1))  # the code is of that URL
-            feed = httpx.get(url.group(1), timeout=10)
+            feed = client.get(url.group(1), timeout=10)
             assert feed.status_code == 200
             assert _feed_links(feed.text)[0] == url.group(1)
-            assert httpx.get(url.group(1).replace("feed.xml", TOKEN_FILE)).status_code == 404
+            assert client.get(url.group(1).replace("feed.xml", TOKEN_FILE)).status_code == 404
             process.send_signal(stop_with)
             assert process.wait(timeout=15) == 0
             _until(lines, "stopped", seen)
