@@ -29,12 +29,13 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from .names import FEED_NAME, INDEX_NAME
 
@@ -66,6 +67,7 @@ CONTENT_TYPES = {
 }
 # The files whose URLs follow the feed's BASE.
 _REWRITTEN = {".xml", ".json", ".html", ".m3u8", ".m3u"}
+_HEADERS = {"cache-control": "no-cache"}  # ask again each time: builds replace files
 # A Host header as a client may honestly send it: a name or an IPv4 address, or an IPv6
 # address in brackets, and a port. Anything else would be written into the feed and the
 # page, so it is not trusted and the server's own address is used.
@@ -110,20 +112,41 @@ class _FolderFiles(StaticFiles):
         path = Path(full_path)
         suffix = path.suffix.lower()
         media_type = CONTENT_TYPES.get(suffix, "application/octet-stream")
-        headers = {"cache-control": "no-cache"}  # ask again each time: builds replace files
-        response: Response
-        body = _rewritten(path, self.folder, scope) if suffix in _REWRITTEN else None
-        if body is None:
-            response = FileResponse(
-                path, status_code, headers, media_type, stat_result=stat_result
-            )  # fmt: skip
-        else:
-            headers["etag"] = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-            headers["last-modified"] = formatdate(stat_result.st_mtime, usegmt=True)
-            response = Response(body, status_code, headers, media_type)
+        if suffix in _REWRITTEN:
+            return _RewrittenFile(self, path, stat_result, media_type)
+        response = FileResponse(path, 200, _HEADERS, media_type, stat_result=stat_result)
         if self.is_not_modified(response.headers, Headers(scope=scope)):
             return NotModifiedResponse(response.headers)
         return response
+
+
+class _RewrittenFile(Response):
+    """A text file whose links follow the feed's BASE: read, rewritten and answered when the
+    request is, the disk work off the event loop; as it is when the folder has no feed."""
+
+    def __init__(
+        self, files: _FolderFiles, path: Path, stat_result: os.stat_result, media_type: str
+    ) -> None:
+        self.files, self.path, self.stat_result = files, path, stat_result
+        self.media_type = media_type
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await run_in_threadpool(_rewritten, self.path, self.files.folder, scope)
+        response: Response
+        if body is None:
+            response = FileResponse(
+                self.path, 200, _HEADERS, self.media_type, stat_result=self.stat_result
+            )  # fmt: skip
+        else:
+            headers = {
+                **_HEADERS,
+                "etag": f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+                "last-modified": formatdate(self.stat_result.st_mtime, usegmt=True),
+            }
+            response = Response(body, 200, headers, self.media_type)
+        if self.files.is_not_modified(response.headers, Headers(scope=scope)):
+            response = NotModifiedResponse(response.headers)
+        await response(scope, receive, send)
 
 
 def _rewritten(path: Path, folder: Path, scope: Scope) -> bytes | None:
