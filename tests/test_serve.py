@@ -566,13 +566,22 @@ def test_the_command_refuses_what_it_cannot_serve(tmp_path: Path) -> None:
 
 
 def test_on_every_network_the_url_names_this_machines_address(tmp_path: Path) -> None:
-    server = FolderServer(tmp_path, host="0.0.0.0", port=0, token="none")
+    server = FolderServer(tmp_path, host="0.0.0.0", port=0, token=TOKEN)
     try:
         host = httpx.URL(server.url).host
         assert host not in ("0.0.0.0", "")
         socket.inet_aton(host)  # an IPv4 address a phone can reach
+        assert server.exposure is not None
+        assert "anyone there who has the URL" in server.exposure
+        assert "the only lock" in server.exposure
     finally:
         server.close()
+    open_to_all = FolderServer(tmp_path, host="0.0.0.0", port=0, token="none")
+    open_to_all.close()
+    assert "no lock at all" in (open_to_all.exposure or "")
+    here_only = FolderServer(tmp_path, port=0, token="none")
+    here_only.close()
+    assert here_only.exposure is None
 
 
 if os.name != "posix":  # pragma: no cover - symlinks and signals as on POSIX

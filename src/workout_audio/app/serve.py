@@ -44,7 +44,7 @@ def serve_command(
     import sys
 
     from ..serve import FEED_NAME, FolderServer, terminal_qr
-    from .console import say
+    from .console import notice, say
 
     server = FolderServer(folder, host=host, port=port, token=token)
     has_feed = (folder / FEED_NAME).is_file()
@@ -53,6 +53,7 @@ def serve_command(
     say(f"feed: {url}" if has_feed else f"no {FEED_NAME} yet; the folder: {url}")
     sys.stdout.write(terminal_qr(url))
     say("stop with Ctrl-C")
+    notice(server.exposure)
     sys.stdout.flush()  # shown at once even when the output goes to a log
     server.run()
     say("stopped; the folder is no longer served")

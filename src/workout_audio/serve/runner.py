@@ -91,6 +91,22 @@ class FolderServer:
         """The feed's address: what a podcast app subscribes to."""
         return self.url + "feed.xml"
 
+    @property
+    def exposure(self) -> str | None:
+        """What listening on every network lets others do, said once at start; ``None`` on a
+        single address."""
+        if self.host not in ALL_ADDRESSES:
+            return None
+        lock = (
+            "the URL's token is the only lock"
+            if self.token
+            else "with --token none there is no lock at all"
+        )
+        return (
+            "listening on every network this machine is on: anyone there who has the URL "
+            f"can download this folder ({lock}; plain http, readable on the way)"
+        )
+
     def run(self) -> None:
         """Serve until Ctrl-C, SIGTERM or :meth:`stop`; returns once stopped."""
         log.info("serving %s at %s", self.folder, self.url)
