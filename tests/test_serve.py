@@ -558,9 +558,10 @@ def test_the_command_refuses_what_it_cannot_serve(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = invoke("serve", str(tmp_path), "--port", str(port), "--token", "none")
+        result = invoke("serve", str(tmp_path), "--port", str(port))
     assert result.exit_code == 2
     assert "cannot listen" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feed.xml"]  # no token file either
     assert len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output
 

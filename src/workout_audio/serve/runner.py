@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
+import os
 import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,8 +48,13 @@ class FolderServer:
     """
 
     def __init__(
-        self, folder: Path, host: str = "127.0.0.1", port: int = 8000, token: str = "auto"
+        self,
+        folder: str | os.PathLike[str],
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        token: str = "auto",
     ) -> None:
+        folder = Path(folder)
         if not folder.is_dir():
             raise UsageError(f"{folder}: not a folder to serve")
         if not 0 <= port <= 65535:
@@ -63,8 +69,12 @@ class FolderServer:
                 "pip install 'workout-audio[serve]'"
             ) from None
         self.folder = folder
-        self.token = resolve_token(folder, token)
         self.socket = _listen(host, port)
+        try:  # after the address is ours, so a refused start writes no token file
+            self.token = resolve_token(folder, token)
+        except BaseException:
+            self.socket.close()
+            raise
         self.host = host
         self.port: int = self.socket.getsockname()[1]
         config = uvicorn.Config(
