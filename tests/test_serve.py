@@ -536,6 +536,7 @@ def test_the_command_prints_the_feed_url_and_its_qr_and_stops_cleanly(
             assert feed.status_code == 200
             assert _feed_links(feed.text)[0] == url.group(1)
             assert client.get(url.group(1).replace("feed.xml", TOKEN_FILE)).status_code == 404
+            _until(lines, r'"GET /\S+/feed\.xml HTTP/1\.1" 200', seen)  # each request, logged
             process.send_signal(stop_with)
             assert process.wait(timeout=15) == 0
             _until(lines, "stopped", seen)

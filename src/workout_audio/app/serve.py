@@ -46,7 +46,7 @@ def serve_command(
     from ..serve import FEED_NAME, FolderServer, terminal_qr
     from .console import notice, say
 
-    server = FolderServer(folder, host=host, port=port, token=token)
+    server = FolderServer(folder, host=host, port=port, token=token, log_requests=True)
     has_feed = (folder / FEED_NAME).is_file()
     url = server.feed_url if has_feed else server.url
     say(f"serving {folder} at {server.url}")

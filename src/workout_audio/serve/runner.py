@@ -40,6 +40,8 @@ class FolderServer:
         host: the address to listen on; ``0.0.0.0`` for every network (what a phone needs).
         port: the port; 0 picks a free one.
         token: ``auto``, ``none`` or the token itself (see :func:`resolve_token`).
+        log_requests: log each request at INFO (``uvicorn.access``), so whoever runs the
+            server sees the phone fetch the feed and its tracks.
 
     Raises:
         UsageError: the folder is not one, the token is unusable, the address cannot be
@@ -53,6 +55,7 @@ class FolderServer:
         host: str = "127.0.0.1",
         port: int = 8000,
         token: str = "auto",
+        log_requests: bool = False,
     ) -> None:
         folder = Path(folder)
         if not folder.is_dir():
@@ -84,6 +87,8 @@ class FolderServer:
             lifespan="off",
             timeout_graceful_shutdown=_GRACEFUL_STOP_S,
         )
+        if log_requests:  # after the config, which sets every uvicorn logger to its level
+            logging.getLogger("uvicorn.access").setLevel(logging.INFO)
         self.server: uvicorn.Server = uvicorn.Server(config)
 
     @property
