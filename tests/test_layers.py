@@ -22,10 +22,14 @@ LAYERS = [
     ("outputs",),
     ("encode",),
     ("pipeline", "preparation", "planning"),  # the library's flow, its dry run, its outputs
+    ("serve",),  # a built folder over HTTP
     ("app", "__main__"),
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
-HEAVY = ("numpy", "PIL", "pydub", "mutagen", "onnxruntime", "piper", "typer", "rich", "requests")
+HEAVY = (
+    "numpy", "PIL", "pydub", "mutagen", "onnxruntime", "piper", "typer", "rich", "requests",
+    "starlette", "uvicorn", "segno",
+)  # fmt: skip
 
 
 def _module_name(path: Path) -> str:
