@@ -149,8 +149,14 @@ def _voice(
     program: Program, engine: str | None, lang: str | None, voice: Path | None, rate: float | None
 ) -> VoiceSettings:
     """The program's voice, with what the command line says over it."""
-    given = {"engine": engine, "language": lang, "voice_path": voice, "rate": rate}
-    return dataclasses.replace(program.voice, **{k: v for k, v in given.items() if v is not None})
+    said = program.voice
+    return dataclasses.replace(
+        said,
+        engine=engine or said.engine,
+        language=lang or said.language,
+        voice_path=voice or said.voice_path,
+        rate=said.rate if rate is None else rate,
+    )
 
 
 def _music(program: Program, asked: MusicSettings) -> MusicSettings | None:
@@ -164,7 +170,12 @@ def _encode(
 ) -> EncodeSettings:
     from .options import encode_settings
 
-    given: dict[str, object] = {"bitrate_kbps": bitrate, "format": format_name}
-    if loudness is not None:
-        given["loudness_lufs"] = encode_settings(None, loudness).loudness_lufs
-    return dataclasses.replace(program.encode, **{k: v for k, v in given.items() if v is not None})
+    said = program.encode
+    return dataclasses.replace(
+        said,
+        bitrate_kbps=bitrate or said.bitrate_kbps,
+        format=format_name or said.format,
+        loudness_lufs=said.loudness_lufs
+        if loudness is None
+        else encode_settings(None, loudness).loudness_lufs,
+    )

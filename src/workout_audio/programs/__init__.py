@@ -18,8 +18,8 @@ __all__ = [
     "Session",
     "SessionDone",
     "build_program",
-    "check_program",
     "check_base_url",
+    "check_program",
     "load_program",
     "program_schema",
 ]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..encode.formats import audio_format
 from ..errors import StorageError, UsageError
 from ..machine import usable_cores
 from ..settings import EncodeSettings, MusicSettings, VoiceSettings
@@ -200,7 +201,7 @@ def build_program(
     voice = voice or loaded.voice
     music = music or loaded.music
     encode = encode or loaded.encode
-    audio_suffix = "." + encode.format
+    audio_suffix = audio_format(encode.format).suffix  # an unknown format is refused here
     state = _read_state(folder)
     from .. import __version__
 
