@@ -136,12 +136,14 @@ def test_defaults_repeats_and_inline_routines(tmp_path: Path) -> None:
             ":2: weeks[0].days[0].routine: no routine file",
         ),
         (
-            "weeks:\n  - days:\n      - {routine: jog.yaml, title: A}\n      - {routine: jog.yaml, title: a}\n",
+            "weeks:\n  - days:\n"
+            "      - {routine: jog.yaml, title: A}\n      - {routine: jog.yaml, title: a}\n",
             ":5: weeks[0].days[1]: duplicate session title 'a' (first at line 4)",
         ),
         ("weeks: [{days: 2}]\n", ":2: weeks[0].days: a number of days needs the week's routine:"),
         (
-            "weeks: [{days: [{title: X, blocks: [{name: B, exercises: [{name: Run, tmie: 3s}]}]}]}]\n",
+            "weeks: [{days: [{title: X, blocks: [{name: B, exercises: "
+            "[{name: Run, tmie: 3s}]}]}]}]\n",
             ":2: weeks[0].days[0].blocks[0].exercises[0].tmie: unknown key 'tmie'",
         ),
         (

@@ -272,7 +272,10 @@ def _key(job: SessionJob, program: Program, version: str) -> str:
     """All that a session's files are made from; the same key means the same files."""
     made_from = (
         _STATE_VERSION, version, program.name, repr(job.routine), job.length_ms,
-        repr(job.voice), repr(job.music), repr(dataclasses.replace(job.encode, encoders=None)),
+        repr(dataclasses.replace(job.voice, rate=float(job.voice.rate))), repr(job.music),
+        repr(dataclasses.replace(  # -18 and -18.0 ask for the same track
+            job.encode, encoders=None, loudness_lufs=float(job.encode.loudness_lufs)
+        )),
         job.cover is not None,
     )  # fmt: skip
     return hashlib.sha256(repr(made_from).encode()).hexdigest()
