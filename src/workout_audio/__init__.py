@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .errors import UsageError, WorkoutAudioError
     from .pipeline import BuildResult, ChartResult, build, build_variants, check_routine, draw_chart
     from .preparation import Prepared, prepare
+    from .programs import Program, ProgramResult, build_program, check_program, load_program
     from .routine import Routine, load_routine
     from .settings import EncodeSettings, MusicSettings, VoiceSettings
     from .timeline.script import Script, make_script, script_phrases
@@ -35,15 +36,20 @@ _PUBLIC = {
     "EncodeSettings": ".settings",
     "MusicSettings": ".settings",
     "Prepared": ".preparation",
+    "Program": ".programs",
+    "ProgramResult": ".programs",
     "Routine": ".routine",
     "Script": ".timeline.script",
     "UsageError": ".errors",
     "VoiceSettings": ".settings",
     "WorkoutAudioError": ".errors",
     "build": ".pipeline",
+    "build_program": ".programs",
     "build_variants": ".pipeline",
+    "check_program": ".programs",
     "check_routine": ".pipeline",
     "draw_chart": ".pipeline",
+    "load_program": ".programs",
     "load_routine": ".routine",
     "make_script": ".timeline.script",
     "prepare": ".preparation",
@@ -57,6 +63,8 @@ __all__ = [  # each imported on first use, by __getattr__
     "EncodeSettings",
     "MusicSettings",
     "Prepared",
+    "Program",
+    "ProgramResult",
     "Routine",
     "Script",
     "UsageError",
@@ -64,9 +72,12 @@ __all__ = [  # each imported on first use, by __getattr__
     "WorkoutAudioError",
     "__version__",
     "build",
+    "build_program",
     "build_variants",
+    "check_program",
     "check_routine",
     "draw_chart",
+    "load_program",
     "load_routine",
     "make_script",
     "prepare",
