@@ -3,7 +3,9 @@ the rebuild that makes nothing, and a build killed halfway."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
 import shutil
 import signal
@@ -306,3 +308,41 @@ def test_a_killed_build_leaves_the_old_feed_and_the_next_run_finishes(
     assert [s.title for s in finished.built] == ["Week 1, day 2", "Week 2, day 1"]
     assert (out / "feed.xml").read_bytes() != old_feed
     assert load_program(changed).encode.loudness_lufs == -18
+
+
+def test_a_real_couch_to_5k_session_sounds_its_start_tones_at_the_plans_times(
+    tmp_path: Path, speech_cache: Path
+) -> None:
+    from array import array
+
+    from helpers import decode
+    from workout_audio.audio.pcm import SAMPLE_RATE_HZ
+
+    program = load_program(Path(__file__).resolve().parent.parent / "programs/couch-to-5k.yaml")
+    week_4 = dataclasses.replace(program, sessions=program.sessions[9:10])  # 7 intervals
+    result = build_program(week_4, tmp_path, base_url=BASE, voice=PIPER, cache_dir=speech_cache)
+    [done] = result.sessions
+    audio = decode(tmp_path / done.track)
+    assert abs(len(audio) - done.duration_ms) <= 1
+    run_walk_min = [5, 3, 1.5, 5, 2.5, 3, 1.5, 5, 5]  # the NHS's week 4, walks around it
+    offsets_ms = [round(60_000 * sum(run_walk_min[:i])) for i in range(len(run_walk_min))]
+    session = week_4.sessions[0]
+    script = prepare(session.routine, voice=PIPER, cache_dir=speech_cache).script
+    assert script.length_ms == done.duration_ms  # the script the track was made from
+    starts = [e.start_ms for e in script.events if e.tone == "start"]
+    first_ms = starts[0]
+    assert [start - first_ms for start in starts] == offsets_ms
+
+    def start_tone_share(at_ms: int) -> float:
+        """How much of 80 ms from ``at_ms`` is the 1320 Hz start tone (Goertzel)."""
+        samples = array("h", audio[at_ms : at_ms + 80].raw_data)
+        coefficient = 2 * math.cos(2 * math.pi * 1320 / SAMPLE_RATE_HZ)
+        previous = before = 0.0
+        for sample in samples:
+            previous, before = sample + coefficient * previous - before, previous
+        power = previous**2 + before**2 - coefficient * previous * before
+        return 2 * power / (len(samples) * (sum(s * s for s in samples) or 1))
+
+    for offset_ms in offsets_ms:
+        assert start_tone_share(first_ms + offset_ms) > 0.5, offset_ms  # the tone, there
+        assert start_tone_share(first_ms + offset_ms - 200) < 0.5, offset_ms  # not before

@@ -19,6 +19,8 @@ from .options import (
     LangOpt,
     MusicLevelOpt,
     MusicOpt,
+    SlowOpt,
+    TldOpt,
     VoiceFileOpt,
     music_settings,
 )
@@ -70,13 +72,15 @@ def program_build_command(
         ),
     ],
     base_url: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--base-url",
-            help="Where the folder will be served; every URL in the feed starts with it.",
+            help="Where the folder will be served; every URL in the feed starts with it "
+            "(default: this machine's, port 8000).",
             metavar="URL",
+            show_default=False,
         ),
-    ] = "http://localhost:8000/",
+    ] = None,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -94,6 +98,8 @@ def program_build_command(
         ),
     ] = None,
     lang: LangOpt = None,
+    tld: TldOpt = None,
+    slow: SlowOpt = False,
     voice: VoiceFileOpt = None,
     rate: Annotated[
         float | None,
@@ -128,7 +134,9 @@ def program_build_command(
     from .console import say
 
     program = load_program(program_path)
-    voice_wanted = _voice(program, engine, lang, voice, rate)
+    voice_wanted = dataclasses.replace(
+        _voice(program, engine, lang, voice, rate), tld=tld, slow=slow
+    )
     music_wanted = _music(program, music_settings(music, music_level, duck))
     encode = _encode(program, bitrate, loudness, format_name)
 
@@ -141,7 +149,7 @@ def program_build_command(
     )  # fmt: skip
     say(
         f"wrote {result.feed} ({len(result.built)} sessions made, "
-        f"{len(result.skipped)} up to date); subscribe to {base_url.rstrip('/')}/feed.xml"
+        f"{len(result.skipped)} up to date); subscribe to {result.feed_url}"
     )
 
 

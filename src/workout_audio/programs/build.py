@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..encode.formats import audio_format
-from ..errors import StorageError, UsageError
+from ..errors import StoppedPartway, StorageError, UsageError
 from ..machine import usable_cores
 from ..settings import EncodeSettings, MusicSettings, VoiceSettings
 from ..storage.files import write_whole
@@ -148,6 +148,7 @@ class ProgramResult:
         built: the sessions made this time (the others were up to date).
         skipped: the sessions already up to date.
         sessions: each session's files and facts, in training order.
+        feed_url: the feed's address, under the base URL.
     """
 
     program: Program
@@ -156,13 +157,14 @@ class ProgramResult:
     built: tuple[Session, ...]
     skipped: tuple[Session, ...]
     sessions: tuple[SessionDone, ...]
+    feed_url: str
 
 
 def build_program(
     program: str | Path | Program,
     output_dir: str | Path,
     *,
-    base_url: str = DEFAULT_BASE_URL,
+    base_url: str | None = None,
     jobs: int | None = None,
     voice: VoiceSettings | None = None,
     music: MusicSettings | None = None,
@@ -175,7 +177,8 @@ def build_program(
     Args:
         program: a loaded program, or the path of its YAML file.
         output_dir: the folder for the tracks and the feed (made when missing).
-        base_url: where the folder will be served; every URL in the feed starts with it.
+        base_url: where the folder will be served; every URL in the feed starts with it
+            (default ``http://localhost:8000/``).
         jobs: sessions made at once (default: one per core).
         voice: voice settings over the program's own (None: the program's).
         music: music over the program's own (None: the program's).
@@ -193,7 +196,7 @@ def build_program(
     from ..preparation import prepare
 
     loaded = program if isinstance(program, Program) else load_program(program)
-    base = check_base_url(base_url)
+    base = check_base_url(base_url or DEFAULT_BASE_URL)
     folder = Path(output_dir)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder}: is a file; give a folder for the program")
@@ -237,13 +240,23 @@ def build_program(
     if progress:
         for session in skipped:
             progress(session, False)
-    for index, done in run_jobs([job for _, job, _ in todo], workers):
-        session, _, key = todo[index]
-        size = (folder / done.track).stat().st_size
-        state[session.stem] = {"key": key, "bytes": size, **dataclasses.asdict(done)}
-        _write_state(folder, state)
-        if progress:
-            progress(session, True)
+    finished: list[SessionJob] = []
+    try:
+        for index, done in run_jobs([job for _, job, _ in todo], workers):
+            session, job, key = todo[index]
+            size = (folder / done.track).stat().st_size
+            state[session.stem] = {"key": key, "bytes": size, **dataclasses.asdict(done)}
+            _write_state(folder, state)
+            finished.append(job)
+            if progress:
+                progress(session, True)
+    except KeyboardInterrupt as stopped:
+        if not finished:
+            raise
+        # The sessions finished stay, and the next run skips them: say which.
+        missed = tuple(job.track for _, job, _ in todo if job not in finished)
+        written = tuple(job.track for job in finished)
+        raise StoppedPartway(stopped, written=written, not_written=missed) from None
     sessions = tuple(_from_json(state[session.stem]) for session, _, _ in planned)
     feed = write_feed(loaded, folder, base, sessions)
     return ProgramResult(
@@ -253,6 +266,7 @@ def build_program(
         built=tuple(session for session, _, _ in todo),
         skipped=skipped,
         sessions=sessions,
+        feed_url=base + feed.name,
     )
 
 
