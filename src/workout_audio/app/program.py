@@ -31,7 +31,12 @@ if TYPE_CHECKING:
 
 __all__ = ["program_app"]
 
-program_app = typer.Typer(cls=Group, no_args_is_help=True, help="Multi-week programs.")
+program_app = typer.Typer(
+    cls=Group,
+    no_args_is_help=True,
+    help="A multi-week plan: check it, or build a track a session and a private podcast feed."
+    "\n\nExample: workout-audio program build programs/couch-to-5k.yaml -o c25k",
+)
 
 ProgramArg = Annotated[
     Path,
