@@ -188,3 +188,21 @@ def test_validate_command(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"{bad}:2: weeks[0].days[0].routine: no routine file" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_weeks_routine_is_reported_once_for_all_its_days(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        name: Plan
+        weeks:
+          - days: 3
+            routine: {name: R, blocks: [{name: B, exercises: [{name: Run, tmie: 3s}]}]}
+        """,
+    )
+    with pytest.raises(RoutineErrors) as raised:
+        load_program(path)
+    unknown = [e for e in raised.value.errors if "unknown key 'tmie'" in e.message]
+    assert [(e.line, e.field) for e in unknown] == [
+        (4, "weeks[0].routine.blocks[0].exercises[0].tmie")
+    ]

@@ -134,6 +134,7 @@ class _Reader:
         self.folder = path.parent
         self.builder = Builder(problems)
         self.files: dict[Path, Routine] = {}
+        self.inlines: dict[Where, Routine | None] = {}
 
     def program(self) -> Program:
         data, builder = self.data, self.builder
@@ -249,6 +250,14 @@ class _Reader:
         return self.files[path]
 
     def inline(
+        self, raw: dict[str, Any], where: Where, defaults: dict[str, object], title: object
+    ) -> Routine | None:
+        if where in self.inlines:  # a week's routine, read once for all its days
+            return self.inlines[where]
+        self.inlines[where] = routine = self.checked(raw, where, defaults, title)
+        return routine
+
+    def checked(
         self, raw: dict[str, Any], where: Where, defaults: dict[str, object], title: object
     ) -> Routine | None:
         data = {**defaults, **raw}
