@@ -206,3 +206,12 @@ def test_a_weeks_routine_is_reported_once_for_all_its_days(tmp_path: Path) -> No
     assert [(e.line, e.field) for e in unknown] == [
         (4, "weeks[0].routine.blocks[0].exercises[0].tmie")
     ]
+
+
+def test_build_refuses_a_bad_program_before_writing_anything(tmp_path: Path) -> None:
+    bad = write(tmp_path, "name: Plan\nweeks: [{days: [{routine: gone.yaml}]}]\n")
+    out = tmp_path / "out"
+    result = invoke("program", "build", str(bad), "-o", str(out))
+    assert result.exit_code == 2
+    assert f"{bad}:2: weeks[0].days[0].routine: no routine file at 'gone.yaml'" in result.output
+    assert not out.exists()
