@@ -22,6 +22,7 @@ LAYERS = [
     ("outputs",),
     ("encode",),
     ("pipeline", "preparation", "planning"),  # the library's flow, its dry run, its outputs
+    ("programs",),  # multi-week plans built on the pipeline: tracks and a podcast feed
     ("serve",),  # a built folder over HTTP
     ("app", "__main__"),
 ]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .errors import UsageError, WorkoutAudioError
     from .pipeline import BuildResult, ChartResult, build, build_variants, check_routine, draw_chart
     from .preparation import Prepared, prepare
+    from .programs import Program, ProgramResult, build_program, check_program, load_program
     from .routine import Routine, load_routine
     from .serve import FolderServer
     from .settings import EncodeSettings, MusicSettings, VoiceSettings
@@ -37,15 +38,20 @@ _PUBLIC = {
     "FolderServer": ".serve",
     "MusicSettings": ".settings",
     "Prepared": ".preparation",
+    "Program": ".programs",
+    "ProgramResult": ".programs",
     "Routine": ".routine",
     "Script": ".timeline.script",
     "UsageError": ".errors",
     "VoiceSettings": ".settings",
     "WorkoutAudioError": ".errors",
     "build": ".pipeline",
+    "build_program": ".programs",
     "build_variants": ".pipeline",
+    "check_program": ".programs",
     "check_routine": ".pipeline",
     "draw_chart": ".pipeline",
+    "load_program": ".programs",
     "load_routine": ".routine",
     "make_script": ".timeline.script",
     "prepare": ".preparation",
@@ -60,6 +66,8 @@ __all__ = [  # each imported on first use, by __getattr__
     "FolderServer",
     "MusicSettings",
     "Prepared",
+    "Program",
+    "ProgramResult",
     "Routine",
     "Script",
     "UsageError",
@@ -67,9 +75,12 @@ __all__ = [  # each imported on first use, by __getattr__
     "WorkoutAudioError",
     "__version__",
     "build",
+    "build_program",
     "build_variants",
+    "check_program",
     "check_routine",
     "draw_chart",
+    "load_program",
     "load_routine",
     "make_script",
     "prepare",

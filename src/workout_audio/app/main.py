@@ -26,6 +26,7 @@ from .cache import cache_app
 from .console import err
 from .help import Command, Group
 from .inspect import chart_command, script_command, validate_command
+from .program import program_app
 from .serve import serve_command
 from .voices import voices_app
 
@@ -118,6 +119,7 @@ app.command("chart", cls=Command)(chart_command)
 app.command("validate", cls=Command)(validate_command)
 app.command("serve", cls=Command)(serve_command)
 app.add_typer(voices_app, name="voices")
+app.add_typer(program_app, name="program")
 
 
 @contextmanager

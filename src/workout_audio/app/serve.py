@@ -43,14 +43,14 @@ def serve_command(
     """
     import sys
 
-    from ..serve import FEED_NAME, FolderServer, terminal_qr
+    from ..serve import FEED_FILE, FolderServer, terminal_qr
     from .console import notice, say
 
     server = FolderServer(folder, host=host, port=port, token=token, log_requests=True)
-    has_feed = (folder / FEED_NAME).is_file()
+    has_feed = (folder / FEED_FILE).is_file()
     url = server.feed_url if has_feed else server.url
     say(f"serving {folder} at {server.url}")
-    say(f"feed: {url}" if has_feed else f"no {FEED_NAME} yet; the folder: {url}")
+    say(f"feed: {url}" if has_feed else f"no {FEED_FILE} yet; the folder: {url}")
     sys.stdout.write(terminal_qr(url))
     say("stop with Ctrl-C")
     notice(server.exposure)

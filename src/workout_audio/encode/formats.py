@@ -26,6 +26,7 @@ class AudioFormat:
     muxer: str  # ffmpeg's container (-f)
     tagger: Tagger  # tags a finished file of this format
     description: str
+    mime_type: str  # what a server and a feed's enclosure call it
     # Encoded in parts side by side and joined frame by frame (mp3_join.py). Other
     # codecs prime and pad their streams in ways a join cannot undo: encoded whole.
     splittable: bool = False
@@ -43,16 +44,17 @@ FORMATS: dict[str, AudioFormat] = {
     for f in [
         AudioFormat(
             "mp3", ".mp3", "libmp3lame", "mp3", write_tags,
-            "MP3 with ID3 chapters, lyrics and art", splittable=True, chapter_art=True,
+            "MP3 with ID3 chapters, lyrics and art", "audio/mpeg",
+            splittable=True, chapter_art=True,
         ),
         # ipod: the MP4 flavour Apple's players expect of .m4a
         AudioFormat(
             "m4a", ".m4a", "aac", "ipod", write_mp4_tags,
-            "AAC in MP4, with chapters, cover and lyrics",
+            "AAC in MP4, with chapters, cover and lyrics", "audio/mp4",
         ),
         AudioFormat(
             "opus", ".opus", "libopus", "opus", write_opus_tags,
-            "Opus in Ogg, with chapter comments",
+            "Opus in Ogg, with chapter comments", "audio/ogg",
         ),
     ]
 }  # fmt: skip

@@ -6,14 +6,14 @@ served at once. starlette and uvicorn (the ``serve`` extra) load only when a ser
 
 from __future__ import annotations
 
-from .names import FEED_NAME, INDEX_NAME
+from ..programs.names import FEED_FILE, INDEX_FILE
 from .qr import terminal_qr
 from .runner import FolderServer, lan_address
 from .token import TOKEN_FILE, resolve_token
 
 __all__ = [
-    "FEED_NAME",
-    "INDEX_NAME",
+    "FEED_FILE",
+    "INDEX_FILE",
     "TOKEN_FILE",
     "FolderServer",
     "lan_address",

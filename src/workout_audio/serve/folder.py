@@ -37,18 +37,17 @@ from starlette.routing import Mount
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from .names import FEED_NAME, INDEX_NAME
+from ..encode.formats import FORMATS
+from ..programs.names import ATOM, FEED_FILE, INDEX_FILE
 
 __all__ = ["CONTENT_TYPES", "folder_app"]
 
-ATOM_LINK = "{http://www.w3.org/2005/Atom}link"
+ATOM_LINK = f"{{{ATOM}}}link"
 
 # Every kind of file a build or a program build writes. starlette adds "; charset=utf-8"
 # to the text/ types.
 CONTENT_TYPES = {
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".opus": "audio/ogg",
+    **{f.suffix: f.mime_type for f in FORMATS.values()},
     ".ogg": "audio/ogg",
     ".xml": "application/rss+xml",
     ".json": "application/json",
@@ -86,7 +85,7 @@ class _FolderFiles(StaticFiles):
         # Refused before normalising, so "a/../b" is no way in either.
         relative = route_path.removeprefix("/")
         if relative == "":
-            return INDEX_NAME
+            return INDEX_FILE
         parts = relative.split("/")
         if any(not part or part.startswith(".") or "\\" in part or "\0" in part for part in parts):
             raise HTTPException(status_code=404)
@@ -152,7 +151,7 @@ class _RewrittenFile(Response):
 def _rewritten(path: Path, folder: Path, scope: Scope) -> bytes | None:
     """``path``'s text with the feed's BASE made the address being served, or ``None`` when
     the folder has no feed naming its BASE (the file is then served as it is)."""
-    base = _feed_base(folder / FEED_NAME)
+    base = _feed_base(folder / FEED_FILE)
     if base is None:
         return None
     try:
@@ -171,7 +170,7 @@ def _feed_base(feed: Path) -> str | None:
         for _event, element in ElementTree.iterparse(feed, events=("end",)):
             if element.tag == ATOM_LINK and element.get("rel") == "self":
                 href = element.get("href", "")
-                return href[: -len(FEED_NAME)] if href.endswith("/" + FEED_NAME) else None
+                return href[: -len(FEED_FILE)] if href.endswith("/" + FEED_FILE) else None
     except (OSError, ElementTree.ParseError):
         return None
     return None

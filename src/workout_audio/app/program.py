@@ -1,0 +1,194 @@
+"""``program validate`` and ``program build``: a multi-week plan to tracks and a podcast feed."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .help import Command, Group
+from .options import (
+    OUTPUT_PANEL,
+    VOICE_PANEL,
+    BitrateOpt,
+    CacheOpt,
+    DuckOpt,
+    FormatOpt,
+    LangOpt,
+    MusicLevelOpt,
+    MusicOpt,
+    SlowOpt,
+    TldOpt,
+    VoiceFileOpt,
+    music_settings,
+)
+
+if TYPE_CHECKING:
+    from ..programs import Program, Session
+    from ..settings import EncodeSettings, MusicSettings, VoiceSettings
+
+__all__ = ["program_app"]
+
+program_app = typer.Typer(
+    cls=Group,
+    no_args_is_help=True,
+    help="A multi-week plan: check it, or build a track a session and a private podcast feed."
+    "\n\nExample: workout-audio program build programs/couch-to-5k.yaml -o c25k",
+)
+
+ProgramArg = Annotated[
+    Path,
+    typer.Argument(
+        help="The program file (YAML).", show_default=False, dir_okay=False, metavar="PROGRAM"
+    ),
+]
+
+
+@program_app.command("validate", cls=Command)
+def program_validate_command(program_path: ProgramArg) -> None:
+    """Check a program file and every routine it names; file:line: field: message.
+
+    Example: workout-audio program validate programs/couch-to-5k.yaml
+    """
+    from ..durations import format_clock
+    from ..programs import check_program
+    from .console import say
+
+    program = check_program(program_path)
+    for session in program.sessions:
+        length = f"  ({format_clock(session.length_ms)})" if session.length_ms else ""
+        say(f"{session.stem}  {session.title}{length}")
+    say(f"ok: {program.name}, {len(program.sessions)} sessions in {program.weeks} weeks")
+
+
+@program_app.command("build", cls=Command)
+def program_build_command(
+    program_path: ProgramArg,
+    output_dir: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--output-dir",
+            help="Folder for the tracks, the feed and the page.",
+            metavar="FOLDER",
+            show_default=False,
+        ),
+    ],
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="Where the folder will be served; every URL in the feed starts with it "
+            "(default: this machine's, port 8000).",
+            metavar="URL",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", help="Sessions made at once (default: one per core).", min=1, metavar="N"
+        ),
+    ] = None,
+    cache_dir: CacheOpt = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Voice: auto, gtts, piper, espeak (default: the program's, else auto).",
+            rich_help_panel=VOICE_PANEL,
+            metavar="ENGINE",
+        ),
+    ] = None,
+    lang: LangOpt = None,
+    tld: TldOpt = None,
+    slow: SlowOpt = False,
+    voice: VoiceFileOpt = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate",
+            help="Speaking speed, 0.5 to 2.0.",
+            rich_help_panel=VOICE_PANEL,
+            metavar="RATE",
+        ),
+    ] = None,
+    bitrate: BitrateOpt = None,
+    music: MusicOpt = None,
+    music_level: MusicLevelOpt = None,
+    duck: DuckOpt = None,
+    loudness: Annotated[
+        str | None,
+        typer.Option(
+            "--loudness",
+            help="The tracks' loudness in LUFS (default: the program's, else -16).",
+            rich_help_panel=OUTPUT_PANEL,
+            metavar="LUFS",
+        ),
+    ] = None,
+    format_name: FormatOpt = None,
+) -> None:
+    """Build one track a session, then feed.xml, program.m3u8 and index.html; sessions
+    already up to date are skipped.
+
+    Example: workout-audio program build programs/couch-to-5k.yaml -o c25k --base-url http://192.168.1.20:8000/
+    """
+    from ..programs import build_program, load_program
+    from .console import say
+
+    program = load_program(program_path)
+    voice_wanted = dataclasses.replace(
+        _voice(program, engine, lang, voice, rate), tld=tld, slow=slow
+    )
+    music_wanted = _music(program, music_settings(music, music_level, duck))
+    encode = _encode(program, bitrate, loudness, format_name)
+
+    def told(session: Session, made: bool) -> None:
+        say(f"{'made' if made else 'up to date'}: {session.stem}  {session.title}")
+
+    result = build_program(
+        program, output_dir, base_url=base_url, jobs=jobs, voice=voice_wanted,
+        music=music_wanted, encode=encode, cache_dir=cache_dir, progress=told,
+    )  # fmt: skip
+    say(
+        f"wrote {result.feed} ({len(result.built)} sessions made, "
+        f"{len(result.skipped)} up to date); subscribe to {result.feed_url}"
+    )
+
+
+def _voice(
+    program: Program, engine: str | None, lang: str | None, voice: Path | None, rate: float | None
+) -> VoiceSettings:
+    """The program's voice, with what the command line says over it."""
+    said = program.voice
+    return dataclasses.replace(
+        said,
+        engine=engine or said.engine,
+        language=lang or said.language,
+        voice_path=voice or said.voice_path,
+        rate=said.rate if rate is None else rate,
+    )
+
+
+def _music(program: Program, asked: MusicSettings) -> MusicSettings | None:
+    if asked.source is None and asked.level_db is None and asked.duck_db is None:
+        return program.music
+    return asked.over(program.music)
+
+
+def _encode(
+    program: Program, bitrate: int | None, loudness: str | None, format_name: str | None
+) -> EncodeSettings:
+    from .options import encode_settings
+
+    said = program.encode
+    return dataclasses.replace(
+        said,
+        bitrate_kbps=bitrate or said.bitrate_kbps,
+        format=format_name or said.format,
+        loudness_lufs=said.loudness_lufs
+        if loudness is None
+        else encode_settings(None, loudness).loudness_lufs,
+    )
