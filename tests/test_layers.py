@@ -22,10 +22,23 @@ LAYERS = [
     ("outputs",),
     ("encode",),
     ("pipeline", "preparation", "planning"),  # the library's flow, its dry run, its outputs
+    ("studio",),  # the local web page, built on the pipeline
     ("app", "__main__"),
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
-HEAVY = ("numpy", "PIL", "pydub", "mutagen", "onnxruntime", "piper", "typer", "rich", "requests")
+HEAVY = (
+    "numpy",
+    "PIL",
+    "pydub",
+    "mutagen",
+    "onnxruntime",
+    "piper",
+    "typer",
+    "rich",
+    "requests",
+    "starlette",
+    "uvicorn",
+)
 
 
 def _module_name(path: Path) -> str:
