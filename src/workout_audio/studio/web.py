@@ -20,7 +20,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -42,6 +42,10 @@ from ..storage.files import pending_file, write_whole
 from .builds import BuildBusy, Builds
 from .folder import ROUTINE_SUFFIXES, Folder, OutsideFolder
 
+if TYPE_CHECKING:
+    from ..pipeline import BuildResult
+    from ..settings import VoiceSettings
+
 __all__ = ["LOCAL_HOSTS", "TOKEN_HEADER", "UPLOAD_BYTES_MAX", "studio_app"]
 
 TOKEN_HEADER = "X-Studio-Token"
@@ -55,18 +59,25 @@ _EVENT_POLL_S = 0.1
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def studio_app(folder: Path, token: str, *, hosts: Sequence[str] = LOCAL_HOSTS) -> Starlette:
+def studio_app(
+    folder: Path,
+    token: str,
+    *,
+    hosts: Sequence[str] = LOCAL_HOSTS,
+    cache_dir: Path | None = None,
+) -> Starlette:
     """The studio as an ASGI app working on the routines in ``folder``.
 
     Args:
         folder: the folder whose routines and music the page may read and write.
         token: the per-session secret the page is served with and must send back.
         hosts: the host names requests may be addressed to (this machine's by default).
+        cache_dir: the speech cache folder (default: the user cache folder).
 
     Raises:
         UsageError: ``folder`` is not a folder.
     """
-    studio = _Studio(Folder.at(folder), token)
+    studio = _Studio(Folder.at(folder), token, cache_dir)
     static = resources.files("workout_audio.studio").joinpath("static")
     routes = [
         Route("/", studio.page),
@@ -118,9 +129,10 @@ def _refusal(status: int, message: str) -> JSONResponse:
 class _Studio:
     """The routes' shared state: the folder, the token, the builds."""
 
-    def __init__(self, folder: Folder, token: str) -> None:
+    def __init__(self, folder: Folder, token: str, cache_dir: Path | None) -> None:
         self.folder = folder
         self.token = token
+        self.cache_dir = cache_dir
         self.builds = Builds()
         self._checking = threading.Lock()  # one check at a time: each may synthesise speech
 
@@ -191,8 +203,12 @@ class _Studio:
                               language=_choice(wanted, "language"))  # fmt: skip
         with self._checking:
             try:
-                routine = check_routine(routine_from_text(text, path), engine=voice.engine)
-                prepared = prepare(routine, length=_choice(wanted, "length"), voice=voice)
+                routine = check_routine(
+                    routine_from_text(text, path), engine=voice.engine, cache_dir=self.cache_dir
+                )
+                prepared = prepare(
+                    routine, length=_choice(wanted, "length"), voice=voice, cache_dir=self.cache_dir
+                )
             except RoutineErrors as error:
                 return {"errors": [self._problem(str(p), p.line) for p in error.errors]}
             except UsageError as error:
@@ -223,8 +239,7 @@ class _Studio:
         progress: Callable[[str, int, int], None],
     ) -> dict[str, Any]:
         from ..encode.formats import audio_format
-        from ..pipeline import build
-        from ..settings import MusicSettings, VoiceSettings
+        from ..settings import VoiceSettings
         from ..timeline.script import script_as_json
 
         audio = audio_format(_choice(wanted, "format") or "mp3")
@@ -232,7 +247,31 @@ class _Studio:
                               language=_choice(wanted, "language"))  # fmt: skip
         output = self.folder.root / BUILD_FOLDER / f"{path.stem}{audio.suffix}"
         output.parent.mkdir(exist_ok=True)
-        result = build(
+        try:
+            result = self._build_track(path, output, audio.name, voice, wanted, music, progress)
+        except WorkoutAudioError as error:  # the page shows paths as it names them
+            raise UsageError(self._tidy(str(error))) from None
+        return {
+            "track": self._url(result.track),
+            "sidecars": [self._url(p) for p in result.sidecars],
+            "notice": result.notice,
+            "script": script_as_json(result.script, result.engine),
+        }
+
+    def _build_track(
+        self,
+        path: Path,
+        output: Path,
+        format_name: str,
+        voice: VoiceSettings,
+        wanted: dict[str, Any],
+        music: Path | None,
+        progress: Callable[[str, int, int], None],
+    ) -> BuildResult:
+        from ..pipeline import build
+        from ..settings import MusicSettings
+
+        return build(
             path,
             output,
             length=_choice(wanted, "length"),
@@ -243,15 +282,10 @@ class _Studio:
                 duck_db=_number(wanted, "duck_db"),
                 where="music",
             ),
-            format=audio.name,
+            format=format_name,
+            cache_dir=self.cache_dir,
             progress=progress,
         )
-        return {
-            "track": self._url(result.track),
-            "sidecars": [self._url(p) for p in result.sidecars],
-            "notice": result.notice,
-            "script": script_as_json(result.script, result.engine),
-        }
 
     async def build_events(self, request: Request) -> Response:
         """The build's progress as server-sent events, from its start to its end."""
@@ -301,7 +335,7 @@ class _Studio:
                     out.write(chunk)
             wanted = MusicSettings(source=pending.path, where=name)
             try:
-                await run_in_threadpool(check_music, wanted, CacheRoot(None).music)
+                await run_in_threadpool(check_music, wanted, CacheRoot(self.cache_dir).music)
             except UsageError:
                 return _refusal(415, f"{name}: not audio ffmpeg can play; nothing was kept")
             pending.commit()
@@ -324,7 +358,10 @@ class _Studio:
 
     def _problem(self, text: str, line: int | None) -> dict[str, Any]:
         """A message as the page shows it: paths relative to the folder, and its line."""
-        return {"line": line, "text": text.replace(f"{self.folder.root}/", "")}
+        return {"line": line, "text": self._tidy(text)}
+
+    def _tidy(self, message: str) -> str:
+        return message.replace(f"{self.folder.root}/", "")
 
     @staticmethod
     def _line_in(message: str, path: Path) -> int | None:
