@@ -222,6 +222,7 @@ function showTrack(track) {
   chapterStarts = track.script.chapters.map((chapter) => chapter.start_s);
   for (const chapter of track.script.chapters) {
     const item = document.createElement("li");
+    item.dataset.startS = chapter.start_s;
     const jump = document.createElement("button");
     jump.type = "button";
     jump.textContent = `${chapter.title} (${clock(chapter.start_s)})`;
