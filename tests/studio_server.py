@@ -16,7 +16,10 @@ _START_TIMEOUT_S = 10
 
 
 class StudioServer:
-    """The studio for ``folder`` at ``self.url``; ``self.token`` is the page's token."""
+    """The studio for ``folder`` at ``self.url``; ``self.token`` is the page's token.
+
+    The page starts with the offline voice: nothing in a test reaches beyond this machine.
+    """
 
     def __init__(
         self, folder: Path, token: str = "test-token", cache_dir: Path | None = None
@@ -29,7 +32,9 @@ class StudioServer:
         self.port: int = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            studio_app(folder, token, cache_dir=cache_dir), log_level="warning", lifespan="off"
+            studio_app(folder, token, cache_dir=cache_dir, engine="piper"),
+            log_level="warning",
+            lifespan="off",
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

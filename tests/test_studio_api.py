@@ -19,19 +19,19 @@ from studio_server import StudioServer
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.studio.web import UPLOAD_BYTES_MAX
 
-# About 55 s of audio in three sets: short enough to build in a test, three chapters to jump.
+# About 45 s of audio in three sets: short enough to build in a test, three chapters to jump.
 TINY = textwrap.dedent(
     """\
     name: Tiny Circuit
     timing:
-      rest: {exercise: 5s}
+      rest: {exercise: 3s}
       countdown: 3
     blocks:
       - name: Main
         exercises:
-          - {name: Squats, time: 8s}
-          - {name: Plank, time: 8s}
-          - {name: Lunges, time: 8s}
+          - {name: Squats, time: 6s}
+          - {name: Plank, time: 6s}
+          - {name: Lunges, time: 6s}
     """
 )
 # "rounds: none" is a mistake on line 6 (rounds is a whole number).

@@ -65,6 +65,7 @@ def studio_app(
     *,
     hosts: Sequence[str] = LOCAL_HOSTS,
     cache_dir: Path | None = None,
+    engine: str = "auto",
 ) -> Starlette:
     """The studio as an ASGI app working on the routines in ``folder``.
 
@@ -73,11 +74,12 @@ def studio_app(
         token: the per-session secret the page is served with and must send back.
         hosts: the host names requests may be addressed to (this machine's by default).
         cache_dir: the speech cache folder (default: the user cache folder).
+        engine: the speech engine the page starts with.
 
     Raises:
         UsageError: ``folder`` is not a folder.
     """
-    studio = _Studio(Folder.at(folder), token, cache_dir)
+    studio = _Studio(Folder.at(folder), token, cache_dir, engine)
     static = resources.files("workout_audio.studio").joinpath("static")
     routes = [
         Route("/", studio.page),
@@ -129,8 +131,9 @@ def _refusal(status: int, message: str) -> JSONResponse:
 class _Studio:
     """The routes' shared state: the folder, the token, the builds."""
 
-    def __init__(self, folder: Folder, token: str, cache_dir: Path | None) -> None:
+    def __init__(self, folder: Folder, token: str, cache_dir: Path | None, engine: str) -> None:
         self.folder = folder
+        self.engine = engine
         self.token = token
         self.cache_dir = cache_dir
         self.builds = Builds()
@@ -153,6 +156,7 @@ class _Studio:
                 "music": self.folder.music(),
                 "languages": available_languages(),
                 "engines": ["auto", *engine_names()],
+                "engine": self.engine,
                 "formats": list(FORMATS),
                 "upload_bytes_max": UPLOAD_BYTES_MAX,
             }
@@ -199,7 +203,7 @@ class _Studio:
         from ..timeline.fit import length_range_ms
         from ..timeline.script import script_as_json
 
-        voice = VoiceSettings(engine=_choice(wanted, "engine") or "auto",
+        voice = VoiceSettings(engine=_choice(wanted, "engine") or self.engine,
                               language=_choice(wanted, "language"))  # fmt: skip
         with self._checking:
             try:
@@ -243,7 +247,7 @@ class _Studio:
         from ..timeline.script import script_as_json
 
         audio = audio_format(_choice(wanted, "format") or "mp3")
-        voice = VoiceSettings(engine=_choice(wanted, "engine") or "auto",
+        voice = VoiceSettings(engine=_choice(wanted, "engine") or self.engine,
                               language=_choice(wanted, "language"))  # fmt: skip
         output = self.folder.root / BUILD_FOLDER / f"{path.stem}{audio.suffix}"
         output.parent.mkdir(exist_ok=True)

@@ -52,7 +52,7 @@ async function loadFiles(chosen) {
   music.options[0].value = "";
   fill(music, files.music, musicNow);
   if ($("engine").options.length === 0) {
-    fill($("engine"), files.engines, "auto");
+    fill($("engine"), files.engines, files.engine);
     fill($("language"), files.languages, "");
     fill($("format"), files.formats, "mp3");
   }
@@ -194,7 +194,8 @@ function follow(url) {
   events.addEventListener("progress", (message) => {
     const step = JSON.parse(message.data);
     const part = step.total ? step.done / step.total : 0;
-    progress.value = step.stage === "encode" ? 0.5 + part / 2 : part / 2;
+    // speech fills the first half, encoding most of the rest; the end waits for the files
+    progress.value = step.stage === "encode" ? 0.5 + part * 0.45 : part / 2;
     label.textContent = `${labels[step.stage] || step.stage}: ${Math.round(part * 100)}%`;
   });
   events.addEventListener("finished", (message) => {
