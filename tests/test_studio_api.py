@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
+import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -14,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import decode
+from helpers import child_env, decode, invoke
 from studio_server import StudioServer
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.studio.web import UPLOAD_BYTES_MAX
@@ -269,3 +272,43 @@ def test_a_failed_build_shows_its_line_and_the_studio_keeps_working(
     retried = client.post("/api/build", json={**wanted, "length": "bad"}, headers=studio.headers())
     assert retried.status_code == 202  # a failed build does not hold the routine
     assert _events(client, retried.json()["events"])[-1][0] == "failed"
+
+
+def test_the_command_refuses_a_folder_that_is_not_one(tmp_path: Path) -> None:
+    done = invoke("studio", str(tmp_path / "missing"), "--no-browser")
+    assert done.exit_code == 2
+    assert "missing" in done.output
+    assert "Traceback" not in done.output
+
+
+def test_the_command_serves_the_folder_on_loopback_until_terminated(folder: Path) -> None:
+    with socket.socket() as probe:  # a free port, given back for the studio to take
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "workout_audio", "studio", str(folder), "--port", str(port),
+         "--no-browser"],
+        env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        page = None
+        while page is None and time.monotonic() < deadline and child.poll() is None:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert page is not None, child.stderr.read() if child.poll() is not None else "no answer"
+        assert 'name="studio-token"' in page.text
+        files = httpx.get(f"http://127.0.0.1:{port}/api/files", timeout=5).json()
+        assert files["routines"] == ["tiny.yaml"]
+        child.terminate()
+        child.wait(timeout=15)
+        assert f"is at http://127.0.0.1:{port}/" in (child.stdout.read() or "")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+        for stream in (child.stdout, child.stderr):
+            if stream:
+                stream.close()

@@ -14,7 +14,10 @@ def studio_command(
     folder: Annotated[
         Path,
         typer.Argument(
-            help="The folder of routines to work on.", file_okay=False, metavar="FOLDER"
+            help="The folder of routines to work on.",
+            exists=True,
+            file_okay=False,
+            metavar="FOLDER",
         ),
     ] = Path("."),
     host: Annotated[
@@ -37,12 +40,14 @@ def studio_command(
     Example: workout-audio studio routines/ --port 8000
     """
     from ..errors import UsageError
+    from .console import say
 
     try:
-        from ..studio.runner import run_studio
+        from ..studio.runner import run_studio, studio_url
     except ImportError as missing:
         raise UsageError(
             f"the studio needs the serve extra ({missing.name} is missing): "
             "pip install 'workout-audio[serve]'"
         ) from None
+    say(f"the studio for {folder} is at {studio_url(host, port)} (Ctrl-C stops it)")
     run_studio(folder, host=host, port=port, browser=not no_browser)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 import threading
 import webbrowser
@@ -10,9 +9,7 @@ from pathlib import Path
 
 from .web import LOCAL_HOSTS, studio_app
 
-__all__ = ["run_studio"]
-
-log = logging.getLogger(__name__)
+__all__ = ["run_studio", "studio_url"]
 
 
 def run_studio(
@@ -30,10 +27,16 @@ def run_studio(
 
     hosts = LOCAL_HOSTS if host in LOCAL_HOSTS else (*LOCAL_HOSTS, host)
     app = studio_app(folder, secrets.token_urlsafe(32), hosts=hosts)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    url = f"http://{shown}:{port}/"
-    log.warning("the studio for %s is at %s (Ctrl-C stops it)", folder, url)
+    url = studio_url(host, port)
     if browser:
         # once the server listens; a browser that fails to open is no reason to stop
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def studio_url(host: str, port: int) -> str:
+    """The page's address for a server listening on ``host``: all addresses are reached here
+    through this machine's own."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"http://{shown}:{port}/"
