@@ -22,23 +22,15 @@ LAYERS = [
     ("outputs",),
     ("encode",),
     ("pipeline", "preparation", "planning"),  # the library's flow, its dry run, its outputs
+    ("serve",),  # a built folder over HTTP
     ("studio",),  # the local web page, built on the pipeline
     ("app", "__main__"),
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 HEAVY = (
-    "numpy",
-    "PIL",
-    "pydub",
-    "mutagen",
-    "onnxruntime",
-    "piper",
-    "typer",
-    "rich",
-    "requests",
-    "starlette",
-    "uvicorn",
-)
+    "numpy", "PIL", "pydub", "mutagen", "onnxruntime", "piper", "typer", "rich", "requests",
+    "starlette", "uvicorn", "segno",
+)  # fmt: skip
 
 
 def _module_name(path: Path) -> str:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .pipeline import BuildResult, ChartResult, build, build_variants, check_routine, draw_chart
     from .preparation import Prepared, prepare
     from .routine import Routine, load_routine, routine_from_text
+    from .serve import FolderServer
     from .settings import EncodeSettings, MusicSettings, VoiceSettings
     from .studio import studio_app
     from .timeline.script import Script, make_script, script_phrases
@@ -34,6 +35,7 @@ _PUBLIC = {
     "BuildResult": ".pipeline",
     "ChartResult": ".pipeline",
     "EncodeSettings": ".settings",
+    "FolderServer": ".serve",
     "MusicSettings": ".settings",
     "Prepared": ".preparation",
     "Routine": ".routine",
@@ -58,6 +60,7 @@ __all__ = [  # each imported on first use, by __getattr__
     "BuildResult",
     "ChartResult",
     "EncodeSettings",
+    "FolderServer",
     "MusicSettings",
     "Prepared",
     "Routine",

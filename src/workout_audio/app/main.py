@@ -26,6 +26,7 @@ from .cache import cache_app
 from .console import err
 from .help import Command, Group
 from .inspect import chart_command, script_command, validate_command
+from .serve import serve_command
 from .studio import studio_command
 from .voices import voices_app
 
@@ -116,6 +117,7 @@ app.command("script", cls=Command)(script_command)
 app.command("variants", cls=Command)(variants_command)
 app.command("chart", cls=Command)(chart_command)
 app.command("validate", cls=Command)(validate_command)
+app.command("serve", cls=Command)(serve_command)
 app.command("studio", cls=Command)(studio_command)
 app.add_typer(voices_app, name="voices")
 

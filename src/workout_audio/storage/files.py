@@ -57,13 +57,17 @@ class Pending:
         self.target, self.path = target, path
         self.committed = False
 
-    def commit(self) -> Path:
-        """Rename the filled temporary file over the target, with the usual permissions.
+    def commit(self, mode: int | None = None) -> Path:
+        """Rename the filled temporary file over the target, with the usual permissions
+        or ``mode`` (``0o600`` for a secret, which is then never readable by others).
 
         Raises:
             OSError: the rename failed (the temporary file is removed when the block ends).
         """
-        give_usual_permissions(self.path)
+        if mode is None:
+            give_usual_permissions(self.path)
+        else:
+            self.path.chmod(mode)
         os.replace(self.path, self.target)
         self.committed = True
         return self.target
@@ -91,8 +95,9 @@ def pending_file(target: Path, suffix: str = "") -> Iterator[Pending]:
             pending.path.unlink(missing_ok=True)
 
 
-def write_whole(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file, with the user's usual permissions.
+def write_whole(path: Path, data: bytes, *, mode: int | None = None) -> Path:
+    """Write ``data`` to ``path`` through a temporary file, with the user's usual permissions
+    or ``mode``.
 
     Raises:
         StorageError: the file could not be written (disk full, no permission, ...).
@@ -100,6 +105,6 @@ def write_whole(path: Path, data: bytes) -> Path:
     try:
         with pending_file(path) as pending:
             pending.path.write_bytes(data)
-            return pending.commit()
+            return pending.commit(mode)
     except OSError as error:
         raise StorageError.from_os_error(error, path) from None
