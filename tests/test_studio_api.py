@@ -312,3 +312,12 @@ def test_the_command_serves_the_folder_on_loopback_until_terminated(folder: Path
         for stream in (child.stdout, child.stderr):
             if stream:
                 stream.close()
+
+
+def test_a_request_too_big_for_a_routine_is_refused(client: httpx.Client, studio: StudioServer):
+    text = "# " + "x" * 2_000_000
+    answer = client.put("/api/routine", json={"path": "big.yaml", "text": text},
+                        headers=studio.headers())  # fmt: skip
+    assert answer.status_code == 400
+    assert "over" in answer.json()["error"]
+    assert not (studio.folder / "big.yaml").exists()

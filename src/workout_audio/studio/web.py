@@ -379,10 +379,13 @@ def _too_big() -> JSONResponse:
 
 
 async def _json(request: Request) -> dict[str, Any]:
-    if int(request.headers.get("content-length") or 0) > TEXT_BYTES_MAX:
-        raise UsageError(f"the request is over {TEXT_BYTES_MAX} bytes")
+    body = bytearray()
+    async for chunk in request.stream():  # counted as it comes: a length is not always said
+        body += chunk
+        if len(body) > TEXT_BYTES_MAX:
+            raise UsageError(f"the request is over {TEXT_BYTES_MAX} bytes")
     try:
-        data = json.loads(await request.body())
+        data = json.loads(body)
     except ValueError:
         raise UsageError("the request is not JSON") from None
     if not isinstance(data, dict):
