@@ -150,6 +150,8 @@ def test_paths_stay_inside_the_folder(
         "/files/%2e%2e/outside/secret.yaml",
     ):
         assert client.get(url).status_code in (403, 404), url
+    (folder / ".serve-token").write_text("private", encoding="utf-8")
+    assert client.get("/files/.serve-token").status_code == 404
     assert (outside / "secret.yaml").read_text(encoding="utf-8") == "name: secret\n"
     assert client.get("/api/files").json()["routines"] == ["tiny.yaml"]
 

@@ -347,7 +347,8 @@ class _Studio:
 
     async def download(self, request: Request) -> Response:
         path = self.folder.inside(request.path_params["path"])
-        if not path.is_file():
+        hidden = any(part.startswith(".") for part in Path(self.folder.relative(path)).parts)
+        if hidden or not path.is_file():  # hidden files (a token, a half-written file) stay so
             return _refusal(404, f"{self.folder.relative(path)}: no such file")
         return FileResponse(path)
 
