@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -199,12 +200,10 @@ class _Studio:
         from ..pipeline import check_routine
         from ..preparation import clip_lengths_ms, prepare
         from ..routine import routine_from_text
-        from ..settings import VoiceSettings
         from ..timeline.fit import length_range_ms
         from ..timeline.script import script_as_json
 
-        voice = VoiceSettings(engine=_choice(wanted, "engine") or self.engine,
-                              language=_choice(wanted, "language"))  # fmt: skip
+        voice = self._voice(wanted)
         with self._checking:
             try:
                 routine = check_routine(
@@ -233,7 +232,8 @@ class _Studio:
         music = _choice(wanted, "music")
         music_path = self.folder.inside(music) if music else None
         self.builds.start(name, lambda progress: self._build(path, wanted, music_path, progress))
-        return JSONResponse({"building": name, "events": f"/api/build/events?path={name}"}, 202)
+        events = f"/api/build/events?{urlencode({'path': name})}"
+        return JSONResponse({"building": name, "events": events}, 202)
 
     def _build(
         self,
@@ -243,14 +243,15 @@ class _Studio:
         progress: Callable[[str, int, int], None],
     ) -> dict[str, Any]:
         from ..encode.formats import audio_format
-        from ..settings import VoiceSettings
         from ..timeline.script import script_as_json
 
         audio = audio_format(_choice(wanted, "format") or "mp3")
-        voice = VoiceSettings(engine=_choice(wanted, "engine") or self.engine,
-                              language=_choice(wanted, "language"))  # fmt: skip
-        output = self.folder.root / BUILD_FOLDER / f"{path.stem}{audio.suffix}"
-        output.parent.mkdir(exist_ok=True)
+        voice = self._voice(wanted)
+        # build/ mirrors the folder, so routines of the same name in two folders never clash
+        output = (self.folder.root / BUILD_FOLDER / self.folder.relative(path)).with_suffix(
+            audio.suffix
+        )
+        output.parent.mkdir(parents=True, exist_ok=True)
         try:
             result = self._build_track(path, output, audio.name, voice, wanted, music, progress)
         except WorkoutAudioError as error:  # the page shows paths as it names them
@@ -351,6 +352,12 @@ class _Studio:
         if hidden or not path.is_file():  # hidden files (a token, a half-written file) stay so
             return _refusal(404, f"{self.folder.relative(path)}: no such file")
         return FileResponse(path)
+
+    def _voice(self, wanted: dict[str, Any]) -> VoiceSettings:
+        from ..settings import VoiceSettings
+
+        engine = _choice(wanted, "engine") or self.engine
+        return VoiceSettings(engine=engine, language=_choice(wanted, "language"))
 
     def _routine_path(self, relative: str) -> Path:
         path = self.folder.inside(relative)

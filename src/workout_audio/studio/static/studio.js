@@ -201,8 +201,9 @@ function follow(url) {
   events.addEventListener("finished", (message) => {
     end();
     progress.value = 1;
-    label.textContent = "Built";
-    showTrack(JSON.parse(message.data).finished);
+    const track = JSON.parse(message.data).finished;
+    label.textContent = track.notice ? `Built (${track.notice})` : "Built";
+    showTrack(track);
   });
   events.addEventListener("failed", (message) => {
     end();
