@@ -180,3 +180,24 @@ def _screenshots(page, tmp_path: Path) -> None:
         with Image.open(path) as shot:
             assert shot.size == (size["width"], size["height"])
             assert len(shot.convert("L").getcolors(maxcolors=256) or []) > 16  # not a blank
+
+
+def test_a_failed_build_shows_its_error_line_and_the_page_goes_on(
+    studio: StudioServer, browser
+) -> None:
+    page = browser.new_page(viewport=DESKTOP)
+    try:
+        page.goto(studio.url)
+        page.get_by_test_id("editor").wait_for()
+        page.wait_for_function("document.querySelector('#editor').value !== ''")
+        page.get_by_test_id("length").fill("2h")
+        page.get_by_test_id("build").click()
+        error = page.locator("#build-error")
+        error.get_by_text(re.compile(r"^tiny\.yaml: cannot make a 2:00:00 track")).wait_for()
+        assert page.get_by_test_id("progress").evaluate("bar => bar.value") == 0
+        assert page.get_by_test_id("build").is_enabled()
+        page.get_by_test_id("length").fill("")
+        page.get_by_test_id("length").press("Tab")  # the page still checks, the server answers
+        page.wait_for_function("document.querySelector('#chart svg') !== null", timeout=60_000)
+    finally:
+        page.close()
