@@ -1,9 +1,10 @@
 """The studio served by a real uvicorn on a free loopback port, on a thread while its
-``with`` block runs; stopped however the block ends."""
+``with`` block runs; stopped however the block ends. And the tiny routine its tests build."""
 
 from __future__ import annotations
 
 import socket
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -13,6 +14,24 @@ import uvicorn
 from workout_audio.studio import studio_app
 
 _START_TIMEOUT_S = 10
+# About 45 s of audio in three sets: short enough to build in a test, three chapters to jump.
+TINY = textwrap.dedent(
+    """\
+    name: Tiny Circuit
+    timing:
+      rest: {exercise: 3s}
+      countdown: 3
+    blocks:
+      - name: Main
+        exercises:
+          - {name: Squats, time: 6s}
+          - {name: Plank, time: 6s}
+          - {name: Lunges, time: 6s}
+    """
+)
+# "rounds: none" is a mistake on line 7: rounds is a whole number.
+MISTAKE = TINY.replace("  - name: Main\n", "  - name: Main\n    rounds: none\n")
+ENGINE = "piper"  # the offline voice: nothing in a test reaches beyond this machine
 
 
 class StudioServer:

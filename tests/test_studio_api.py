@@ -8,7 +8,6 @@ import re
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -18,28 +17,9 @@ import httpx
 import pytest
 
 from helpers import child_env, decode, invoke
-from studio_server import StudioServer
+from studio_server import ENGINE, MISTAKE, TINY, StudioServer
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.studio.web import UPLOAD_BYTES_MAX
-
-# About 45 s of audio in three sets: short enough to build in a test, three chapters to jump.
-TINY = textwrap.dedent(
-    """\
-    name: Tiny Circuit
-    timing:
-      rest: {exercise: 3s}
-      countdown: 3
-    blocks:
-      - name: Main
-        exercises:
-          - {name: Squats, time: 6s}
-          - {name: Plank, time: 6s}
-          - {name: Lunges, time: 6s}
-    """
-)
-# "rounds: none" is a mistake on line 6 (rounds is a whole number).
-MISTAKE = TINY.replace("  - name: Main\n", "  - name: Main\n    rounds: none\n")
-ENGINE = "piper"  # the offline voice: nothing in a test reaches beyond this machine
 
 
 @pytest.fixture

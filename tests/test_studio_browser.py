@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT, decode
-from studio_server import StudioServer
-from test_studio_api import ENGINE, MISTAKE, TINY
+from studio_server import ENGINE, MISTAKE, TINY, StudioServer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
