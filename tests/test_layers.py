@@ -24,6 +24,7 @@ LAYERS = [
     ("pipeline", "preparation", "planning"),  # the library's flow, its dry run, its outputs
     ("programs",),  # multi-week plans built on the pipeline: tracks and a podcast feed
     ("serve",),  # a built folder over HTTP
+    ("studio",),  # the local web page, built on the pipeline
     ("app", "__main__"),
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

@@ -23,9 +23,10 @@ if TYPE_CHECKING:
     from .pipeline import BuildResult, ChartResult, build, build_variants, check_routine, draw_chart
     from .preparation import Prepared, prepare
     from .programs import Program, ProgramResult, build_program, check_program, load_program
-    from .routine import Routine, load_routine
+    from .routine import Routine, load_routine, routine_from_text
     from .serve import FolderServer
     from .settings import EncodeSettings, MusicSettings, VoiceSettings
+    from .studio import studio_app
     from .timeline.script import Script, make_script, script_phrases
 
     __version__: str
@@ -56,7 +57,9 @@ _PUBLIC = {
     "make_script": ".timeline.script",
     "prepare": ".preparation",
     "render": ".encode.render",
+    "routine_from_text": ".routine",
     "script_phrases": ".timeline.script",
+    "studio_app": ".studio",  # needs the serve extra
 }
 
 __all__ = [  # each imported on first use, by __getattr__
@@ -85,7 +88,9 @@ __all__ = [  # each imported on first use, by __getattr__
     "make_script",
     "prepare",
     "render",
+    "routine_from_text",
     "script_phrases",
+    "studio_app",
 ]
 
 

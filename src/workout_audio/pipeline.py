@@ -338,13 +338,13 @@ def draw_chart(
 
 
 def check_routine(
-    path: PathLike, *, engine: str = "auto", cache_dir: PathLike | None = None
+    path: RoutineLike, *, engine: str = "auto", cache_dir: PathLike | None = None
 ) -> Routine:
     """Read and check a routine file, its language, and every file it names, as a build
     would; nothing is written but the music's measurements in the cache.
 
     Args:
-        path: the routine's YAML file.
+        path: the routine's YAML file, or a routine already read from it.
         engine: also check this engine speaks the routine's language (``auto``: any does).
         cache_dir: where the music's measurements are kept (default: the user cache folder).
 

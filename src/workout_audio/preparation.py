@@ -43,6 +43,7 @@ __all__ = [
     "Progress",
     "RoutineLike",
     "check_language",
+    "clip_lengths_ms",
     "folder_of",
     "load_sounds",
     "music_wanted",
@@ -217,7 +218,7 @@ def _schedule(
     """
 
     def measured() -> dict[str, int]:
-        return {text: samples_to_ms(clips.byte_count(text) // SAMPLE_WIDTH_BYTES) for text in clips}
+        return clip_lengths_ms(clips)
 
     target_ms = length_ms if length_ms is not None else routine.length_ms
     if target_ms is None:
@@ -241,6 +242,11 @@ def _schedule(
             return schedule(fitted.layout, fitted.lengths_ms, measured(), adjustments=fitted.notes)
         clips.update_from(synthesize(missing))
     raise LengthError(f"{routine.path}: could not settle on a plan for this length; try another")
+
+
+def clip_lengths_ms(clips: ClipStore) -> dict[str, int]:
+    """Each phrase's measured length, as the length fitter takes it."""
+    return {text: samples_to_ms(clips.byte_count(text) // SAMPLE_WIDTH_BYTES) for text in clips}
 
 
 def prepare_music(

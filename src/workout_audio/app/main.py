@@ -28,6 +28,7 @@ from .help import Command, Group
 from .inspect import chart_command, script_command, validate_command
 from .program import program_app
 from .serve import serve_command
+from .studio import studio_command
 from .voices import voices_app
 
 __all__ = ["app", "main"]
@@ -118,6 +119,7 @@ app.command("variants", cls=Command)(variants_command)
 app.command("chart", cls=Command)(chart_command)
 app.command("validate", cls=Command)(validate_command)
 app.command("serve", cls=Command)(serve_command)
+app.command("studio", cls=Command)(studio_command)
 app.add_typer(voices_app, name="voices")
 app.add_typer(program_app, name="program")
 

@@ -52,6 +52,7 @@ __all__ = [
     "Timing",
     "ToneName",
     "load_routine",
+    "routine_from_text",
     "routine_schema",
 ]
 
@@ -70,7 +71,22 @@ def load_routine(path: str | Path) -> Routine:
             every problem found is in ``.errors`` (in file order), the first is the message.
     """
     problems = Problems(str(path))
-    text = read_text(Path(path), problems)
+    return _routine(read_text(Path(path), problems), problems)
+
+
+def routine_from_text(text: str, path: str | Path) -> Routine:
+    """Validate routine text not yet saved, as if it were the file at ``path``.
+
+    Messages name ``path`` and the text's lines, and the files it names are found
+    beside ``path``, exactly as :func:`load_routine` would once the text is saved.
+
+    Raises:
+        RoutineErrors: as :func:`load_routine`.
+    """
+    return _routine(text, Problems(str(path)))
+
+
+def _routine(text: str, problems: Problems) -> Routine:
     data = parse_yaml(text, problems)
     for error in _validator().iter_errors(data):
         for where, message in explain(error):
