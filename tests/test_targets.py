@@ -1,0 +1,253 @@
+"""Targets in the routine format: pace, heart rate, power, cadence, effort, distances, ramps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from workout_audio.errors import RoutineError, RoutineErrors
+from workout_audio.routine import load_routine
+from workout_audio.routine.targets import (
+    CadenceTarget,
+    HeartRateTarget,
+    PaceTarget,
+    PowerTarget,
+    Target,
+    format_distance,
+    format_target,
+    parse_distance_m,
+)
+
+WriteRoutine = Callable[..., Path]
+
+
+def one_move(fields: str) -> str:
+    """A routine whose only move, ``{fields}``, is on line 5."""
+    return f"name: R\nblocks:\n  - name: B\n    exercises:\n      - {{{fields}}}\n"
+
+
+def errors_of(write_routine: WriteRoutine, text: str) -> list[RoutineError]:
+    with pytest.raises(RoutineErrors) as info:
+        load_routine(write_routine(text))
+    return info.value.errors
+
+
+def the_error(write_routine: WriteRoutine, text: str) -> RoutineError:
+    errors = errors_of(write_routine, text)
+    assert len(errors) == 1, [str(error) for error in errors]
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ({"pace": "5:30/km"}, Target(pace=PaceTarget(330_000, 330_000, "km"))),
+        ({"pace": "5:20-5:40/km"}, Target(pace=PaceTarget(320_000, 340_000, "km"))),
+        ({"pace": "8:50/mi"}, Target(pace=PaceTarget(530_000, 530_000, "mi"))),
+        ({"pace": "1:45/100m"}, Target(pace=PaceTarget(105_000, 105_000, "100m"))),
+        ({"pace": "2:00/500m"}, Target(pace=PaceTarget(120_000, 120_000, "500m"))),
+        ({"hr": "Z2"}, Target(hr=HeartRateTarget("zone", 2, 2))),
+        ({"hr": "Z7"}, Target(hr=HeartRateTarget("zone", 7, 7))),
+        ({"hr": "150bpm"}, Target(hr=HeartRateTarget("bpm", 150, 150))),
+        ({"hr": "140-150bpm"}, Target(hr=HeartRateTarget("bpm", 140, 150))),
+        ({"hr": "75% max"}, Target(hr=HeartRateTarget("max", 75, 75))),
+        ({"hr": "70-80% max"}, Target(hr=HeartRateTarget("max", 70, 80))),
+        ({"hr": "90% threshold"}, Target(hr=HeartRateTarget("threshold", 90, 90))),
+        ({"hr": "85-95% threshold"}, Target(hr=HeartRateTarget("threshold", 85, 95))),
+        ({"power": "75%"}, Target(power=PowerTarget("ftp", 75, 75))),
+        ({"power": "57.5%"}, Target(power=PowerTarget("ftp", 57.5, 57.5))),
+        ({"power": "70-80%"}, Target(power=PowerTarget("ftp", 70, 80))),
+        ({"power": "250W"}, Target(power=PowerTarget("watts", 250, 250))),
+        ({"power": "200-250W"}, Target(power=PowerTarget("watts", 200, 250))),
+        ({"power": "Z3"}, Target(power=PowerTarget("zone", 3, 3))),
+        ({"cadence": "90rpm"}, Target(cadence=CadenceTarget(90, 90, "rpm"))),
+        ({"cadence": "170spm"}, Target(cadence=CadenceTarget(170, 170, "spm"))),
+        ({"cadence": "85-95rpm"}, Target(cadence=CadenceTarget(85, 95, "rpm"))),
+        ({"rpe": 7}, Target(rpe=7)),
+        (
+            {"power": "60-75%", "cadence": "90rpm", "ramp": True},
+            Target(
+                power=PowerTarget("ftp", 60, 75), cadence=CadenceTarget(90, 90, "rpm"), ramp=True
+            ),
+        ),
+    ],
+)
+def test_each_target_form_loads_and_writes_back_as_written(
+    write_routine: WriteRoutine, written: dict[str, object], expected: Target
+) -> None:
+    fields = ", ".join(
+        f"{key}: {str(value).lower() if isinstance(value, bool) else repr(value)}"
+        for key, value in written.items()
+    )
+    routine = load_routine(write_routine(one_move(f"name: Run, time: 5m, target: {{{fields}}}")))
+
+    move = routine.blocks[0].exercises[0]
+    assert move.target == expected
+    assert format_target(expected) == written
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ("pace: 5:70/km", "pace", ["'5:70/km'", "seconds"]),
+        ("pace: 5:30", "pace", ["not a pace", "5:30/km"]),
+        ("pace: 5:30/yd", "pace", ["not a pace"]),
+        ("hr: Z9", "hr", ["zones run from Z1 to Z7"]),
+        ("hr: 300bpm", "hr", ["300bpm is outside"]),
+        ("hr: 150", "hr", ["expected text"]),
+        ("power: 75", "power", ["expected text"]),
+        ("power: fast", "power", ["not a power", "75%"]),
+        ("cadence: 90rps", "cadence", ["not a cadence"]),
+        ("rpe: 11", "rpe", ["at most 10", "11"]),
+        ("rpe: 0", "rpe", ["at least 1"]),
+        ("speed: 10", "speed", ["unknown key 'speed'"]),
+        ("power: 75%, ramp: true", "ramp", ["exactly one range", "found none"]),
+        ("power: 60-75%, hr: 140-150bpm, ramp: true", "ramp", ["exactly one range", "found 2"]),
+    ],
+)
+def test_a_bad_target_names_its_line_and_field(
+    write_routine: WriteRoutine, fields: str, field: str, words: list[str]
+) -> None:
+    error = the_error(write_routine, one_move(f"name: Run, time: 5m, target: {{{fields}}}"))
+
+    assert (error.line, error.field) == (5, f"blocks[0].exercises[0].target.{field}"), str(error)
+    for word in words:
+        assert word in error.message, str(error)
+    assert str(error).startswith(f"{error.path}:5: ")
+
+
+def test_a_bad_target_on_its_own_line_is_named_by_that_line(write_routine: WriteRoutine) -> None:
+    text = """\
+        name: R
+        blocks:
+          - name: B
+            exercises:
+              - name: Run
+                time: 5m
+                target:
+                  hr: Z2
+                  pace: 5:70/km
+        """
+    error = the_error(write_routine, text)
+
+    assert (error.line, error.field) == (9, "blocks[0].exercises[0].target.pace")
+
+
+@pytest.mark.parametrize(
+    ("distance", "pace", "time_ms"),
+    [
+        ("1km", "4:30/km", 270_000),
+        ("400m", "4:30/km", 108_000),
+        ("1.5km", "5:20-5:40/km", 510_000),  # the slower end: 1.5 x 5:40
+        ("800 m", "5:00/km", 240_000),
+        ("1mi", "8:50/mi", 530_000),
+        ("1km", "8:00/mi", round(1000 * 480_000 / 1609.344)),
+        ("400m", "1:45/100m", 420_000),
+        ("2km", "2:00/500m", 480_000),
+    ],
+)
+def test_a_distance_is_timed_at_the_slower_end_of_its_pace(
+    write_routine: WriteRoutine, distance: str, pace: str, time_ms: int
+) -> None:
+    text = one_move(f"name: Run, distance: {distance}, target: {{pace: '{pace}'}}")
+    move = load_routine(write_routine(text)).blocks[0].exercises[0]
+
+    assert move.time_ms == time_ms
+    assert move.distance_m == parse_distance_m(distance)
+    assert not move.flex  # a target length never stretches a kilometre
+
+
+def test_a_distance_without_a_pace_says_what_to_add(write_routine: WriteRoutine) -> None:
+    error = the_error(write_routine, one_move("name: Run, distance: 1km, target: {hr: Z2}"))
+
+    assert str(error).endswith(
+        ":5: blocks[0].exercises[0].distance: needs a pace target "
+        "(target: {pace: 5:30/km}) to be timed"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ("distance: 1km, time: 5m, target: {pace: 5:00/km}", ".distance", ["not both"]),
+        ("distance: 1km, reps: 5, target: {pace: 5:00/km}", ".distance", ["not both"]),
+        ("distance: 1 furlong, target: {pace: 5:00/km}", ".distance", ["not a distance"]),
+        ("distance: 0km, target: {pace: 5:00/km}", ".distance", ["more than 0"]),
+        ("distance: 200km, target: {pace: 5:00/mi}", ".distance", ["over 6 hours"]),
+        ("target: {pace: 5:00/km}", "", ["exactly one of 'time' or 'reps'"]),
+    ],
+)
+def test_a_distance_given_wrongly_is_refused(
+    write_routine: WriteRoutine, fields: str, field: str, words: list[str]
+) -> None:
+    error = the_error(write_routine, one_move(f"name: Run, {fields}"))
+
+    assert (error.line, error.field) == (5, f"blocks[0].exercises[0]{field}"), str(error)
+    for word in words:
+        assert word in error.message, str(error)
+
+
+def test_messages_are_read_in_time_order_and_must_fall_within_the_move(
+    write_routine: WriteRoutine,
+) -> None:
+    text = """\
+        name: R
+        blocks:
+          - name: B
+            exercises:
+              - name: Ride
+                time: 5m
+                messages:
+                  - {at: 2m, text: Halfway there}
+                  - {at: 30s, text: Stay   smooth}
+        """
+    move = load_routine(write_routine(text)).blocks[0].exercises[0]
+    assert [(m.at_ms, m.text, m.line) for m in move.messages] == [
+        (30_000, "Stay smooth", 9),
+        (120_000, "Halfway there", 8),
+    ]
+
+    late = text.replace("at: 2m", "at: 5m")
+    error = the_error(write_routine, late)
+    assert (error.line, error.field) == (8, "blocks[0].exercises[0].messages[0].at")
+    assert "not within the move" in error.message
+
+
+def test_the_importers_layout_loads(write_routine: WriteRoutine) -> None:
+    """What a structured import writes: continuous flow, fixed rounds, pinned moves."""
+    text = """\
+        name: 4 x 1 km
+        timing: {flow: continuous}
+        blocks:
+          - name: Warmup
+            role: warmup
+            exercises:
+              - {name: Easy, time: 10m, flex: false, target: {hr: Z2}}
+          - name: Main set
+            rounds: 4
+            rounds_fixed: true
+            exercises:
+              - {name: Run, distance: 1km, flex: false, target: {pace: "4:30/km"}}
+              - {name: Jog, time: 2m, flex: false, target: {pace: "6:00-6:30/km", ramp: true}}
+          - name: Free ride
+            exercises:
+              - {name: Free ride, time: 10m, flex: false}
+        """
+    routine = load_routine(write_routine(text))
+
+    run, jog = routine.blocks[1].exercises
+    assert (run.time_ms, jog.time_ms) == (270_000, 120_000)
+    assert jog.target is not None
+    assert jog.target.ramped == PaceTarget(360_000, 390_000, "km")
+    assert routine.blocks[2].exercises[0].target is None
+
+
+@pytest.mark.parametrize(
+    ("distance_m", "written"),
+    [(400, "400m"), (1000, "1km"), (1500, "1.5km"), (1609.344, "1mi"), (800, "800m")],
+)
+def test_distances_write_back_in_their_shortest_form(distance_m: float, written: str) -> None:
+    assert format_distance(distance_m) == written
+    assert parse_distance_m(written) == pytest.approx(distance_m)
