@@ -26,6 +26,7 @@ from .cache import cache_app
 from .console import err
 from .help import Command, Group
 from .inspect import chart_command, script_command, validate_command
+from .interchange import export_command, import_command
 from .voices import voices_app
 
 __all__ = ["app", "main"]
@@ -115,6 +116,8 @@ app.command("script", cls=Command)(script_command)
 app.command("variants", cls=Command)(variants_command)
 app.command("chart", cls=Command)(chart_command)
 app.command("validate", cls=Command)(validate_command)
+app.command("import", cls=Command)(import_command)
+app.command("export", cls=Command)(export_command)
 app.add_typer(voices_app, name="voices")
 
 

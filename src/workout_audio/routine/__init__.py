@@ -57,6 +57,7 @@ __all__ = [
     "Timing",
     "ToneName",
     "load_routine",
+    "routine_from_text",
     "routine_schema",
 ]
 
@@ -75,7 +76,15 @@ def load_routine(path: str | Path) -> Routine:
             every problem found is in ``.errors`` (in file order), the first is the message.
     """
     problems = Problems(str(path))
-    text = read_text(Path(path), problems)
+    return _routine(read_text(Path(path), problems), problems)
+
+
+def routine_from_text(text: str, path: str | Path) -> Routine:
+    """Validate routine YAML made elsewhere (an imported plan); ``path`` names it in errors."""
+    return _routine(text, Problems(str(path)))
+
+
+def _routine(text: str, problems: Problems) -> Routine:
     data = parse_yaml(text, problems)
     for error in _validator().iter_errors(data):
         for where, message in explain(error):
