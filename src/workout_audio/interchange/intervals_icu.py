@@ -10,7 +10,7 @@ length the audio can keep: an open step or one ended by pressing lap is refused.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import RoutineError
 from ..routine.targets import Target, parse_cadence, parse_heart_rate, parse_pace, parse_power
@@ -50,6 +50,7 @@ class _Open:
     rounds: int = 1
     repeat: bool = False
     steps: list[Step] = field(default_factory=list)
+    unnamed: list[bool] = field(default_factory=list)  # no cue text: a name is chosen
 
 
 def parse_pace_s(text: str) -> tuple[int, str]:
@@ -202,6 +203,32 @@ class _Reader:
 _DEFAULT_NAMES: dict[Role, str] = {"warmup": "Warm up", "main": "Interval", "cooldown": "Cool down"}
 
 
+def _effort(target: Target | None) -> float | None:
+    """How hard a step is, to tell work from recovery within one repeat."""
+    if target is None:
+        return None
+    if target.power is not None:
+        return max(target.power.first, target.power.second)
+    if target.hr is not None:
+        return max(target.hr.first, target.hr.second)
+    if target.pace is not None:
+        return -min(target.pace.first_ms, target.pace.second_ms)  # a faster pace is harder
+    return None
+
+
+def _work_and_recover(section: _Open) -> tuple[Step, ...]:
+    """In a repeat, steps with no cue text are called "Work" (the hardest) and "Recover"."""
+    efforts = [_effort(step.target) for step in section.steps]
+    known = [e for e in efforts if e is not None]
+    if len(known) != len(efforts) or len(set(known)) < 2:
+        return tuple(section.steps)
+    hardest = max(known)
+    return tuple(
+        replace(step, name="Work" if effort == hardest else "Recover") if unnamed else step
+        for step, effort, unnamed in zip(section.steps, efforts, section.unnamed, strict=True)
+    )
+
+
 def parse_intervals_icu(
     text: str, path: str, name: str, *, threshold_pace: str | None = None
 ) -> Plan:
@@ -220,9 +247,8 @@ def parse_intervals_icu(
         nonlocal current
         if current is not None and current.steps:
             role = _ROLES.get(current.name.casefold(), "main")
-            sections.append(
-                Section(current.name, tuple(current.steps), current.rounds, role, current.repeat)
-            )
+            steps = _work_and_recover(current) if current.repeat else tuple(current.steps)
+            sections.append(Section(current.name, steps, current.rounds, role, current.repeat))
         current = None
 
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -234,12 +260,14 @@ def parse_intervals_icu(
             if current is None:
                 current = _Open(header or "Main set", number)
             role = _ROLES.get(current.name.casefold(), "main")
-            current.steps.append(reader.step(line[1:], number, role))
+            step = reader.step(line[1:], number, role)
+            current.steps.append(step)
+            current.unnamed.append(step.name == _DEFAULT_NAMES[role] or step.name == "Free ride")
             continue
         close()
         repeat = _REPEAT_RE.match(line)
         if repeat is not None:
-            header = (repeat["header"] or "").strip() or header or "Main set"
+            header = (repeat["header"] or "").strip() or "Intervals"
             rounds = int(repeat["rounds"])
             if rounds < 1:
                 raise reader.fail(number, f"{line!r} repeats nothing: give 1x or more")

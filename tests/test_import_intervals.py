@@ -1,0 +1,183 @@
+"""intervals.icu workout text -> routines: every form of its syntax, timed to the millisecond."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import IMPORTS, cumulative_ms, invoke, move_boundaries_ms
+
+from workout_audio.errors import RoutineError
+from workout_audio.interchange import load_any
+from workout_audio.routine import Routine, load_routine
+from workout_audio.routine.targets import format_target
+
+MIN_MS = 60_000
+
+
+def _moves(routine: Routine) -> list[tuple[str, int | None, dict[str, object]]]:
+    return [
+        (move.name, move.time_ms, format_target(move.target) if move.target else {})
+        for block in routine.blocks
+        for move in block.exercises
+    ]
+
+
+def test_the_documentation_example_keeps_its_sections_repeats_and_boundaries() -> None:
+    routine = load_any(IMPORTS / "intervals-docs.txt")
+    assert [(b.name, b.rounds, b.role, b.rounds_fixed) for b in routine.blocks] == [
+        ("Warmup", 1, "warmup", False),
+        ("Main set", 4, "main", True),
+        ("Cooldown", 1, "cooldown", False),
+    ]
+    assert routine.timing.flow == "continuous"
+    assert all(not m.flex for b in routine.blocks for m in b.exercises)
+    assert _moves(routine) == [
+        ("Warm up", 10 * MIN_MS, {"power": "60%"}),
+        ("Work", 5 * MIN_MS, {"power": "95-105%"}),
+        ("Recover", 3 * MIN_MS, {"power": "55%"}),
+        ("Cool down", 10 * MIN_MS, {"power": "50%"}),
+    ]
+    assert move_boundaries_ms(routine) == cumulative_ms(
+        10 * MIN_MS, *[5 * MIN_MS, 3 * MIN_MS] * 4, 10 * MIN_MS
+    )
+
+
+def test_every_duration_power_heart_rate_cadence_and_free_ride_form() -> None:
+    routine = load_any(IMPORTS / "intervals-forms.txt")
+    moves = _moves(routine)
+    assert moves[:8] == [
+        ("Easy spin", 3_600_000, {"power": "55%"}),
+        ("Interval", 90_000, {"power": "200W", "cadence": "85-95rpm"}),
+        ("Interval", 300_000, {"power": "200-250W"}),
+        ("Interval", 30_000, {"power": "Z3"}),
+        ("Interval", 120_000, {"hr": "Z2"}),
+        ("Interval", 600_000, {"hr": "75% max"}),
+        ("Interval", 3_723_000, {"hr": "80-85% threshold"}),
+        ("Free ride", 1_200_000, {}),
+    ]
+    # "3x" alone repeats the cue-named steps below it; "Cooldown 2x" is a repeat and a role.
+    assert moves[8:] == [
+        ("Surge", 40_000, {"power": "120%"}),
+        ("Float", 80_000, {"power": "Z1"}),
+        ("Cool down", 300_000, {"power": "60%", "cadence": "90rpm"}),
+    ]
+    assert [(b.name, b.rounds, b.role) for b in routine.blocks] == [
+        ("Build up", 1, "main"),
+        ("Intervals", 3, "main"),
+        ("Cooldown", 2, "cooldown"),
+    ]
+    firsts = [3_600_000, 90_000, 300_000, 30_000, 120_000, 600_000, 3_723_000, 1_200_000]
+    assert move_boundaries_ms(routine) == cumulative_ms(
+        *firsts, *[40_000, 80_000] * 3, 300_000, 300_000
+    )
+
+
+def test_ramps_move_from_their_first_value_to_their_second() -> None:
+    routine = load_any(IMPORTS / "intervals-ramps.txt")
+    ramps = [m for b in routine.blocks for m in b.exercises if m.target and m.target.ramp]
+    assert [format_target(m.target) for m in ramps if m.target] == [
+        {"power": "50-75%", "ramp": True},
+        {"power": "75-50%", "ramp": True},
+    ]
+    assert move_boundaries_ms(routine) == cumulative_ms(
+        10 * MIN_MS, *[3 * MIN_MS, 2 * MIN_MS] * 3, 10 * MIN_MS
+    )
+
+
+def test_distances_are_timed_by_the_slower_end_of_their_pace() -> None:
+    routine = load_any(IMPORTS / "intervals-run.txt", threshold_pace="4:30/km")
+    moves = [(m.name, m.distance_m, m.time_ms) for b in routine.blocks for m in b.exercises]
+    mile_m = 1609.344
+    assert moves == [
+        ("Warm up", None, 15 * MIN_MS),  # 70% of threshold pace: 270 s / 0.7 = 6:26/km
+        ("Work", 1000.0, 270_000),
+        ("Recover", None, 120_000),
+        ("Interval", mile_m, round(mile_m * 284)),  # 95-100% Pace: 4:44-4:30/km, 4:44 times it
+        ("Interval", 400.0, round(400 * 420_000 / mile_m)),  # 7:00/mi
+        ("Interval", 500.0, 550_000),  # 1:50/100m
+    ]
+    warm_up = routine.blocks[0].exercises[0].target
+    assert warm_up is not None
+    assert format_target(warm_up) == {"pace": "6:26/km"}
+    assert move_boundaries_ms(routine) == cumulative_ms(
+        15 * MIN_MS,
+        *[270_000, 120_000] * 4,
+        round(mile_m * 284),
+        round(400 * 420_000 / mile_m),
+        550_000,
+    )
+
+
+def test_import_writes_an_editable_routine_that_loads_the_same(tmp_path: Path) -> None:
+    output = tmp_path / "threshold.yaml"
+    result = invoke("import", str(IMPORTS / "intervals-docs.txt"), "-o", str(output))
+    assert result.exit_code == 0, result.output
+    assert str(output) in result.output
+    written = yaml.safe_load(output.read_text(encoding="utf-8"))
+    assert written["timing"] == {"flow": "continuous"}
+    assert written["blocks"][1]["rounds"] == 4
+    assert written["blocks"][1]["exercises"][0] == {
+        "name": "Work", "time": "5m", "flex": False, "target": {"power": "95-105%"},
+    }  # fmt: skip
+    assert move_boundaries_ms(load_routine(output)) == move_boundaries_ms(
+        load_any(IMPORTS / "intervals-docs.txt")
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "says"),
+    [
+        ("intervals-open-step.txt", 3, "no duration or distance"),
+        ("intervals-press-lap.txt", 3, "pressing lap"),
+        ("intervals-pace-zone.txt", 2, "pace zones"),
+        ("intervals-run.txt", 2, "--threshold-pace"),
+    ],
+)
+def test_steps_the_audio_cannot_time_are_refused_with_their_line(
+    tmp_path: Path, name: str, line: int, says: str
+) -> None:
+    output = tmp_path / "out.yaml"
+    result = invoke("import", str(IMPORTS / name), "-o", str(output))
+    assert result.exit_code == 2
+    message = result.output.strip()
+    assert len(message.splitlines()) == 1, message
+    assert f"{name}:{line}: step: " in message
+    assert says in message
+    assert "Traceback" not in message
+    assert not output.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_distance_without_a_pace_says_what_to_add(tmp_path: Path) -> None:
+    text = tmp_path / "no-pace.txt"
+    text.write_text("Main set\n- 1km Z2 HR\n", encoding="utf-8")
+    with pytest.raises(RoutineError, match=r"no-pace\.txt:2: step: 1km needs a pace"):
+        load_any(text)
+
+
+def test_validate_and_script_take_the_text_file_directly() -> None:
+    result = invoke("validate", str(IMPORTS / "intervals-docs.txt"))
+    assert result.exit_code == 0, result.output
+    assert "intervals-docs.txt: ok" in result.output
+    refused = invoke("validate", str(IMPORTS / "intervals-open-step.txt"))
+    assert refused.exit_code == 2
+    assert "intervals-open-step.txt:3: step:" in refused.output
+
+
+@pytest.mark.slow
+def test_the_script_command_times_an_imported_plan_with_the_real_voice(
+    speech_cache: Path,
+) -> None:
+    result = invoke(
+        "script", str(IMPORTS / "intervals-ramps.txt"), "--format", "json",
+        "--engine", "piper", "--cache-dir", str(speech_cache),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    events = json.loads(result.stdout[result.stdout.index("{") :])["events"]
+    starts_ms = [round(e["start_s"] * 1000) for e in events if e.get("tone") == "start"]
+    end_ms = max(round(e["start_s"] * 1000) for e in events if e.get("tone") == "end")
+    boundaries = [t - starts_ms[0] for t in [*starts_ms, end_ms]]
+    assert boundaries == cumulative_ms(10 * MIN_MS, *[3 * MIN_MS, 2 * MIN_MS] * 3, 10 * MIN_MS)
