@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import IMPORTS, cumulative_ms, invoke, move_boundaries_ms
 
+from helpers import IMPORTS, cumulative_ms, invoke, move_boundaries_ms
 from workout_audio.errors import RoutineError
 from workout_audio.interchange import load_any
 from workout_audio.routine import Routine, load_routine
