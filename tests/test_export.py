@@ -8,7 +8,7 @@ import pytest
 from garmin_fit_sdk import Decoder, Stream
 
 from helpers import SEED, invoke, move_boundaries_ms
-from workout_audio.interchange import load_any
+from workout_audio.interchange import load_workout
 from workout_audio.routine import Routine, load_routine
 from workout_audio.routine.targets import format_target
 
@@ -101,7 +101,7 @@ def test_fit_round_trip_keeps_boundaries_names_targets_and_notes(
     assert (repeat["duration_type"], repeat["duration_step"], repeat["repeat_steps"]) == (
         "repeat_until_steps_cmplt", 1, 4,
     )  # fmt: skip
-    back = load_any(fit)
+    back = load_workout(fit)
     assert _flat(back) == _flat(original)
     assert move_boundaries_ms(back) == move_boundaries_ms(original)
     assert [(b.rounds, b.role) for b in back.blocks] == [
@@ -116,7 +116,7 @@ def test_zwo_round_trip_keeps_boundaries_power_ramps_cadence_and_messages(
     original = load_routine(write_routine(RIDE))
     zwo = tmp_path / "over-unders.zwo"
     _export(Path(original.path), zwo, "--ftp", "250")
-    back = load_any(zwo)
+    back = load_workout(zwo)
     assert back.name == "Over-unders"
     assert move_boundaries_ms(back) == move_boundaries_ms(original)
     # Zwift steps have no names; the 200 W step is 80% of the 250 W FTP given.

@@ -11,7 +11,7 @@ import pytest
 from garmin_fit_sdk import Encoder, Profile
 
 from helpers import cumulative_ms, invoke, move_boundaries_ms
-from workout_audio.interchange import load_any
+from workout_audio.interchange import load_workout
 from workout_audio.routine import Routine
 from workout_audio.routine.targets import format_target
 
@@ -100,7 +100,7 @@ def test_a_file_built_byte_by_byte_imports_with_its_repeat_and_custom_targets(
 ) -> None:
     path = tmp_path / "hills.fit"
     path.write_bytes(fit_by_hand(HILLS))
-    routine = load_any(path)
+    routine = load_workout(path)
     assert routine.name == "Hills"
     assert [(b.name, b.rounds, b.role) for b in routine.blocks] == [
         ("Warmup", 1, "warmup"),
@@ -160,7 +160,7 @@ def test_a_file_from_garmins_encoder_keeps_names_notes_zones_watts_and_cadence(
 ) -> None:
     path = tmp_path / "sweet-spot.fit"
     path.write_bytes(_encoded(SWEET_SPOT))
-    routine = load_any(path)
+    routine = load_workout(path)
     assert routine.name == "Sweet spot"
     assert _moves(routine) == [
         ("Spin", 300_000, {"power": "55-65%"}),

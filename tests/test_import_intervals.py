@@ -10,7 +10,7 @@ import yaml
 
 from helpers import IMPORTS, cumulative_ms, invoke, move_boundaries_ms
 from workout_audio.errors import RoutineError
-from workout_audio.interchange import load_any
+from workout_audio.interchange import load_workout
 from workout_audio.routine import Routine, load_routine
 from workout_audio.routine.targets import format_target
 
@@ -26,7 +26,7 @@ def _moves(routine: Routine) -> list[tuple[str, int | None, dict[str, object]]]:
 
 
 def test_the_documentation_example_keeps_its_sections_repeats_and_boundaries() -> None:
-    routine = load_any(IMPORTS / "intervals-docs.txt")
+    routine = load_workout(IMPORTS / "intervals-docs.txt")
     assert [(b.name, b.rounds, b.role, b.rounds_fixed) for b in routine.blocks] == [
         ("Warmup", 1, "warmup", False),
         ("Main set", 4, "main", True),
@@ -46,7 +46,7 @@ def test_the_documentation_example_keeps_its_sections_repeats_and_boundaries() -
 
 
 def test_every_duration_power_heart_rate_cadence_and_free_ride_form() -> None:
-    routine = load_any(IMPORTS / "intervals-forms.txt")
+    routine = load_workout(IMPORTS / "intervals-forms.txt")
     moves = _moves(routine)
     assert moves[:8] == [
         ("Easy spin", 3_600_000, {"power": "55%"}),
@@ -76,7 +76,7 @@ def test_every_duration_power_heart_rate_cadence_and_free_ride_form() -> None:
 
 
 def test_ramps_move_from_their_first_value_to_their_second() -> None:
-    routine = load_any(IMPORTS / "intervals-ramps.txt")
+    routine = load_workout(IMPORTS / "intervals-ramps.txt")
     ramps = [m for b in routine.blocks for m in b.exercises if m.target and m.target.ramp]
     assert [format_target(m.target) for m in ramps if m.target] == [
         {"power": "50-75%", "ramp": True},
@@ -88,7 +88,7 @@ def test_ramps_move_from_their_first_value_to_their_second() -> None:
 
 
 def test_distances_are_timed_by_the_slower_end_of_their_pace() -> None:
-    routine = load_any(IMPORTS / "intervals-run.txt", threshold_pace="4:30/km")
+    routine = load_workout(IMPORTS / "intervals-run.txt", threshold_pace="4:30/km")
     moves = [(m.name, m.distance_m, m.time_ms) for b in routine.blocks for m in b.exercises]
     mile_m = 1609.344
     assert moves == [
@@ -123,7 +123,7 @@ def test_import_writes_an_editable_routine_that_loads_the_same(tmp_path: Path) -
         "name": "Work", "time": "5m", "flex": False, "target": {"power": "95-105%"},
     }  # fmt: skip
     assert move_boundaries_ms(load_routine(output)) == move_boundaries_ms(
-        load_any(IMPORTS / "intervals-docs.txt")
+        load_workout(IMPORTS / "intervals-docs.txt")
     )
 
 
@@ -155,7 +155,7 @@ def test_a_distance_without_a_pace_says_what_to_add(tmp_path: Path) -> None:
     text = tmp_path / "no-pace.txt"
     text.write_text("Main set\n- 1km Z2 HR\n", encoding="utf-8")
     with pytest.raises(RoutineError, match=r"no-pace\.txt:2: step: 1km needs a pace"):
-        load_any(text)
+        load_workout(text)
 
 
 def test_validate_and_script_take_the_text_file_directly() -> None:

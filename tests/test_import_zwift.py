@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from helpers import IMPORTS, cumulative_ms, invoke, move_boundaries_ms
-from workout_audio.interchange import load_any
+from workout_audio.interchange import load_workout
 from workout_audio.routine.targets import format_target
 
 EVERY_ELEMENT = IMPORTS / "zwift-every-element.zwo"
 
 
 def test_every_element_becomes_a_move_with_its_power_as_percent_of_ftp() -> None:
-    routine = load_any(EVERY_ELEMENT)
+    routine = load_workout(EVERY_ELEMENT)
     assert routine.name == "Every element"
     assert [(b.name, b.rounds, b.role) for b in routine.blocks] == [
         ("Warmup", 1, "warmup"),
@@ -46,7 +46,7 @@ def test_every_element_becomes_a_move_with_its_power_as_percent_of_ftp() -> None
 
 
 def test_text_events_are_spoken_at_their_offsets_within_their_step() -> None:
-    routine = load_any(EVERY_ELEMENT)
+    routine = load_workout(EVERY_ELEMENT)
     warm_up = routine.blocks[0].exercises[0]
     assert [(m.at_ms, m.text) for m in warm_up.messages] == [
         (0, "Easy does it"),
@@ -105,4 +105,5 @@ def test_a_text_event_after_its_step_ends_is_refused(tmp_path: Path) -> None:
 def test_content_not_suffix_says_it_is_a_zwift_workout(tmp_path: Path) -> None:
     renamed = tmp_path / "workout.xml"
     renamed.write_bytes(EVERY_ELEMENT.read_bytes())
-    assert move_boundaries_ms(load_any(renamed)) == move_boundaries_ms(load_any(EVERY_ELEMENT))
+    expected = move_boundaries_ms(load_workout(EVERY_ELEMENT))
+    assert move_boundaries_ms(load_workout(renamed)) == expected

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .encode.render import render
     from .errors import UsageError, WorkoutAudioError
+    from .interchange import export_routine, import_plan, load_workout
     from .pipeline import BuildResult, ChartResult, build, build_variants, check_routine, draw_chart
     from .preparation import Prepared, prepare
     from .routine import Routine, load_routine
@@ -44,7 +45,10 @@ _PUBLIC = {
     "build_variants": ".pipeline",
     "check_routine": ".pipeline",
     "draw_chart": ".pipeline",
+    "export_routine": ".interchange",
+    "import_plan": ".interchange",
     "load_routine": ".routine",
+    "load_workout": ".interchange",
     "make_script": ".timeline.script",
     "prepare": ".preparation",
     "render": ".encode.render",
@@ -67,7 +71,10 @@ __all__ = [  # each imported on first use, by __getattr__
     "build_variants",
     "check_routine",
     "draw_chart",
+    "export_routine",
+    "import_plan",
     "load_routine",
+    "load_workout",
     "make_script",
     "prepare",
     "render",

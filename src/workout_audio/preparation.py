@@ -19,7 +19,7 @@ from .audio.music import Music, check_music
 from .audio.pcm import SAMPLE_WIDTH_BYTES, samples_to_ms
 from .audio.tones import load_sound
 from .errors import EngineError, LengthError, UsageError
-from .interchange import load_any
+from .interchange import load_workout
 from .planning import check_cache_dir, length_ms_of
 from .routine import Routine, ToneName
 from .settings import MusicSettings, VoiceSettings
@@ -270,7 +270,7 @@ def music_wanted(routine: Routine, music: MusicSettings | None) -> MusicSettings
 
 def routine_of(routine: RoutineLike) -> Routine:
     """The routine itself, or the one in a file: our YAML, or a workout to import."""
-    return routine if isinstance(routine, Routine) else load_any(os.fspath(routine))
+    return routine if isinstance(routine, Routine) else load_workout(os.fspath(routine))
 
 
 def folder_of(path: PathLike | None) -> Path | None:

@@ -6,7 +6,7 @@ once in that format's module and used by its reader and its writer alike. It
 sits just above :mod:`..routine`: it makes and reads routine data, and knows
 nothing of timelines, audio or encoding.
 
-:func:`load_any` is the one place a routine path is opened by the library, so
+:func:`load_workout` is the one place a routine path is opened by the library, so
 ``build``, ``script``, ``validate`` and ``chart`` take these files directly.
 """
 
@@ -21,7 +21,7 @@ from ..routine import Routine, load_routine, routine_from_text
 from ..storage.files import write_whole
 from .plan import Plan, routine_yaml
 
-__all__ = ["IMPORT_SUFFIXES", "export_routine", "import_plan", "load_any", "read_plan"]
+__all__ = ["IMPORT_SUFFIXES", "export_routine", "import_plan", "load_workout", "read_plan"]
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def read_plan(path: str | os.PathLike[str], *, threshold_pace: str | None = None
     return parse_intervals_icu(_text(data, file), str(file), name, threshold_pace=threshold_pace)
 
 
-def load_any(path: str | os.PathLike[str], *, threshold_pace: str | None = None) -> Routine:
+def load_workout(path: str | os.PathLike[str], *, threshold_pace: str | None = None) -> Routine:
     """A routine from our YAML or from a workout file, chosen by suffix or content."""
     plan = read_plan(path, threshold_pace=threshold_pace)
     if plan is None:
@@ -149,7 +149,7 @@ def export_routine(
     suffix = target.suffix.casefold()
     if suffix not in EXPORT_SUFFIXES:
         raise UsageError(f"{target}: export writes .fit or .zwo")
-    loaded = routine if isinstance(routine, Routine) else load_any(routine)
+    loaded = routine if isinstance(routine, Routine) else load_workout(routine)
     from .export import steps_of
 
     plan = steps_of(loaded)
