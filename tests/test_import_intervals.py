@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import IMPORTS, cumulative_ms, invoke, move_boundaries_ms
+from helpers import IMPORTS, cumulative_ms, decode, invoke, move_boundaries_ms
 from workout_audio.errors import RoutineError
 from workout_audio.interchange import load_workout
 from workout_audio.routine import Routine, load_routine
@@ -181,3 +181,22 @@ def test_the_script_command_times_an_imported_plan_with_the_real_voice(
     end_ms = max(round(e["start_s"] * 1000) for e in events if e.get("tone") == "end")
     boundaries = [t - starts_ms[0] for t in [*starts_ms, end_ms]]
     assert boundaries == cumulative_ms(10 * MIN_MS, *[3 * MIN_MS, 2 * MIN_MS] * 3, 10 * MIN_MS)
+
+
+@pytest.mark.slow
+def test_a_text_file_builds_into_a_track_in_one_command(tmp_path: Path, speech_cache: Path) -> None:
+    """The README's example: a workout copied from intervals.icu, built straight from its file."""
+    plan = tmp_path / "openers.txt"
+    plan.write_text("Warmup\n- 20s 60%\n\nMain set 2x\n- 15s 110%\n- 10s 50%\n", encoding="utf-8")
+    track = tmp_path / "openers.mp3"
+    result = invoke(
+        "build", str(plan), "-o", str(track), "--engine", "piper", "--sidecars", "json",
+        "--cache-dir", str(speech_cache), "--no-chapter-images",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    script = json.loads(track.with_suffix(".json").read_text(encoding="utf-8"))
+    assert abs(len(decode(track)) / 1000 - script["length_s"]) <= 0.1
+    starts_ms = [round(e["start_s"] * 1000) for e in script["events"] if e.get("tone") == "start"]
+    assert [t - starts_ms[0] for t in starts_ms] == cumulative_ms(20_000, 15_000, 10_000, 15_000)
+    titles = [c["title"] for c in script["chapters"]]
+    assert titles[:2] == ["Warmup · Warm up", "Main set · Round 1/2 · Work"]
