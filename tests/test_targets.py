@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import invoke, spoken_ms
 from workout_audio.errors import RoutineError, RoutineErrors
 from workout_audio.routine import load_routine
 from workout_audio.routine.targets import (
@@ -19,6 +20,7 @@ from workout_audio.routine.targets import (
     format_target,
     parse_distance_m,
 )
+from workout_audio.timeline.script import make_script
 
 WriteRoutine = Callable[..., Path]
 
@@ -251,3 +253,126 @@ def test_the_importers_layout_loads(write_routine: WriteRoutine) -> None:
 def test_distances_write_back_in_their_shortest_form(distance_m: float, written: str) -> None:
     assert format_distance(distance_m) == written
     assert parse_distance_m(written) == pytest.approx(distance_m)
+
+
+# --- spoken ---
+
+INTERVALS = """\
+    name: Intervals
+    timing: {flow: continuous}
+    blocks:
+      - name: Main set
+        rounds: 2
+        rounds_fixed: true
+        exercises:
+          - name: Run
+            distance: 1km
+            target: {pace: "4:30/km", cadence: 175spm}
+            messages: [{at: 30s, text: Relax your shoulders.}]
+          - {name: Jog, time: 2m, target: {pace: "6:00-6:30/km", rpe: 3}}
+      - name: Bike
+        exercises:
+          - {name: Ramp, time: 3m, target: {power: "60-75%", ramp: true}}
+          - {name: Steady, time: 3m, target: {power: "200-250W", hr: "75% max"}}
+    """
+
+
+def said_in(write_routine: WriteRoutine, text: str, language: str = "en") -> list[str]:
+    with_language = text.replace("name: Intervals", f"name: Intervals\n    language: {language}")
+    routine = load_routine(write_routine(with_language))
+    script = make_script(routine, spoken_ms)
+    return [event.text for event in script.speech() if event.text is not None]
+
+
+def test_the_next_move_is_announced_with_its_distance_and_targets(
+    write_routine: WriteRoutine,
+) -> None:
+    said = said_in(write_routine, INTERVALS)
+
+    assert "First up: Run, 1 kilometre, at 4 30 per kilometre, cadence 175." in said
+    assert "Next up: Jog, 2 minutes, between 6 and 6 30 per kilometre, effort 3 out of 10." in said
+    assert "Next up: Ramp, 3 minutes, build from 60 to 75 percent." in said
+    steady = "Next up: Steady, 3 minutes, hold 200 to 250 watts, 75 percent of max heart rate."
+    assert steady in said
+
+
+@pytest.mark.parametrize(
+    ("language", "cue"),
+    [
+        ("es", "A continuación: Ramp, 3 minutos, sube de 60 a 75 por ciento."),
+        (
+            "fr",
+            "Ensuite : Jog, 2 minutes, entre 6 minutes et 6 minutes 30 au kilomètre, "
+            "effort 3 sur 10.",
+        ),
+        (
+            "de",
+            "Als Nächstes: Steady, 3 Minuten, 200 bis 250 Watt halten, "
+            "75 Prozent der maximalen Herzfrequenz.",
+        ),
+    ],
+)
+def test_targets_are_said_in_the_tracks_language(
+    write_routine: WriteRoutine, language: str, cue: str
+) -> None:
+    assert cue in said_in(write_routine, INTERVALS, language)
+
+
+def test_a_distance_move_lasts_its_time_at_pace_in_the_script(write_routine: WriteRoutine) -> None:
+    routine = load_routine(write_routine(INTERVALS))
+    script = make_script(routine, spoken_ms)
+
+    starts = [e.start_ms for e in script.events if e.tone == "start"]
+    # Run 1 km at 4:30 (270 s), then Jog 2 min, in continuous flow: each starts as the last ends.
+    assert starts[1] - starts[0] == 270_000
+    assert starts[2] - starts[1] == 120_000
+
+
+def test_a_message_is_said_at_its_time_in_every_round(write_routine: WriteRoutine) -> None:
+    routine = load_routine(write_routine(INTERVALS))
+    script = make_script(routine, spoken_ms)
+
+    run_starts = [e.start_ms for e in script.events if e.tone == "start" and e.exercise == "Run"]
+    said_at = [e.start_ms for e in script.speech() if e.text == "Relax your shoulders."]
+    assert said_at == [start + 30_000 for start in run_starts]
+    assert script.unplaced == ()
+
+
+def test_a_message_over_the_countdown_is_refused_by_validate(write_routine: WriteRoutine) -> None:
+    text = """\
+        name: R
+        blocks:
+          - name: B
+            exercises:
+              - name: Ride
+                time: 1m
+                messages:
+                  - {at: 20s, text: Good}
+                  - {at: 58s, text: Push now}
+        """
+    path = write_routine(text)
+    result = invoke("validate", str(path))
+
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines == [
+        f"{path}:9: blocks[0].exercises[0].messages[1]: no room to say 'Push now' at 0:58: it "
+        "would overlap a countdown, a tone or another cue, or run past the move's end; "
+        "move it or shorten it"
+    ]
+    fixed = write_routine(text.replace("at: 58s", "at: 40s"), name="fixed.yaml")
+    assert invoke("validate", str(fixed)).exit_code == 0
+
+
+def test_a_distance_without_pace_is_refused_by_validate_and_build_writes_nothing(
+    write_routine: WriteRoutine, tmp_path: Path
+) -> None:
+    path = write_routine(one_move("name: Run, distance: 1km"))
+    output = tmp_path / "out.mp3"
+
+    for args in (("validate", str(path)), ("build", str(path), "-o", str(output))):
+        result = invoke(*args)
+        assert result.exit_code == 2
+        assert "Traceback" not in result.output
+        assert f"{path}:5: blocks[0].exercises[0].distance: needs a pace target" in result.output
+    assert not output.exists()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..routine import Block, Exercise, Routine
+from ..routine import Block, Exercise, Routine, TimedMessage
 from .occurrences import Occurrence
 from .phrases import Phrases
+from .targets import distance_words, target_words
 
 __all__ = [
     "AMRAP_HALFWAY_MIN_MS",
@@ -74,7 +75,7 @@ class Cues:
     before a rest, ``now`` without one, ``name_only`` where nothing longer fits).
     """
 
-    prescription: str  # "10 reps", "30 seconds per side, left side first"
+    prescription: str  # "10 reps", "30 seconds per side, left side first", "1 kilometre, ..."
     first_up: str  # "First up: Hip Thrust, 10 reps."
     next_up: str  # "Next up: Hip Thrust, 10 reps."
     now: str  # "Hip Thrust, 10 reps."
@@ -87,10 +88,12 @@ class Cues:
     callouts: tuple[tuple[int, str], ...]  # (offset_ms, phrase) in a hold or an AMRAP
     chapter_title: str  # "Strength · Round 2/3 · Hip Thrust"
     round_label: str | None  # "Round 2/3"; None in a one-round block
+    messages: tuple[TimedMessage, ...] = ()  # the move's own texts, at set times
 
     def work_phrases(self) -> list[str]:
         """Every phrase that may be said during the work."""
-        return [*self.tips, *(text for _, text in (*self.counted, *self.callouts))]
+        timed = (text for _, text in (*self.counted, *self.callouts))
+        return [*self.tips, *timed, *(message.text for message in self.messages)]
 
 
 def occurrence_cues(occ: Occurrence, say: Phrases) -> Cues:
@@ -116,6 +119,7 @@ def occurrence_cues(occ: Occurrence, say: Phrases) -> Cues:
         callouts=() if occ.reps is not None else tuple(_callouts(occ, say)),
         chapter_title=title,
         round_label=round_label,
+        messages=occ.exercise.messages if occ.exercise is not None else (),
     )
 
 
@@ -155,12 +159,17 @@ def _callouts(occ: Occurrence, say: Phrases) -> list[tuple[int, str]]:
 
 
 def _amount(exercise: Exercise | None, reps: int | None, work_ms: int, say: Phrases) -> str:
-    """What a move asks for: ``10 reps``, ``30 seconds per side, left side first``."""
+    """What a move asks for: ``10 reps``, ``30 seconds per side, left side first``,
+    ``5 minutes, at 5 30 per kilometre``, ``1 kilometre, at 4 30 per kilometre``."""
     amount = say.count("reps", reps) if reps is not None else say.duration(work_ms)
-    if exercise is None or not exercise.per_side:
+    if exercise is not None and exercise.distance_m is not None:
+        amount = distance_words(exercise.distance_m, say)
+    if exercise is not None and exercise.per_side:
+        side = say.say("side_left" if exercise.first_side == "left" else "side_right")
+        amount = say.say("per_side", amount=amount, side=side)
+    if exercise is None or exercise.target is None:
         return amount
-    side = say.say("side_left" if exercise.first_side == "left" else "side_right")
-    return say.say("per_side", amount=amount, side=side)
+    return say.say("list_comma").join([amount, *target_words(exercise.target, say)])
 
 
 def _round_values(exercise: Exercise, say: Phrases) -> str:
