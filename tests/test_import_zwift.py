@@ -48,10 +48,9 @@ def test_every_element_becomes_a_move_with_its_power_as_percent_of_ftp() -> None
 def test_text_events_are_spoken_at_their_offsets_within_their_step() -> None:
     routine = load_workout(EVERY_ELEMENT)
     warm_up = routine.blocks[0].exercises[0]
-    assert [(m.at_ms, m.text) for m in warm_up.messages] == [
-        (0, "Easy does it"),
-        (300_000, "Halfway through the warm-up"),
-    ]
+    assert [(m.at_ms, m.text) for m in warm_up.messages] == [(240_000, "Raise the cadence")]
+    # At the very start the start tone sounds: the text is said with the announcement.
+    assert warm_up.tips == ("Easy does it",)
     # An IntervalsT's offsets count from its first "on": 70 s is 10 s into the first "off".
     work, recover = routine.blocks[2].exercises
     assert [(m.at_ms, m.text) for m in work.messages] == [(10_000, "Push")]
@@ -107,3 +106,24 @@ def test_content_not_suffix_says_it_is_a_zwift_workout(tmp_path: Path) -> None:
     renamed.write_bytes(EVERY_ELEMENT.read_bytes())
     expected = move_boundaries_ms(load_workout(EVERY_ELEMENT))
     assert move_boundaries_ms(load_workout(renamed)) == expected
+
+
+def test_imported_files_pass_validate_messages_and_all(speech_cache: Path) -> None:
+    for name in ("zwift-every-element.zwo", "intervals-forms.txt", "intervals-ramps.txt"):
+        result = invoke("validate", str(IMPORTS / name), "--cache-dir", str(speech_cache))
+        assert result.exit_code == 0, result.output
+        assert f"{name}: ok" in result.output
+
+
+def test_a_value_the_routine_format_refuses_names_the_source_and_the_imported_field(
+    tmp_path: Path,
+) -> None:
+    strong = tmp_path / "strong.zwo"
+    strong.write_text(
+        '<workout_file><workout><SteadyState Duration="60" Power="5"/></workout></workout_file>',
+        encoding="utf-8",
+    )
+    result = invoke("validate", str(strong))
+    assert result.exit_code == 2
+    assert "strong.zwo: as imported, blocks[0].exercises[0].target.power" in result.output
+    assert "500%" in result.output

@@ -16,7 +16,7 @@ import logging
 import os
 from pathlib import Path
 
-from ..errors import RoutineError, UsageError
+from ..errors import RoutineError, RoutineErrors, UsageError
 from ..routine import Routine, load_routine, routine_from_text
 from ..storage.files import write_whole
 from .plan import Plan, routine_yaml
@@ -100,7 +100,18 @@ def load_workout(path: str | os.PathLike[str], *, threshold_pace: str | None = N
     plan = read_plan(path, threshold_pace=threshold_pace)
     if plan is None:
         return load_routine(os.fspath(path))
-    return routine_from_text(routine_yaml(plan), os.fspath(path))
+    return _imported(plan, os.fspath(path))
+
+
+def _imported(plan: Plan, path: str) -> Routine:
+    """The plan through the routine loader; its problems name the source file, and the
+    field in the routine ``import`` writes (a line there would mean nothing in the source)."""
+    try:
+        return routine_from_text(routine_yaml(plan), path)
+    except RoutineErrors as error:
+        raise RoutineErrors(
+            [RoutineError(e.path, None, f"as imported, {e.field}", e.message) for e in error.errors]
+        ) from None
 
 
 def import_plan(
@@ -126,8 +137,8 @@ def import_plan(
     target = Path(output) if output is not None else source.with_suffix(".yaml")
     if target.suffix.casefold() not in _ROUTINE_SUFFIXES:
         raise UsageError(f"{target}: the routine is YAML: name it .yaml")
+    _imported(plan, str(source))
     text = routine_yaml(plan)
-    routine_from_text(text, source)
     write_whole(target, text.encode("utf-8"))
     log.info("imported %s into %s", source, target)
     return target

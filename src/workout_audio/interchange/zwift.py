@@ -3,7 +3,9 @@
 Zwift states power as a fraction of FTP (``Power="0.88"``): it becomes the
 routine format's percent (``88%``) and back. ``Warmup``, ``Cooldown`` and
 ``Ramp`` move from ``PowerLow`` to ``PowerHigh`` over their time: ramps.
-``textevent`` messages are spoken at their offsets. A document type or entity
+``textevent`` messages are spoken at their offsets; one at a step's very
+start is said with the step's announcement (its tips), where the start tone
+leaves room for it. A document type or entity
 declaration is refused before parsing, as defusedxml would: a workout needs
 none, and entities are how XML bombs expand.
 """
@@ -92,22 +94,31 @@ class _Reader:
             power=target.power, ramp=target.ramp, cadence=CadenceTarget(value, value, "rpm")
         )
 
+    def tips(self, node: ET.Element, where: str) -> tuple[str, ...]:
+        """Text events at the step's very start: said with its announcement, as its tips."""
+        return tuple(m.text for m in self.events(node, where) if m.at_ms == 0)
+
     def messages(self, node: ET.Element, where: str, length_ms: int) -> tuple[Message, ...]:
+        """Text events after the step's start, spoken at their offsets."""
+        events = self.events(node, where)
+        for event in events:
+            if event.at_ms >= length_ms:
+                raise self.fail(
+                    where, f"textevent at {event.at_ms / 1000:g} s falls after its step ends "
+                    f"({length_ms / 1000:g} s)"
+                )  # fmt: skip
+        return tuple(m for m in events if m.at_ms > 0)
+
+    def events(self, node: ET.Element, where: str) -> list[Message]:
         found = []
         for event in node:
             if event.tag.casefold() != "textevent":
                 continue
             at_ms = self.seconds_ms_or_zero(event, where)
             text = (event.get("message") or "").strip()
-            if not text:
-                continue
-            if at_ms >= length_ms:
-                raise self.fail(
-                    where, f"textevent at {at_ms / 1000:g} s falls after its step ends "
-                    f"({length_ms / 1000:g} s)"
-                )  # fmt: skip
-            found.append(Message(at_ms, text))
-        return tuple(sorted(found, key=lambda m: m.at_ms))
+            if text:
+                found.append(Message(at_ms, text))
+        return sorted(found, key=lambda m: m.at_ms)
 
     def seconds_ms_or_zero(self, event: ET.Element, where: str) -> int:
         text = event.get("timeoffset", "0")
@@ -133,10 +144,19 @@ class _Reader:
             off = self.target(node, where, "OffPower", "OffPower", "CadenceResting", False)
         messages = self.messages(node, where, on_ms + off_ms)
         on_messages = tuple(m for m in messages if m.at_ms < on_ms)
-        off_messages = tuple(Message(m.at_ms - on_ms, m.text) for m in messages if m.at_ms >= on_ms)
+        off_messages = tuple(Message(m.at_ms - on_ms, m.text) for m in messages if m.at_ms > on_ms)
+        off_tips = tuple(m.text for m in messages if m.at_ms == on_ms)
+        on_tips = self.tips(node, where)
         steps = (
-            Step("Work", on_ms, None, on if on.power or on.cadence else None, on_messages),
-            Step("Recover", off_ms, None, off if off.power or off.cadence else None, off_messages),
+            Step("Work", on_ms, None, on if on.power or on.cadence else None, on_messages, on_tips),
+            Step(
+                "Recover",
+                off_ms,
+                None,
+                off if off.power or off.cadence else None,
+                off_messages,
+                off_tips,
+            ),
         )
         return Section("Intervals", steps, rounds, "main", repeat=True)
 
@@ -154,7 +174,8 @@ class _Reader:
             if target.power is None and target.cadence is None:
                 target = None
         name = _NAMES[tag]
-        return Step(name, duration_ms, None, target, self.messages(node, where, duration_ms))
+        messages = self.messages(node, where, duration_ms)
+        return Step(name, duration_ms, None, target, messages, self.tips(node, where))
 
 
 def read_zwo(text: str, path: str, name: str) -> Plan:
@@ -263,6 +284,8 @@ def _element(step: Step, role: Role, ftp_w: int | None, where: str) -> ET.Elemen
     if target is not None and target.cadence is not None:
         attrs["Cadence"] = f"{target.cadence.first:g}"
     node = ET.Element(tag, attrs)
+    for tip in step.tips:
+        ET.SubElement(node, "textevent", {"timeoffset": "0", "message": tip})
     for message in step.messages:
         ET.SubElement(
             node, "textevent", {"timeoffset": f"{message.at_ms / 1000:g}", "message": message.text}
