@@ -168,8 +168,8 @@ def test_validate_and_script_take_the_text_file_directly() -> None:
 
 
 @pytest.mark.slow
-def test_the_script_command_times_an_imported_plan_with_the_real_voice(
-    speech_cache: Path,
+def test_script_and_chart_take_an_imported_plan_with_the_real_voice(
+    speech_cache: Path, tmp_path: Path
 ) -> None:
     result = invoke(
         "script", str(IMPORTS / "intervals-ramps.txt"), "--format", "json",
@@ -181,6 +181,13 @@ def test_the_script_command_times_an_imported_plan_with_the_real_voice(
     end_ms = max(round(e["start_s"] * 1000) for e in events if e.get("tone") == "end")
     boundaries = [t - starts_ms[0] for t in [*starts_ms, end_ms]]
     assert boundaries == cumulative_ms(10 * MIN_MS, *[3 * MIN_MS, 2 * MIN_MS] * 3, 10 * MIN_MS)
+    chart = tmp_path / "ramps.png"
+    drawn = invoke(
+        "chart", str(IMPORTS / "intervals-ramps.txt"), "-o", str(chart),
+        "--engine", "piper", "--cache-dir", str(speech_cache),
+    )  # fmt: skip
+    assert drawn.exit_code == 0, drawn.output
+    assert chart.read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.mark.slow
