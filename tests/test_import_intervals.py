@@ -207,3 +207,14 @@ def test_a_text_file_builds_into_a_track_in_one_command(tmp_path: Path, speech_c
     assert [t - starts_ms[0] for t in starts_ms] == cumulative_ms(20_000, 15_000, 10_000, 15_000)
     titles = [c["title"] for c in script["chapters"]]
     assert titles[:2] == ["Warmup · Warm up", "Main set · Round 1/2 · Work"]
+
+
+def test_a_threshold_pace_that_is_not_a_pace_is_refused_in_one_line(tmp_path: Path) -> None:
+    output = tmp_path / "run.yaml"
+    result = invoke(
+        "import", str(IMPORTS / "intervals-run.txt"), "-o", str(output),
+        "--threshold-pace", "fast",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: --threshold-pace: 'fast' is not a pace like 4:30/km"
+    assert not output.exists()

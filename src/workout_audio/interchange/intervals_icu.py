@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from ..errors import RoutineError
+from ..errors import RoutineError, UsageError
 from ..routine.targets import Target, parse_cadence, parse_heart_rate, parse_pace, parse_power
 from .plan import Plan, Role, Section, Step
 
@@ -87,7 +87,10 @@ def _duration_ms(token: str) -> int | None:
 class _Reader:
     def __init__(self, path: str, threshold_pace: str | None) -> None:
         self.path = path
-        self.threshold = parse_pace_s(threshold_pace) if threshold_pace else None
+        try:
+            self.threshold = parse_pace_s(threshold_pace) if threshold_pace else None
+        except ValueError as error:
+            raise UsageError(f"--threshold-pace: {error}") from None
 
     def fail(self, line: int, message: str) -> RoutineError:
         return RoutineError(self.path, line, "step", message)
@@ -189,8 +192,8 @@ class _Reader:
         elif kind == "pace":
             if self.threshold is None:
                 raise self.fail(
-                    line, f"{share} Pace is a share of your threshold pace: "
-                    "give --threshold-pace, like --threshold-pace 4:30/km"
+                    line, f"{share} Pace is a share of your threshold pace: import it with "
+                    "it (workout-audio import FILE --threshold-pace 4:30/km)"
                 )  # fmt: skip
             threshold_s, unit = self.threshold
             # A pace at 80% of threshold is 80% of its speed: slower, so a longer time.
