@@ -218,3 +218,20 @@ def test_a_threshold_pace_that_is_not_a_pace_is_refused_in_one_line(tmp_path: Pa
     assert result.exit_code == 2
     assert result.output.strip() == "error: --threshold-pace: 'fast' is not a pace like 4:30/km"
     assert not output.exists()
+
+
+def test_the_syntax_guides_other_forms_both_ended_ranges_zone_ranges_and_lap_units() -> None:
+    routine = load_workout(IMPORTS / "intervals-syntax-guide.txt")
+    assert _moves(routine) == [
+        ("Warm up", 600_000, {"power": "50-75%", "ramp": True}),
+        ("Warm up", 300_000, {"power": "200-240W"}),
+        ("Warm up", 300_000, {"power": "Z3-Z4"}),
+        ("Recover", 120_000, {"pace": "3:00-4:00/100m"}),
+        ("Work", 60_000, {"pace": "2:00.297/100m"}),  # 1:50 a 100 yards (91.44 m)
+        ("Work", 96_000, {"pace": "4:00/km"}),  # 400 m at 1:36 a lap
+        ("Recover", 60_000, {"pace": "10:00/km"}),  # 2:30 a 250 m lap
+        ("Cool down", 600_000, {"power": "50-40%", "cadence": "85rpm"}),
+    ]
+    assert move_boundaries_ms(routine) == cumulative_ms(
+        600_000, 300_000, 300_000, *[120_000, 60_000] * 2, *[96_000, 60_000] * 3, 600_000
+    )

@@ -31,9 +31,14 @@ _WATTS_RE = re.compile(r"^(?P<low>\d+)(?:-(?P<high>\d+))?w$", re.IGNORECASE)
 _ZONE_RE = re.compile(r"^z(?P<low>\d)(?:-z(?P<high>\d))?$", re.IGNORECASE)
 _CADENCE_RE = re.compile(r"^(?P<low>\d+)(?:-(?P<high>\d+))?(?P<unit>rpm|spm)$", re.IGNORECASE)
 _PACE_RE = re.compile(
-    r"^(?P<low>\d+:\d{2})(?:-(?P<high>\d+:\d{2}))?/(?P<unit>km|mi|100m|500m)$",
+    r"^(?P<low>\d+:\d{2})(?:/(?P<unit_low>[a-z0-9]+))?(?:-(?P<high>\d+:\d{2}))?"
+    r"/(?P<unit>km|mi|100m|500m|400m|250m|100y)$",
     re.IGNORECASE,
 )
+# Track and pool units the routine format does not have, as (its unit, the factor to it).
+_PACE_UNITS_CONVERTED = {"400m": ("km", 2.5), "250m": ("km", 4.0), "100y": ("100m", 1 / 0.9144)}
+# intervals.icu also writes a range with the unit on both ends: 50%-75%, 200w-240w.
+_BOTH_ENDS_RE = re.compile(r"^(\d+(?:\.\d+)?)(%|w)-(\d+(?:\.\d+)?)\2$", re.IGNORECASE)
 _KINDS = ("hr", "lthr", "pace")  # the word after a number or zone saying what it measures
 _ROLES: dict[str, Role] = {
     "warmup": "warmup", "warm up": "warmup", "warm-up": "warmup",
@@ -64,6 +69,29 @@ def parse_pace_s(text: str) -> tuple[int, str]:
 def _clock(seconds: float) -> str:
     whole = round(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
+
+
+def _pace(match: re.Match[str]) -> str:
+    """An absolute pace in a unit the routine format has (a 400 m lap pace per km)."""
+    unit = match["unit"].lower()
+    clocks = [c for c in (match["low"], match["high"]) if c]
+    if unit in _PACE_UNITS_CONVERTED:
+        unit, factor = _PACE_UNITS_CONVERTED[unit]
+        clocks = [_clock_ms(_seconds(c) * factor * 1000) for c in clocks]
+    return "-".join(clocks) + f"/{unit}"
+
+
+def _seconds(clock: str) -> int:
+    minutes, _, seconds = clock.partition(":")
+    return int(minutes) * 60 + int(seconds)
+
+
+def _clock_ms(duration_ms: float) -> str:
+    """m:ss, with milliseconds where a converted pace has them."""
+    whole_ms = round(duration_ms)
+    minutes, rest_ms = divmod(whole_ms, 60_000)
+    text = f"{minutes}:{rest_ms // 1000:02d}"
+    return text + (f".{rest_ms % 1000:03d}".rstrip("0") if rest_ms % 1000 else "")
 
 
 def _number(text: str) -> str:
@@ -149,7 +177,7 @@ class _Reader:
         target: dict[str, str | int | bool] = {}
         index = 0
         while index < len(tokens):
-            token = tokens[index]
+            token = _BOTH_ENDS_RE.sub(r"\1-\3\2", tokens[index])
             following = tokens[index + 1].casefold() if index + 1 < len(tokens) else ""
             kind = following if following in _KINDS else ""
             index += 2 if kind else 1
@@ -174,8 +202,7 @@ class _Reader:
                 high = f"-{match['high']}" if match["high"] else ""
                 target["cadence"] = f"{match['low']}{high}{match['unit'].lower()}"
             elif match := _PACE_RE.match(token):
-                high = f"-{match['high']}" if match["high"] else ""
-                target["pace"] = f"{match['low']}{high}/{match['unit'].lower()}"
+                target["pace"] = _pace(match)
             else:
                 raise self.fail(line, f"{token!r} is not a target this importer knows")
         return target
