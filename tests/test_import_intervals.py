@@ -235,3 +235,18 @@ def test_the_syntax_guides_other_forms_both_ended_ranges_zone_ranges_and_lap_uni
     assert move_boundaries_ms(routine) == cumulative_ms(
         600_000, 300_000, 300_000, *[120_000, 60_000] * 2, *[96_000, 60_000] * 3, 600_000
     )
+
+
+@pytest.mark.parametrize(
+    ("step", "says"),
+    [
+        ("- 10m 5:00 Pace", "5:00 has no unit"),
+        ("- 5m 60% MMP 5m", "'MMP' is not a target this importer knows"),
+        ("- 5m CZ2", "'CZ2' is not a target this importer knows"),
+    ],
+)
+def test_targets_the_file_cannot_settle_are_refused(tmp_path: Path, step: str, says: str) -> None:
+    text = tmp_path / "plan.txt"
+    text.write_text(f"Main set\n{step}\n", encoding="utf-8")
+    with pytest.raises(RoutineError, match=rf"plan\.txt:2: step: {says}"):
+        load_workout(text)

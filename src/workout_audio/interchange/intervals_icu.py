@@ -203,6 +203,11 @@ class _Reader:
                 target["cadence"] = f"{match['low']}{high}{match['unit'].lower()}"
             elif match := _PACE_RE.match(token):
                 target["pace"] = _pace(match)
+            elif re.fullmatch(r"\d+:\d{2}(?:-\d+:\d{2})?", token):
+                raise self.fail(
+                    line, f"{token} has no unit: intervals.icu takes it from a setting the "
+                    f"file does not carry; write {token}/km (or /mi, /100m, /500m)"
+                )  # fmt: skip
             else:
                 raise self.fail(line, f"{token!r} is not a target this importer knows")
         return target
