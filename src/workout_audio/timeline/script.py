@@ -18,7 +18,7 @@ from typing import Literal
 
 from ..durations import format_clock
 from ..errors import RoutineError, RoutineErrors
-from ..routine import Routine, Side, TimedMessage
+from ..routine import Routine, Side, Target, TimedMessage
 from .cues import Cues
 from .fit import fit_length, guessed_speech_ms
 from .layout import (
@@ -86,6 +86,7 @@ class Chapter:
     exercise: str = ""
     prescription: str = ""  # as the call says it: "10 reps", "30 seconds per side"
     round_label: str | None = None  # "Round 2/3"; None in a one-round block
+    target: Target | None = None  # what the move aims for, for cards and charts
 
 
 @dataclass(frozen=True)
@@ -320,6 +321,7 @@ def _chapter(occ: Occurrence, cues: Cues, start_ms: int, end_ms: int) -> Chapter
         exercise=occ.exercise.name,
         prescription=cues.prescription,
         round_label=cues.round_label,
+        target=occ.exercise.target,
     )
 
 
