@@ -27,7 +27,7 @@ from workout_audio.routine.targets import (
     format_target,
     parse_distance_m,
 )
-from workout_audio.timeline.script import make_script
+from workout_audio.timeline.script import Script, make_script
 
 WriteRoutine = Callable[..., Path]
 
@@ -452,3 +452,31 @@ def test_the_example_routines_with_targets_load_and_time_as_they_say(name: str) 
         assert runs[0].time_ms == 270_000  # 1 km at 4:30/km
     else:
         assert all(e.target is not None for b in routine.blocks for e in b.exercises)
+
+
+def test_the_report_says_how_a_distance_was_timed(write_routine: WriteRoutine) -> None:
+    text = one_move("name: Run, distance: 1.5km, target: {pace: 5:20-5:40/km}")
+    script = make_script(load_routine(write_routine(text)), spoken_ms)
+
+    assert script.distances == ("B: Run: 1.5km at 5:40/km (the slower end of 5:20-5:40/km) = 8:30",)
+
+
+def test_a_target_length_never_changes_a_distance(write_routine: WriteRoutine) -> None:
+    text = """\
+        name: R
+        blocks:
+          - name: B
+            exercises:
+              - {name: Run, distance: 1km, target: {pace: "5:00/km"}}
+              - {name: Walk, time: 3m, target: {hr: Z1}}
+        """
+    routine = load_routine(write_routine(text))
+    as_written = make_script(routine, spoken_ms)
+    longer = make_script(routine, spoken_ms, length_ms=as_written.length_ms + 40_000)
+
+    def works(script: Script) -> list[int]:
+        return [i.end_ms - i.start_ms for i in intervals(script) if i.kind == "work"]
+
+    assert longer.length_ms == as_written.length_ms + 40_000
+    assert works(longer)[0] == works(as_written)[0] == 300_000  # the kilometre at 5:00
+    assert works(longer)[1] != works(as_written)[1]  # the walk took up the change
