@@ -26,6 +26,7 @@ from workout_audio.routine.targets import (
     format_distance,
     format_target,
     parse_distance_m,
+    parse_pace,
 )
 from workout_audio.timeline.script import Script, make_script
 
@@ -480,3 +481,22 @@ def test_a_target_length_never_changes_a_distance(write_routine: WriteRoutine) -
     assert longer.length_ms == as_written.length_ms + 40_000
     assert works(longer)[0] == works(as_written)[0] == 300_000  # the kilometre at 5:00
     assert works(longer)[1] != works(as_written)[1]  # the walk took up the change
+
+
+@pytest.mark.parametrize(
+    ("pace", "words"),
+    [("5:30/km", "five thirty"), ("4:05/km", "four oh five"), ("8:50/mi", "eight fifty")],
+)
+def test_the_english_voice_reads_a_pace_as_a_runner_says_it(pace: str, words: str) -> None:
+    """What piper's own phonemizer makes of our wording, against the words spelled out."""
+    from piper.phonemize_espeak import EspeakPhonemizer
+    from piper.voice import ESPEAK_DATA_DIR
+
+    from workout_audio.timeline.phrases import phrases_for
+    from workout_audio.timeline.targets import target_words
+
+    [said] = target_words(Target(pace=parse_pace(pace)), phrases_for("en"))
+    phonemizer = EspeakPhonemizer(ESPEAK_DATA_DIR)
+    spelled = said.replace(said.split(" per ")[0].removeprefix("at "), words)
+
+    assert phonemizer.phonemize("en-us", said) == phonemizer.phonemize("en-us", spelled)
