@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageChops
 
-from helpers import invoke, spoken_ms
+from helpers import ROOT, invoke, spoken_ms
 from workout_audio.errors import RoutineError, RoutineErrors
+from workout_audio.outputs.art import chapter_card
+from workout_audio.outputs.chart import Polygon, chart_shapes, chart_svg, intervals
 from workout_audio.routine import load_routine
 from workout_audio.routine.targets import (
     CadenceTarget,
@@ -16,11 +22,13 @@ from workout_audio.routine.targets import (
     PaceTarget,
     PowerTarget,
     Target,
+    describe_target,
     format_distance,
     format_target,
     parse_distance_m,
+    parse_pace,
 )
-from workout_audio.timeline.script import make_script
+from workout_audio.timeline.script import Script, make_script
 
 WriteRoutine = Callable[..., Path]
 
@@ -376,3 +384,119 @@ def test_a_distance_without_pace_is_refused_by_validate_and_build_writes_nothing
         assert "Traceback" not in result.output
         assert f"{path}:5: blocks[0].exercises[0].distance: needs a pace target" in result.output
     assert not output.exists()
+
+
+# --- cards and chart ---
+
+
+def test_the_chapter_shows_the_target_in_its_written_form(write_routine: WriteRoutine) -> None:
+    script = make_script(load_routine(write_routine(INTERVALS)), spoken_ms)
+
+    run = next(c for c in script.chapters if c.exercise == "Run")
+    assert run.prescription == "1 kilometre"  # the card's amount; the target is its own line
+    assert run.target is not None
+    assert describe_target(run.target) == "4:30/km · 175spm"
+    ramp = next(c for c in script.chapters if c.exercise == "Ramp")
+    assert ramp.target is not None
+    assert describe_target(ramp.target) == "60-75% FTP · ramp"
+
+
+def test_a_card_with_a_target_draws_it(write_routine: WriteRoutine) -> None:
+    script = make_script(load_routine(write_routine(INTERVALS)), spoken_ms)
+    run = next(c for c in script.chapters if c.exercise == "Run")
+
+    with_target = Image.open(io.BytesIO(chapter_card(run, (240, 127, 60), script.length_ms)))
+    without = Image.open(
+        io.BytesIO(chapter_card(replace(run, target=None), (240, 127, 60), script.length_ms))
+    )
+    difference = ImageChops.difference(with_target.convert("L"), without.convert("L"))
+    box = difference.point(lambda level: 255 if level > 60 else 0).getbbox()  # not palette noise
+    assert box is not None  # something is written...
+    assert box[1] > with_target.height // 3  # ...under the move's name, not over it
+
+
+def test_the_chart_draws_a_band_for_a_range_and_a_slope_for_a_ramp(
+    write_routine: WriteRoutine,
+) -> None:
+    script = make_script(load_routine(write_routine(INTERVALS)), spoken_ms)
+    _, _, shapes = chart_shapes(script)
+    bands = [s for s in shapes if isinstance(s, Polygon)]
+    works = [i for i in intervals(script) if i.kind == "work"]
+
+    assert len(bands) == len(works) == 6  # every move here has a target
+    ramp = bands[4]
+    (_, bottom_left), (_, start_y), (_, end_y), (_, bottom_right) = ramp.points
+    assert end_y < start_y < bottom_left == bottom_right  # it climbs: 60% to 75%
+    steady = bands[5]
+    assert steady.points[0][1] == steady.points[1][1]  # level: 200-250 W held
+    assert '<polygon points="' in chart_svg(script)
+
+
+def test_the_chart_ends_a_continuous_interval_at_the_next_start() -> None:
+    script = make_script(load_routine(ROOT / "routines" / "run-walk-week-1.yaml"), spoken_ms)
+    starts = [e.start_ms for e in script.events if e.tone == "start"]
+    works = [i for i in intervals(script) if i.kind == "work"]
+
+    assert [w.start_ms for w in works] == starts  # one work per start tone, none lost
+    assert all(a.end_ms == b.start_ms for a, b in itertools.pairwise(works))
+    assert [w.exercise for w in works[1:3]] == ["Jog", "Walk"]
+
+
+@pytest.mark.parametrize("name", ["track-intervals", "ftp-ramp-bike"])
+def test_the_example_routines_with_targets_load_and_time_as_they_say(name: str) -> None:
+    routine = load_routine(ROOT / "routines" / f"{name}.yaml")
+    script = make_script(routine, spoken_ms)
+
+    assert script.unplaced == ()
+    if name == "track-intervals":
+        runs = [e for e in routine.blocks[1].exercises if e.name == "Run"]
+        assert runs[0].time_ms == 270_000  # 1 km at 4:30/km
+    else:
+        assert all(e.target is not None for b in routine.blocks for e in b.exercises)
+
+
+def test_the_report_says_how_a_distance_was_timed(write_routine: WriteRoutine) -> None:
+    text = one_move("name: Run, distance: 1.5km, target: {pace: 5:20-5:40/km}")
+    script = make_script(load_routine(write_routine(text)), spoken_ms)
+
+    assert script.distances == ("B: Run: 1.5km at 5:40/km (the slower end of 5:20-5:40/km) = 8:30",)
+
+
+def test_a_target_length_never_changes_a_distance(write_routine: WriteRoutine) -> None:
+    text = """\
+        name: R
+        blocks:
+          - name: B
+            exercises:
+              - {name: Run, distance: 1km, target: {pace: "5:00/km"}}
+              - {name: Walk, time: 3m, target: {hr: Z1}}
+        """
+    routine = load_routine(write_routine(text))
+    as_written = make_script(routine, spoken_ms)
+    longer = make_script(routine, spoken_ms, length_ms=as_written.length_ms + 40_000)
+
+    def works(script: Script) -> list[int]:
+        return [i.end_ms - i.start_ms for i in intervals(script) if i.kind == "work"]
+
+    assert longer.length_ms == as_written.length_ms + 40_000
+    assert works(longer)[0] == works(as_written)[0] == 300_000  # the kilometre at 5:00
+    assert works(longer)[1] != works(as_written)[1]  # the walk took up the change
+
+
+@pytest.mark.parametrize(
+    ("pace", "words"),
+    [("5:30/km", "five thirty"), ("4:05/km", "four oh five"), ("8:50/mi", "eight fifty")],
+)
+def test_the_english_voice_reads_a_pace_as_a_runner_says_it(pace: str, words: str) -> None:
+    """What piper's own phonemizer makes of our wording, against the words spelled out."""
+    from piper.phonemize_espeak import EspeakPhonemizer
+    from piper.voice import ESPEAK_DATA_DIR
+
+    from workout_audio.timeline.phrases import phrases_for
+    from workout_audio.timeline.targets import target_words
+
+    [said] = target_words(Target(pace=parse_pace(pace)), phrases_for("en"))
+    phonemizer = EspeakPhonemizer(ESPEAK_DATA_DIR)
+    spelled = said.replace(said.split(" per ")[0].removeprefix("at "), words)
+
+    assert phonemizer.phonemize("en-us", said) == phonemizer.phonemize("en-us", spelled)

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import get_args
+from typing import TypeVar, get_args
 
 from ..durations import parse_duration_ms
 from ..levels import DUCK_RANGE_DB, MUSIC_LEVEL_RANGE_DB, parse_level
@@ -56,12 +56,7 @@ _NO_RESTS_CONTINUOUS = (
 _NO_RESTS_EVERY = "no rests inside an every: block: each period rests for what its work leaves"
 _ROLES: tuple[BlockRole, ...] = get_args(BlockRole)
 _CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
-_TARGET_PARSERS: tuple[tuple[str, Callable[[str], object]], ...] = (
-    ("pace", parse_pace),
-    ("hr", parse_heart_rate),
-    ("power", parse_power),
-    ("cadence", parse_cadence),
-)
+_Part = TypeVar("_Part")  # one kind of target: a pace, a heart rate, a power, a cadence
 
 
 class Builder:
@@ -364,17 +359,15 @@ class Builder:
         """A move's targets; a form the schema lets through but that means nothing is an error."""
         if not isinstance(raw, dict):
             return None
-        parsed: dict[str, object] = {}
-        for key, parse in _TARGET_PARSERS:
-            value = raw.get(key)
-            if not isinstance(value, str) or self.problems.flagged((*where, key)):
-                continue  # absent, or the schema has said why
-            try:
-                parsed[key] = parse(value)
-            except ValueError as error:
-                self.problems.add((*where, key), str(error))
         rpe = self.whole(raw["rpe"], (*where, "rpe")) if "rpe" in raw else None
-        target = Target(**parsed, rpe=rpe, ramp=raw.get("ramp") is True)  # type: ignore[arg-type]
+        target = Target(
+            pace=self.target_part(raw, (*where, "pace"), parse_pace),
+            hr=self.target_part(raw, (*where, "hr"), parse_heart_rate),
+            power=self.target_part(raw, (*where, "power"), parse_power),
+            cadence=self.target_part(raw, (*where, "cadence"), parse_cadence),
+            rpe=rpe,
+            ramp=raw.get("ramp") is True,
+        )
         if target.ramp and not self.problems.flagged((*where, "ramp")):
             ranges = [t for t in (target.power, target.hr, target.pace) if t and t.ranged]
             if len(ranges) != 1:
@@ -385,6 +378,19 @@ class Builder:
                 )
                 self.problems.add((*where, "ramp"), message)
         return target
+
+    def target_part(
+        self, raw: dict[str, object], where: Where, parse: Callable[[str], _Part]
+    ) -> _Part | None:
+        """One target (``pace: 5:30/km``) parsed, or None when absent or wrong."""
+        value = raw.get(str(where[-1]))
+        if not isinstance(value, str) or self.problems.flagged(where):
+            return None  # absent, or the schema has said why
+        try:
+            return parse(value)
+        except ValueError as error:
+            self.problems.add(where, str(error))
+            return None
 
     def distance(
         self, raw: object, where: Where, target: Target | None

@@ -24,6 +24,7 @@ __all__ = [
     "PowerKind",
     "PowerTarget",
     "Target",
+    "describe_target",
     "format_distance",
     "format_target",
     "parse_cadence",
@@ -232,6 +233,26 @@ def format_target(target: Target) -> dict[str, object]:
     if target.ramp:
         written["ramp"] = True
     return written
+
+
+def describe_target(target: Target) -> str:
+    """A target in short written form, for a card or a chart: ``4:30/km · 175spm``,
+    ``60-75% FTP · ramp``, ``HR Z2 · RPE 7``."""
+    written = format_target(target)
+    parts = [str(written["pace"])] if "pace" in written else []
+    if target.power is not None:
+        power = str(written["power"])
+        named = {"ftp": f"{power} FTP", "watts": power, "zone": f"Power {power}"}
+        parts.append(named[target.power.kind])
+    if "hr" in written:
+        parts.append(f"HR {written['hr']}")
+    if "cadence" in written:
+        parts.append(str(written["cadence"]))
+    if target.rpe is not None:
+        parts.append(f"RPE {target.rpe}")
+    if target.ramp:
+        parts.append("ramp")
+    return " · ".join(parts)
 
 
 def _fold(text: str) -> str:

@@ -75,7 +75,7 @@ class Cues:
     before a rest, ``now`` without one, ``name_only`` where nothing longer fits).
     """
 
-    prescription: str  # "10 reps", "30 seconds per side, left side first", "1 kilometre, ..."
+    prescription: str  # "10 reps", "30 seconds per side, left side first", "1 kilometre"
     first_up: str  # "First up: Hip Thrust, 10 reps."
     next_up: str  # "Next up: Hip Thrust, 10 reps."
     now: str  # "Hip Thrust, 10 reps."
@@ -99,6 +99,9 @@ class Cues:
 def occurrence_cues(occ: Occurrence, say: Phrases) -> Cues:
     """The wording of one occurrence in the language of ``say``."""
     prescription = _amount(occ.exercise, occ.reps, occ.work_ms, say)
+    called = prescription  # the calls add the targets: "5 minutes, at 5 30 per kilometre"
+    if occ.exercise is not None and occ.exercise.target is not None:
+        called = say.say("list_comma").join([called, *target_words(occ.exercise.target, say)])
     round_label = None
     if occ.exercise is not None and occ.block.rounds > 1:
         round_label = say.say("chapter_round", number=occ.round, total=occ.block.rounds)
@@ -107,9 +110,9 @@ def occurrence_cues(occ: Occurrence, say: Phrases) -> Cues:
         title = " · ".join([occ.block.name, *filter(None, [round_label]), occ.exercise.name])
     return Cues(
         prescription=prescription,
-        first_up=say.say("first_up", exercise=occ.name, prescription=prescription),
-        next_up=say.say("next_up", exercise=occ.name, prescription=prescription),
-        now=say.say("now", exercise=occ.name, prescription=prescription),
+        first_up=say.say("first_up", exercise=occ.name, prescription=called),
+        next_up=say.say("next_up", exercise=occ.name, prescription=called),
+        now=say.say("now", exercise=occ.name, prescription=called),
         name_only=say.say("name_only", exercise=occ.name),
         get_ready=say.say("get_ready", exercise=_first_move(occ)),
         block_intro=_block_cue(occ.block, say) if occ.first_in_block else None,
@@ -160,16 +163,14 @@ def _callouts(occ: Occurrence, say: Phrases) -> list[tuple[int, str]]:
 
 def _amount(exercise: Exercise | None, reps: int | None, work_ms: int, say: Phrases) -> str:
     """What a move asks for: ``10 reps``, ``30 seconds per side, left side first``,
-    ``5 minutes, at 5 30 per kilometre``, ``1 kilometre, at 4 30 per kilometre``."""
+    ``1 kilometre`` (a move given by distance)."""
     amount = say.count("reps", reps) if reps is not None else say.duration(work_ms)
     if exercise is not None and exercise.distance_m is not None:
         amount = distance_words(exercise.distance_m, say)
-    if exercise is not None and exercise.per_side:
-        side = say.say("side_left" if exercise.first_side == "left" else "side_right")
-        amount = say.say("per_side", amount=amount, side=side)
-    if exercise is None or exercise.target is None:
+    if exercise is None or not exercise.per_side:
         return amount
-    return say.say("list_comma").join([amount, *target_words(exercise.target, say)])
+    side = say.say("side_left" if exercise.first_side == "left" else "side_right")
+    return say.say("per_side", amount=amount, side=side)
 
 
 def _round_values(exercise: Exercise, say: Phrases) -> str:

@@ -13,12 +13,13 @@ here are the times in the MP3.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ..durations import format_clock
 from ..errors import RoutineError, RoutineErrors
-from ..routine import Routine, Side, TimedMessage
+from ..routine import Routine, Side, Target, TimedMessage
+from ..routine.targets import format_distance, format_target
 from .cues import Cues
 from .fit import fit_length, guessed_speech_ms
 from .layout import (
@@ -86,6 +87,7 @@ class Chapter:
     exercise: str = ""
     prescription: str = ""  # as the call says it: "10 reps", "30 seconds per side"
     round_label: str | None = None  # "Round 2/3"; None in a one-round block
+    target: Target | None = None  # what the move aims for, for cards and charts
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class Script:
     target_ms: int | None = None  # the length asked for, if any
     adjustments: tuple[str, ...] = ()  # what a target length changed, as a coach would say it
     unplaced: tuple[TimedMessage, ...] = ()  # messages with no room at their time
+    distances: tuple[str, ...] = ()  # how each distance was timed: "Run: 1km at 4:30/km = 4:30"
 
     def speech(self) -> Iterator[Event]:
         """The spoken cues in order."""
@@ -320,6 +323,7 @@ def _chapter(occ: Occurrence, cues: Cues, start_ms: int, end_ms: int) -> Chapter
         exercise=occ.exercise.name,
         prescription=cues.prescription,
         round_label=cues.round_label,
+        target=occ.exercise.target,
     )
 
 
@@ -392,7 +396,26 @@ def schedule(
         target_ms=planned.target_ms,
         adjustments=adjustments,
         unplaced=tuple(dict.fromkeys(timeline.unplaced)),
+        distances=_distance_notes(routine),
     )
+
+
+def _distance_notes(routine: Routine) -> tuple[str, ...]:
+    """How each move given by distance was timed: at its pace, a range's slower end."""
+    notes = []
+    for block in routine.blocks:
+        for exercise in block.exercises:
+            target = exercise.target
+            if exercise.distance_m is None or target is None or target.pace is None:
+                continue
+            pace = target.pace
+            steady = replace(pace, first_ms=pace.slower_ms, second_ms=pace.slower_ms)
+            slower = format_target(Target(pace=steady))["pace"]
+            why = f" (the slower end of {format_target(target)['pace']})" if pace.ranged else ""
+            time = format_clock(exercise.time_ms or 0)
+            distance = format_distance(exercise.distance_m)
+            notes.append(f"{block.name}: {exercise.name}: {distance} at {slower}{why} = {time}")
+    return tuple(dict.fromkeys(notes))
 
 
 def script_as_json(script: Script, engine: str) -> dict[str, object]:
