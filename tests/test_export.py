@@ -167,3 +167,70 @@ def test_what_a_watch_or_trainer_cannot_run_is_refused_and_nothing_is_replaced(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         {output.name, *([] if text is None else ["routine.yaml"])}
     )
+
+
+def _span(target: object) -> tuple[object, ...] | None:
+    """A range as its ends, lowest first: FIT states custom targets low to high."""
+    if target is None:
+        return None
+    values = [
+        v for k, v in vars(target).items() if k not in ("first", "second", "first_ms", "second_ms")
+    ]
+    ends = [
+        getattr(target, k)
+        for k in ("first", "second", "first_ms", "second_ms")
+        if hasattr(target, k)
+    ]
+    return (*values, min(ends), max(ends))
+
+
+def _kept(routine: Routine, suffix: str) -> list[tuple[object, ...]]:
+    """What each move keeps in a format: FIT has no ramp and no effort, and orders ranges
+    low to high; Zwift has no effort but its MaxEffort (10) and no names."""
+    kept = []
+    for block in routine.blocks:
+        for _ in range(block.rounds):
+            for move in block.exercises:
+                target = move.target
+                if target is None or (
+                    suffix == ".zwo"
+                    and target.rpe not in (None, 10)
+                    and not (target.power or target.cadence)
+                ):
+                    kept.append((move.time_ms, move.distance_m, None))
+                    continue
+                if suffix == ".fit":
+                    spans = tuple(
+                        _span(t) for t in (target.pace, target.hr, target.power, target.cadence)
+                    )
+                    kept.append((move.time_ms, move.distance_m, spans))
+                else:
+                    rpe = target.rpe if target.rpe == 10 and not target.power else None
+                    kept.append(
+                        (
+                            move.time_ms,
+                            move.distance_m,
+                            (target.power, target.cadence, target.ramp, rpe),
+                        )
+                    )
+    return kept
+
+
+@pytest.mark.parametrize(
+    ("example", "suffix"),
+    [
+        ("track-intervals.yaml", ".fit"),
+        ("ftp-ramp-bike.yaml", ".fit"),
+        ("ftp-ramp-bike.yaml", ".zwo"),
+    ],
+)
+def test_the_example_routines_come_back_with_every_boundary_and_target(
+    tmp_path: Path, example: str, suffix: str
+) -> None:
+    routine_path = SEED.parent / example
+    original = load_routine(routine_path)
+    output = tmp_path / f"{routine_path.stem}{suffix}"
+    _export(routine_path, output)
+    back = load_workout(output)
+    assert move_boundaries_ms(back) == move_boundaries_ms(original)
+    assert _kept(back, suffix) == _kept(original, suffix)

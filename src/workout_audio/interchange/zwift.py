@@ -12,6 +12,7 @@ none, and entities are how XML bombs expand.
 
 from __future__ import annotations
 
+import logging
 import xml.etree.ElementTree as ET
 
 from ..errors import RoutineError, UsageError
@@ -19,6 +20,8 @@ from ..routine.targets import CadenceTarget, PowerTarget, Target
 from .plan import Message, Plan, Role, Section, Step
 
 __all__ = ["read_zwo", "write_zwo"]
+
+log = logging.getLogger(__name__)
 
 _SECTION_OF: dict[str, tuple[str, Role]] = {
     "Warmup": ("Warmup", "warmup"),
@@ -80,19 +83,20 @@ class _Reader:
             assert first is not None
             assert second is not None
             power = PowerTarget("ftp", first, second)
-        rpm = node.get(cadence)
-        return self.cadence(Target(power=power, ramp=ramp and power is not None), rpm, where)
+        rpms = [node.get(cadence)]
+        if cadence == "Cadence" and node.get("CadenceLow") and node.get("CadenceHigh"):
+            rpms = [node.get("CadenceLow"), node.get("CadenceHigh")]  # a range we wrote
+        return self.cadence(Target(power=power, ramp=ramp and power is not None), rpms, where)
 
-    def cadence(self, target: Target, rpm: str | None, where: str) -> Target:
-        if rpm is None:
+    def cadence(self, target: Target, rpms: list[str | None], where: str) -> Target:
+        if rpms[0] is None:
             return target
         try:
-            value = float(rpm)
+            values = [float(rpm or "") for rpm in rpms]
         except ValueError:
-            raise self.fail(where, f"cadence {rpm!r} is not a number") from None
-        return Target(
-            power=target.power, ramp=target.ramp, cadence=CadenceTarget(value, value, "rpm")
-        )
+            raise self.fail(where, f"cadence {rpms!r} is not a number") from None
+        rpm = CadenceTarget(values[0], values[-1], "rpm")
+        return Target(power=target.power, ramp=target.ramp, cadence=rpm)
 
     def tips(self, node: ET.Element, where: str) -> tuple[str, ...]:
         """Text events at the step's very start: said with its announcement, as its tips."""
@@ -282,7 +286,12 @@ def _element(step: Step, role: Role, ftp_w: int | None, where: str) -> ET.Elemen
         else:
             attrs["PowerLow"], attrs["PowerHigh"] = _fraction(power[0]), _fraction(power[1])
     if target is not None and target.cadence is not None:
-        attrs["Cadence"] = f"{target.cadence.first:g}"
+        cadence = target.cadence
+        attrs["Cadence"] = f"{cadence.first:g}"  # Zwift's one number: the range's first
+        if cadence.ranged:
+            attrs["CadenceLow"], attrs["CadenceHigh"] = f"{cadence.first:g}", f"{cadence.second:g}"
+    if target is not None and target.rpe is not None and tag != "MaxEffort":
+        log.warning("%s: %s: Zwift has no effort (RPE) target; it is left out", where, step.name)
     node = ET.Element(tag, attrs)
     for tip in step.tips:
         ET.SubElement(node, "textevent", {"timeoffset": "0", "message": tip})
