@@ -127,3 +127,16 @@ def test_a_value_the_routine_format_refuses_names_the_source_and_the_imported_fi
     assert result.exit_code == 2
     assert "strong.zwo: as imported, blocks[0].exercises[0].target.power" in result.output
     assert "500%" in result.output
+
+
+def test_a_zwift_run_workout_is_refused_with_why(tmp_path: Path) -> None:
+    run = tmp_path / "run.zwo"
+    run.write_text(
+        "<workout_file><sportType>run</sportType><workout>"
+        '<SteadyState Duration="600" Power="0.8"/></workout></workout_file>',
+        encoding="utf-8",
+    )
+    result = invoke("import", str(run))
+    assert result.exit_code == 2
+    assert "run.zwo: sportType: 'run': only bike workouts are read" in result.output
+    assert not run.with_suffix(".yaml").exists()
