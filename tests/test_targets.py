@@ -537,3 +537,18 @@ def test_a_short_paced_run_builds_with_the_real_voice_in_step_with_its_script(
     said = [e.text for e in script.speech()]
     assert "First up: Stride, 200 metres, at 2 minutes per kilometre." in said
     assert "Next up: Float, 20 seconds, build from 6 to 5 per kilometre." in said
+
+
+def test_messages_in_an_amrap_are_refused(write_routine: WriteRoutine) -> None:
+    text = """\
+        name: R
+        blocks:
+          - name: B
+            amrap: 10m
+            exercises:
+              - {name: Burpees, reps: 5, messages: [{at: 5s, text: Go}]}
+        """
+    error = the_error(write_routine, text)
+
+    assert (error.line, error.field) == (6, "blocks[0].exercises[0].messages")
+    assert "no set times" in error.message
