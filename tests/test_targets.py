@@ -30,7 +30,7 @@ from workout_audio.routine.targets import (
     parse_pace,
 )
 from workout_audio.settings import VoiceSettings
-from workout_audio.timeline.script import Script, make_script
+from workout_audio.timeline.script import Script, make_script, script_as_json
 
 WriteRoutine = Callable[..., Path]
 
@@ -461,7 +461,9 @@ def test_the_report_says_how_a_distance_was_timed(write_routine: WriteRoutine) -
     text = one_move("name: Run, distance: 1.5km, target: {pace: 5:20-5:40/km}")
     script = make_script(load_routine(write_routine(text)), spoken_ms)
 
-    assert script.distances == ("B: Run: 1.5km at 5:40/km (the slower end of 5:20-5:40/km) = 8:30",)
+    timed = "B: Run: 1.5km at 5:40/km (the slower end of 5:20-5:40/km) = 8:30"
+    assert script.distances == (timed,)
+    assert script_as_json(script, "piper")["timed_by_pace"] == [timed]
 
 
 def test_a_target_length_never_changes_a_distance(write_routine: WriteRoutine) -> None:
