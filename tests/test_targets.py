@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from helpers import ROOT, invoke, spoken_ms
+from helpers import ROOT, decode, invoke, spoken_ms
+from workout_audio import build
 from workout_audio.errors import RoutineError, RoutineErrors
 from workout_audio.outputs.art import chapter_card
 from workout_audio.outputs.chart import Polygon, chart_shapes, chart_svg, intervals
@@ -28,7 +29,8 @@ from workout_audio.routine.targets import (
     parse_distance_m,
     parse_pace,
 )
-from workout_audio.timeline.script import Script, make_script
+from workout_audio.settings import VoiceSettings
+from workout_audio.timeline.script import Script, make_script, script_as_json
 
 WriteRoutine = Callable[..., Path]
 
@@ -459,7 +461,9 @@ def test_the_report_says_how_a_distance_was_timed(write_routine: WriteRoutine) -
     text = one_move("name: Run, distance: 1.5km, target: {pace: 5:20-5:40/km}")
     script = make_script(load_routine(write_routine(text)), spoken_ms)
 
-    assert script.distances == ("B: Run: 1.5km at 5:40/km (the slower end of 5:20-5:40/km) = 8:30",)
+    timed = "B: Run: 1.5km at 5:40/km (the slower end of 5:20-5:40/km) = 8:30"
+    assert script.distances == (timed,)
+    assert script_as_json(script, "piper")["timed_by_pace"] == [timed]
 
 
 def test_a_target_length_never_changes_a_distance(write_routine: WriteRoutine) -> None:
@@ -500,3 +504,53 @@ def test_the_english_voice_reads_a_pace_as_a_runner_says_it(pace: str, words: st
     spelled = said.replace(said.split(" per ")[0].removeprefix("at "), words)
 
     assert phonemizer.phonemize("en-us", said) == phonemizer.phonemize("en-us", spelled)
+
+
+@pytest.mark.slow
+def test_a_short_paced_run_builds_with_the_real_voice_in_step_with_its_script(
+    write_routine: WriteRoutine, tmp_path: Path, speech_cache: Path
+) -> None:
+    text = """\
+        name: Strides
+        timing: {flow: continuous}
+        blocks:
+          - name: Strides
+            exercises:
+              - name: Stride
+                distance: 200m
+                target: {pace: "2:00/km"}
+                messages: [{at: 8s, text: Quick feet.}]
+              - {name: Float, time: 20s, target: {pace: "6:00-5:00/km", ramp: true}}
+        """
+    routine = load_routine(write_routine(text))
+    output = tmp_path / "strides.mp3"
+
+    prepared = build(routine, output, voice=VoiceSettings(engine="piper"), cache_dir=speech_cache)
+    audio = decode(output)
+
+    script = prepared.script
+    starts = [e.start_ms for e in script.events if e.tone == "start"]
+    assert starts[1] - starts[0] == 24_000  # 200 m at 2:00/km
+    assert abs(len(audio) - script.length_ms) <= 1
+    (message,) = [e for e in script.speech() if e.text == "Quick feet."]
+    assert message.start_ms == starts[0] + 8_000
+    assert audio[message.start_ms : message.end_ms].dBFS > -40  # the voice says it there
+    assert audio[message.start_ms - 400 : message.start_ms - 100].dBFS < -50  # not before
+    said = [e.text for e in script.speech()]
+    assert "First up: Stride, 200 metres, at 2 minutes per kilometre." in said
+    assert "Next up: Float, 20 seconds, build from 6 to 5 per kilometre." in said
+
+
+def test_messages_in_an_amrap_are_refused(write_routine: WriteRoutine) -> None:
+    text = """\
+        name: R
+        blocks:
+          - name: B
+            amrap: 10m
+            exercises:
+              - {name: Burpees, reps: 5, messages: [{at: 5s, text: Go}]}
+        """
+    error = the_error(write_routine, text)
+
+    assert (error.line, error.field) == (6, "blocks[0].exercises[0].messages")
+    assert "no set times" in error.message

@@ -208,6 +208,12 @@ class Builder:
                     if isinstance(item, dict) and isinstance(item.get(key), list):
                         message = "an amrap: block has no rounds to give per-round values to"
                         self.problems.add((*where, "exercises", index, key), message)
+                if isinstance(item, dict) and "messages" in item:
+                    message = (
+                        "an amrap: block is one self-paced interval, so its moves have no "
+                        "set times to say messages at"
+                    )
+                    self.problems.add((*where, "exercises", index, "messages"), message)
 
     def no_rests(
         self, raw: object, where: Where, message: str, kinds: tuple[str, ...] = REST_KINDS

@@ -434,6 +434,7 @@ def script_as_json(script: Script, engine: str) -> dict[str, object]:
                 "changes": list(script.adjustments),
             }
         ),
+        "timed_by_pace": list(script.distances),
         "events": [
             {
                 "start_s": e.start_ms / 1000,
