@@ -221,3 +221,26 @@ def routine(*blocks: Block, length_ms: int | None = None) -> Routine:
 
 def block(name: str, rounds: int, *exercises: Exercise) -> Block:
     return Block(name, rounds, exercises, timing(), 1)
+
+
+# Workouts from other tools
+
+IMPORTS = ROOT / "tests" / "data" / "imports"
+
+
+def move_boundaries_ms(subject: Routine) -> list[int]:
+    """Where each move starts, counted from the first, then where the last one ends: the
+    boundaries a watch or trainer running the same plan keeps."""
+    lengths = {p: off_grid_spoken_ms(p) for p in script_phrases(subject)}
+    events = make_script(subject, lengths).events
+    starts = [e.start_ms for e in events if e.kind == "tone" and e.tone == "start"]
+    end = max(e.start_ms for e in events if e.kind == "tone" and e.tone == "end")
+    return [start - starts[0] for start in [*starts, end]]
+
+
+def cumulative_ms(*durations_ms: int) -> list[int]:
+    """0, then each running total: the boundaries of intervals of these lengths."""
+    totals = [0]
+    for duration_ms in durations_ms:
+        totals.append(totals[-1] + duration_ms)
+    return totals

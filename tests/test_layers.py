@@ -16,6 +16,7 @@ LAYERS = [
     ("errors", "durations", "levels", "settings", "machine"),
     ("storage",),
     ("routine",),
+    ("interchange",),  # workouts from other tools <-> routine data
     ("timeline",),
     ("audio",),
     ("speech",),

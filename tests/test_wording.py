@@ -18,6 +18,14 @@ import yaml
 
 from helpers import ROOT, block, exercise, routine, script_of, spoken_ms
 from workout_audio.routine import Block, Routine, load_routine
+from workout_audio.routine.targets import (
+    Target,
+    parse_cadence,
+    parse_distance_m,
+    parse_heart_rate,
+    parse_pace,
+    parse_power,
+)
 from workout_audio.timeline.cues import occurrence_cues, track_cues
 from workout_audio.timeline.fit import check_roughly
 from workout_audio.timeline.occurrences import occurrences
@@ -67,6 +75,33 @@ def _amrap(cap_ms: int, *moves: tuple[str, int]) -> Block:
     return replace(block("AMRAP", 1, *done, exercise("Plank", time_ms=30_000)), amrap_ms=cap_ms)
 
 
+def _targeted(name: str, target: Target, distance: str | None = None) -> Block:
+    move = replace(exercise(name, time_ms=300_000), target=target)
+    if distance is not None:
+        move = replace(move, distance_m=parse_distance_m(distance))
+    return block(name, 1, move)
+
+
+def _target_samples() -> list[Block]:
+    """Moves with every form of target and distance, ramps up and down."""
+    paces = ("5:30/km", "5:00/km", "4:05/km", "6:00-6:30/km", "8:50/mi", "1:45/100m", "2:00/500m")
+    hrs = ("Z2", "150bpm", "140-150bpm", "75% max", "85-95% threshold")
+    powers = ("75%", "57.5%", "70-80%", "250W", "200-250W", "Z3")
+    blocks = [_targeted("Run", Target(pace=parse_pace(p))) for p in paces]
+    blocks += [_targeted("Run", Target(hr=parse_heart_rate(h))) for h in hrs]
+    blocks += [_targeted("Ride", Target(power=parse_power(w))) for w in powers]
+    blocks += [_targeted("Ride", Target(cadence=parse_cadence(c))) for c in ("90rpm", "170spm")]
+    blocks += [_targeted("Row", Target(rpe=7))]
+    ramps = [("power", "60-75%"), ("power", "75-50%"), ("hr", "140-160bpm"), ("hr", "80-70% max")]
+    ramps += [("pace", "6:00-5:30/km"), ("pace", "5:00-6:00/km")]
+    parsers = {"pace": parse_pace, "hr": parse_heart_rate, "power": parse_power}
+    for key, text in ramps:
+        blocks.append(_targeted("Ramp", Target(ramp=True, **{key: parsers[key](text)})))  # type: ignore[arg-type]
+    for distance in ("400m", "1km", "1.5km", "1mi", "3mi"):
+        blocks.append(_targeted("Run", Target(pace=parse_pace("5:30/km")), distance))
+    return blocks
+
+
 def _samples() -> list[Routine]:
     """Routines whose cues, together, read every entry of a wording file."""
     squats = [exercise("Air Squats", reps=n) for n in COUNTS]
@@ -92,7 +127,7 @@ def _samples() -> list[Routine]:
         _amrap(1_260_000, ("Burpees", 21)),
     ]
     amrap_routine = replace(routine(*amraps), equipment=("a mat", "a band", "iron weights"))
-    return [routine(*blocks), amrap_routine]
+    return [routine(*blocks), amrap_routine, routine(*_target_samples())]
 
 
 def render(language: str) -> tuple[list[str], set[str]]:

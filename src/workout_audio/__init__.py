@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .encode.render import render
     from .errors import UsageError, WorkoutAudioError
+    from .interchange import export_routine, import_plan, load_workout
     from .pipeline import BuildResult, ChartResult, build, build_variants, check_routine, draw_chart
     from .preparation import Prepared, prepare
     from .programs import Program, ProgramResult, build_program, check_program, load_program
@@ -43,6 +44,7 @@ _PUBLIC = {
     "ProgramResult": ".programs",
     "Routine": ".routine",
     "Script": ".timeline.script",
+    "Target": ".routine",
     "UsageError": ".errors",
     "VoiceSettings": ".settings",
     "WorkoutAudioError": ".errors",
@@ -52,8 +54,12 @@ _PUBLIC = {
     "check_program": ".programs",
     "check_routine": ".pipeline",
     "draw_chart": ".pipeline",
+    "export_routine": ".interchange",
+    "format_target": ".routine.targets",
+    "import_plan": ".interchange",
     "load_program": ".programs",
     "load_routine": ".routine",
+    "load_workout": ".interchange",
     "make_script": ".timeline.script",
     "prepare": ".preparation",
     "render": ".encode.render",
@@ -73,6 +79,7 @@ __all__ = [  # each imported on first use, by __getattr__
     "ProgramResult",
     "Routine",
     "Script",
+    "Target",
     "UsageError",
     "VoiceSettings",
     "WorkoutAudioError",
@@ -83,8 +90,12 @@ __all__ = [  # each imported on first use, by __getattr__
     "check_program",
     "check_routine",
     "draw_chart",
+    "export_routine",
+    "format_target",
+    "import_plan",
     "load_program",
     "load_routine",
+    "load_workout",
     "make_script",
     "prepare",
     "render",

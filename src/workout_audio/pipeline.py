@@ -49,7 +49,7 @@ from .settings import EncodeSettings, MusicSettings, VoiceSettings
 from .storage.cache import CacheRoot
 from .storage.files import give_usual_permissions
 from .timeline.fit import check_roughly
-from .timeline.script import Script
+from .timeline.script import Script, check_messages
 
 __all__ = [
     "BuildResult",
@@ -352,11 +352,13 @@ def check_routine(
         The routine.
 
     Raises:
-        RoutineErrors: every problem in the file, each with its line.
+        RoutineErrors: every problem in the file, each with its line (a message with no
+            room at its time among them).
         UsageError: no cue wording, or no voice of ``engine``, for the routine's language;
             a music or sound file the routine names is missing or not audio.
     """
     routine = routine_of(path)
+    check_messages(routine)
     check_language(routine, VoiceSettings(engine=engine))
     load_sounds(routine)
     cache_folder = folder_of(cache_dir)

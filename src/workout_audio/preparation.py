@@ -19,8 +19,9 @@ from .audio.music import Music, check_music
 from .audio.pcm import SAMPLE_WIDTH_BYTES, samples_to_ms
 from .audio.tones import load_sound
 from .errors import EngineError, LengthError, UsageError
+from .interchange import load_workout
 from .planning import check_cache_dir, length_ms_of
-from .routine import Routine, ToneName, load_routine
+from .routine import Routine, ToneName
 from .settings import MusicSettings, VoiceSettings
 from .speech import (
     Engine,
@@ -274,7 +275,8 @@ def music_wanted(routine: Routine, music: MusicSettings | None) -> MusicSettings
 
 
 def routine_of(routine: RoutineLike) -> Routine:
-    return routine if isinstance(routine, Routine) else load_routine(os.fspath(routine))
+    """The routine itself, or the one in a file: our YAML, or a workout to import."""
+    return routine if isinstance(routine, Routine) else load_workout(os.fspath(routine))
 
 
 def folder_of(path: PathLike | None) -> Path | None:

@@ -85,9 +85,11 @@ def _music(result: BuildResult) -> None:
 
 
 def _report(script: Script) -> None:
-    """What a target length changed, as a coach's notes."""
+    """How distances were timed, and what a target length changed, as a coach's notes."""
     from ..durations import format_clock
 
+    for timed in script.distances:
+        say(f"timed by pace: {timed}")
     if script.target_ms is None or not script.adjustments:
         return
     out.print(f"fitted to {format_clock(script.target_ms)}:", highlight=False)

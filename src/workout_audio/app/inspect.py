@@ -82,6 +82,7 @@ def _script_table(script: Script) -> Table:
 
     table = Table(
         title=f"{script.routine_name} · {format_clock(script.length_ms)}",
+        caption="\n".join(f"timed by pace: {escape(timed)}" for timed in script.distances) or None,
         show_edge=False,
         pad_edge=False,
     )

@@ -26,6 +26,7 @@ from .cache import cache_app
 from .console import err
 from .help import Command, Group
 from .inspect import chart_command, script_command, validate_command
+from .interchange import export_command, import_command
 from .program import program_app
 from .serve import serve_command
 from .studio import studio_command
@@ -120,6 +121,8 @@ app.command("chart", cls=Command)(chart_command)
 app.command("validate", cls=Command)(validate_command)
 app.command("serve", cls=Command)(serve_command)
 app.command("studio", cls=Command)(studio_command)
+app.command("import", cls=Command)(import_command)
+app.command("export", cls=Command)(export_command)
 app.add_typer(voices_app, name="voices")
 app.add_typer(program_app, name="program")
 

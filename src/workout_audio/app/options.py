@@ -47,7 +47,11 @@ OUTPUT_PANEL = "Output"
 RoutineArg = Annotated[
     Path,
     typer.Argument(
-        help="The routine file (YAML).", show_default=False, dir_okay=False, metavar="ROUTINE"
+        help="The routine file (YAML), or a workout to import: intervals.icu text (.txt), "
+        "Zwift (.zwo) or Garmin FIT (.fit).",
+        show_default=False,
+        dir_okay=False,
+        metavar="ROUTINE",
     ),
 ]
 LengthOpt = Annotated[

@@ -19,6 +19,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from ..durations import format_clock
+from ..routine.targets import describe_target
 from ..timeline.script import Chapter, Script
 from .tags import Artwork
 
@@ -310,7 +311,8 @@ def chapter_card(
 ) -> bytes:
     """One chapter's card as PNG: the move in large type, its prescription, round and block.
 
-    A bar along the bottom shows where the chapter sits in a track of ``length_ms``.
+    A bar along the bottom shows where the chapter sits in a track of ``length_ms``; a
+    move's target (``4:30/km · 175spm``) is written under its prescription.
     """
     image = Image.new("RGB", (size_px, size_px), BACKGROUND)
     draw = ImageDraw.Draw(image)
@@ -330,10 +332,13 @@ def chapter_card(
     _draw_lines(draw, [block_line], block_px, margin, 9 * unit, MUTED)
     name_lines, name_px = _fit(chapter.exercise, 16 * unit, width, 3, bold=True)
     y = _draw_lines(draw, name_lines, name_px, margin, 24 * unit, INK, bold=True)
-    prescription_lines, prescription_px = _fit(
-        chapter.prescription, 8 * unit, width, max(1, (88 * unit - y) // (10 * unit))
-    )
-    _draw_lines(draw, prescription_lines, prescription_px, margin, y + 3 * unit, accent)
+    target = describe_target(chapter.target) if chapter.target is not None else ""
+    room_lines = max(1, (88 * unit - y) // (10 * unit) - (1 if target else 0))
+    prescription_lines, prescription_px = _fit(chapter.prescription, 8 * unit, width, room_lines)
+    y = _draw_lines(draw, prescription_lines, prescription_px, margin, y + 3 * unit, accent)
+    if target:  # "4:30/km · 175spm": the written form a watch shows, not the spoken one
+        target_lines, target_px = _fit(target, 7 * unit, width, 1, bold=True)
+        _draw_lines(draw, target_lines, target_px, margin, y + unit, INK, bold=True)
     bar_top, bar_bottom = size_px - 7 * unit, size_px - 5 * unit
     draw.rectangle((margin, bar_top, margin + width, bar_bottom), fill=(52, 62, 78))
     start_px = margin + width * chapter.start_ms // max(1, length_ms)

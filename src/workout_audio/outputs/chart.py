@@ -20,14 +20,16 @@ from PIL import Image, ImageDraw
 
 from ..durations import format_clock
 from ..errors import UsageError
+from ..routine.targets import PACE_UNITS_M, Target
 from ..storage.files import write_whole
-from ..timeline.script import Script, ToneName
+from ..timeline.script import Event, Script, ToneName
 from .art import font
 
 __all__ = [
     "CHART_FORMATS",
     "Interval",
     "Line",
+    "Polygon",
     "Rect",
     "Text",
     "chart_png",
@@ -64,6 +66,8 @@ LEGEND: tuple[tuple[IntervalKind, str], ...] = (
     ("rest", "rest"),
     ("switch", "switch sides"),
 )
+TARGET = "#a8461a"  # a move's target band, drawn over its work
+TARGET_HEADROOM = 1.15  # the highest target of a kind reaches this far below the bar's top
 
 
 @dataclass(frozen=True)
@@ -84,24 +88,17 @@ _WORK_BOUNDS: tuple[ToneName, ...] = ("start", "end", "rest")  # work: start to 
 def intervals(script: Script) -> list[Interval]:
     """The track cut into work, switch and rest intervals, covering it end to end."""
     works: list[Interval] = []
-    start: int | None = None
+    started: Event | None = None
     for event in script.events:
         if event.kind != "tone" or event.tone not in _WORK_BOUNDS:
             continue
-        if event.tone == "start":
-            start = event.start_ms
-        elif start is not None:
+        # In continuous flow the next start tone is the end of the work before it.
+        if started is not None:
+            block, round_, exercise = started.block or "", started.round or 1, started.exercise
             works.append(
-                Interval(
-                    "work",
-                    start,
-                    event.start_ms,
-                    event.block or "",
-                    event.round or 1,
-                    event.exercise or "",
-                )
+                Interval("work", started.start_ms, event.start_ms, block, round_, exercise or "")
             )
-            start = None
+        started = event if event.tone == "start" else None
     if not works:
         return [Interval("intro", 0, script.length_ms, "", 1, "")]
     found = [Interval("intro", 0, works[0].start_ms, works[0].block, works[0].round, "")]
@@ -161,7 +158,13 @@ class Text:
     upright: bool = False
 
 
-Shape = Rect | Line | Text
+@dataclass(frozen=True)
+class Polygon:
+    points: tuple[tuple[float, float], ...]
+    fill: str
+
+
+Shape = Rect | Line | Text | Polygon
 _XAt = Callable[[int], float]  # a time in the track -> its x in the picture
 
 
@@ -197,13 +200,17 @@ def chart_shapes(script: Script) -> tuple[int, int, list[Shape]]:
     def x_at(at_ms: int) -> float:
         return LABEL_PX + room * at_ms / length_ms
 
+    scales = _target_scales(script)
     shapes: list[Shape] = [Rect(0, 0, WIDTH_PX, height, PAPER)]
     shapes.append(Text(30, 42, script.routine_name, 34, INK, bold=True))
     total = format_clock(script.length_ms)
     shapes.append(Text(WIDTH_PX - RIGHT_PX, 42, total, 34, INK, anchor="end", bold=True))
     legend_x = 30.0
-    for kind, label in LEGEND:
-        shapes.append(Rect(legend_x, 84, 22, 22, COLOURS[kind]))
+    legend = [(COLOURS[kind], label) for kind, label in LEGEND]
+    if any(chapter.target is not None for chapter in script.chapters):
+        legend.append((TARGET, "target (power, heart rate or pace)"))
+    for colour, label in legend:
+        shapes.append(Rect(legend_x, 84, 22, 22, colour))
         shapes.append(Text(legend_x + 30, 95, label, 20, MUTED))
         legend_x += 30 + _width(label, 20) + 36
     axis_y = TOP_PX + ROW_PX * len(blocks)
@@ -230,9 +237,65 @@ def chart_shapes(script: Script) -> tuple[int, int, list[Shape]]:
                     COLOURS[interval.kind],
                 )
             )
+        shapes += _target_bands(script, mine, x_at, bar_top, scales)
         shapes += _set_names(mine, x_at, bar_top)
         shapes += _round_labels(script, block, mine, x_at, bar_top)
     return WIDTH_PX, height, shapes
+
+
+_Level = tuple[str, float, float]  # (kind, first, second): what a band shows, in its units
+
+
+def _level(target: Target) -> _Level | None:
+    """The one intensity a band shows: power, else heart rate, else pace (as speed)."""
+    if target.power is not None:
+        return f"power {target.power.kind}", target.power.first, target.power.second
+    if target.hr is not None:
+        return f"hr {target.hr.kind}", target.hr.first, target.hr.second
+    if target.pace is not None:  # faster is higher: metres a second
+        pace = target.pace
+        unit_m = PACE_UNITS_M[pace.unit]
+        return "speed", unit_m * 1000 / pace.first_ms, unit_m * 1000 / pace.second_ms
+    return None
+
+
+def _target_scales(script: Script) -> dict[str, float]:
+    """The highest value of each kind of target: bands of a kind share one scale."""
+    scales: dict[str, float] = {}
+    for chapter in script.chapters:
+        level = _level(chapter.target) if chapter.target is not None else None
+        if level is not None:
+            kind, first, second = level
+            scales[kind] = max(scales.get(kind, 0.0), first, second)
+    return scales
+
+
+def _target_bands(
+    script: Script, mine: Sequence[Interval], x_at: _XAt, bar_top: float, scales: dict[str, float]
+) -> list[Shape]:
+    """Over each work, its target: a band between a range's ends, a slope for a ramp."""
+    shapes: list[Shape] = []
+    for work in (i for i in mine if i.kind == "work"):
+        chapter = next((c for c in script.chapters if c.start_ms <= work.start_ms < c.end_ms), None)
+        level = _level(chapter.target) if chapter and chapter.target is not None else None
+        if chapter is None or chapter.target is None or level is None:
+            continue
+        kind, first, second = level
+        top = scales[kind] * TARGET_HEADROOM
+
+        def y_of(value: float, top: float = top) -> float:
+            return bar_top + BAR_PX * (1 - value / top)
+
+        x0, x1 = x_at(work.start_ms), x_at(work.end_ms)
+        if chapter.target.ramp:  # a slope from the first value to the second
+            points = ((x0, bar_top + BAR_PX), (x0, y_of(first)), (x1, y_of(second)),
+                      (x1, bar_top + BAR_PX))  # fmt: skip
+        else:  # a band between the range's ends, at least 4 px thick
+            high, low = y_of(max(first, second)), y_of(min(first, second))
+            low = max(low, high + 4)
+            points = ((x0, high), (x1, high), (x1, low), (x0, low))
+        shapes.append(Polygon(points, TARGET))
+    return shapes
 
 
 def _set_names(mine: Sequence[Interval], x_at: _XAt, bar_top: float) -> list[Shape]:
@@ -306,6 +369,8 @@ def chart_png(script: Script) -> bytes:
         elif isinstance(shape, Line):
             draw.line((shape.x1, shape.y1, shape.x2, shape.y2), fill=shape.stroke,
                       width=round(shape.width))  # fmt: skip
+        elif isinstance(shape, Polygon):
+            draw.polygon(shape.points, fill=shape.fill)
         elif shape.upright:
             face = font(shape.size_px, shape.bold)
             length = int(face.getlength(shape.text)) + 4
@@ -338,6 +403,9 @@ def chart_svg(script: Script) -> str:
             out.append(f'<line x1="{shape.x1:.1f}" y1="{shape.y1:.1f}" x2="{shape.x2:.1f}" '
                        f'y2="{shape.y2:.1f}" stroke="{shape.stroke}" '
                        f'stroke-width="{shape.width:g}"/>')  # fmt: skip
+        elif isinstance(shape, Polygon):
+            points = " ".join(f"{x:.1f},{y:.1f}" for x, y in shape.points)
+            out.append(f'<polygon points="{points}" fill="{shape.fill}"/>')
         else:
             attributes = [
                 f'x="{shape.x:.1f}"',

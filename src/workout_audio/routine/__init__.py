@@ -2,7 +2,8 @@
 
 One module a concern: :mod:`.model` (the dataclasses), :mod:`.nodes` (reading YAML
 safely, with every field's line), :mod:`.build` (the checks a schema cannot
-state), :mod:`.messages` (problems and their wording); the JSON Schema in
+state), :mod:`.messages` (problems and their wording), :mod:`.targets` (pace, heart
+rate, power, cadence and distance forms); the JSON Schema in
 ``schema/routine.schema.json`` states every shape and range once.
 """
 
@@ -31,10 +32,12 @@ from .model import (
     Routine,
     Side,
     Sound,
+    TimedMessage,
     Timing,
     ToneName,
 )
 from .nodes import parse_yaml, read_text
+from .targets import Target
 
 __all__ = [
     "PERIOD_REST_MS",
@@ -49,6 +52,8 @@ __all__ = [
     "Routine",
     "Side",
     "Sound",
+    "Target",
+    "TimedMessage",
     "Timing",
     "ToneName",
     "load_routine",

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import get_args
+from typing import TypeVar, get_args
 
 from ..durations import parse_duration_ms
 from ..levels import DUCK_RANGE_DB, MUSIC_LEVEL_RANGE_DB, parse_level
@@ -30,7 +30,17 @@ from .model import (
     Routine,
     Side,
     Sound,
+    TimedMessage,
     Timing,
+)
+from .targets import (
+    Target,
+    format_distance,
+    parse_cadence,
+    parse_distance_m,
+    parse_heart_rate,
+    parse_pace,
+    parse_power,
 )
 
 __all__ = ["Builder"]
@@ -46,6 +56,7 @@ _NO_RESTS_CONTINUOUS = (
 _NO_RESTS_EVERY = "no rests inside an every: block: each period rests for what its work leaves"
 _ROLES: tuple[BlockRole, ...] = get_args(BlockRole)
 _CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
+_Part = TypeVar("_Part")  # one kind of target: a pace, a heart rate, a power, a cadence
 
 
 class Builder:
@@ -197,6 +208,12 @@ class Builder:
                     if isinstance(item, dict) and isinstance(item.get(key), list):
                         message = "an amrap: block has no rounds to give per-round values to"
                         self.problems.add((*where, "exercises", index, key), message)
+                if isinstance(item, dict) and "messages" in item:
+                    message = (
+                        "an amrap: block is one self-paced interval, so its moves have no "
+                        "set times to say messages at"
+                    )
+                    self.problems.add((*where, "exercises", index, "messages"), message)
 
     def no_rests(
         self, raw: object, where: Where, message: str, kinds: tuple[str, ...] = REST_KINDS
@@ -301,8 +318,14 @@ class Builder:
                 self.problems.add((*where, "per_side"), message)
         if every_ms is not None:
             self.no_rests(raw_timing, (*where, "timing"), _NO_RESTS_EVERY, _INSIDE)
-        if has_time == has_reps:
-            self.problems.add(where, "give exactly one of 'time' or 'reps'")
+        has_distance = "distance" in raw
+        if has_distance and (has_time or has_reps):
+            given = "time" if has_time else "reps"
+            message = f"give either distance or {given}, not both (a distance is timed by its pace)"
+            self.problems.add((*where, "distance"), message)
+        elif has_time == has_reps and not has_distance:
+            self.problems.add(where, "give exactly one of 'time' or 'reps' (or a 'distance')")
+        target = self.target(raw.get("target"), (*where, "target"))
         time_ms: int | None = None
         times_ms: tuple[int, ...] = ()
         if has_time and isinstance(raw["time"], list):
@@ -315,7 +338,11 @@ class Builder:
             reps_list = self.each(raw["reps"], (*where, "reps"), self.reps)
         elif has_reps:
             reps = self.reps(raw["reps"], (*where, "reps"))
+        distance_m = None
+        if has_distance and not (has_time or has_reps):
+            distance_m, time_ms = self.distance(raw["distance"], (*where, "distance"), target)
         side = raw.get("first_side")
+        messages = self.messages(raw.get("messages"), (*where, "messages"), time_ms, times_ms)
         return Exercise(
             name=self.name(raw.get("name"), (*where, "name")),
             time_ms=time_ms,
@@ -327,8 +354,95 @@ class Builder:
             tips=self.texts(raw.get("tips"), (*where, "tips")),
             timing=self.exercise_timing(raw_timing, (*where, "timing"), base),
             line=self.problems.line(where) or 0,
-            flex=block_flex and raw.get("flex") is not False,
+            # A distance at a pace takes the time it takes: a target length never moves it.
+            flex=block_flex and raw.get("flex") is not False and distance_m is None,
+            target=target,
+            distance_m=distance_m,
+            messages=messages,
         )
+
+    def target(self, raw: object, where: Where) -> Target | None:
+        """A move's targets; a form the schema lets through but that means nothing is an error."""
+        if not isinstance(raw, dict):
+            return None
+        rpe = self.whole(raw["rpe"], (*where, "rpe")) if "rpe" in raw else None
+        target = Target(
+            pace=self.target_part(raw, (*where, "pace"), parse_pace),
+            hr=self.target_part(raw, (*where, "hr"), parse_heart_rate),
+            power=self.target_part(raw, (*where, "power"), parse_power),
+            cadence=self.target_part(raw, (*where, "cadence"), parse_cadence),
+            rpe=rpe,
+            ramp=raw.get("ramp") is True,
+        )
+        if target.ramp and not self.problems.flagged((*where, "ramp")):
+            ranges = [t for t in (target.power, target.hr, target.pace) if t and t.ranged]
+            if len(ranges) != 1:
+                found = "none" if not ranges else f"{len(ranges)}"
+                message = (
+                    "a ramp needs exactly one range to move along, in power, hr or pace "
+                    f"(power: 60-75%); found {found}"
+                )
+                self.problems.add((*where, "ramp"), message)
+        return target
+
+    def target_part(
+        self, raw: dict[str, object], where: Where, parse: Callable[[str], _Part]
+    ) -> _Part | None:
+        """One target (``pace: 5:30/km``) parsed, or None when absent or wrong."""
+        value = raw.get(str(where[-1]))
+        if not isinstance(value, str) or self.problems.flagged(where):
+            return None  # absent, or the schema has said why
+        try:
+            return parse(value)
+        except ValueError as error:
+            self.problems.add(where, str(error))
+            return None
+
+    def distance(
+        self, raw: object, where: Where, target: Target | None
+    ) -> tuple[float | None, int | None]:
+        """A distance in metres and its time at the slower end of the pace target."""
+        if self.problems.flagged(where):
+            return None, None
+        try:
+            distance_m = parse_distance_m(raw)
+        except ValueError as error:
+            self.problems.add(where, str(error))
+            return None, None
+        if target is None or target.pace is None:
+            if not self.problems.flagged((*where[:-1], "target", "pace")):
+                message = "needs a pace target (target: {pace: 5:30/km}) to be timed"
+                self.problems.add(where, message)
+            return distance_m, None
+        time_ms = target.pace.time_for_ms(distance_m)
+        if time_ms > _MAX_DURATION_MS:
+            message = f"{format_distance(distance_m)} at this pace is absurdly long (over 6 hours)"
+            self.problems.add(where, message)
+            return distance_m, None
+        return distance_m, time_ms
+
+    def messages(
+        self, raw: object, where: Where, time_ms: int | None, times_ms: tuple[int, ...]
+    ) -> tuple[TimedMessage, ...]:
+        """Texts at offsets within the move; one past its end would never be heard."""
+        shortest_ms = min(times_ms) if times_ms else time_ms
+        found = []
+        for index, item in enumerate(_items(raw)):
+            if not isinstance(item, dict) or "at" not in item:
+                continue  # the schema has said why
+            item_where: Where = (*where, index)
+            at_ms = self.duration(item["at"], (*item_where, "at"), allow_zero=True)
+            text = self.text(item.get("text"), (*item_where, "text"))
+            if at_ms is None or not text:
+                continue
+            if shortest_ms is not None and at_ms >= shortest_ms:
+                message = (
+                    f"at {_secs(at_ms)} is not within the move, which lasts {_secs(shortest_ms)}"
+                )
+                self.problems.add((*item_where, "at"), message)
+                continue
+            found.append(TimedMessage(at_ms, text, self.problems.line(item_where) or 0))
+        return tuple(sorted(found, key=lambda message: message.at_ms))
 
     def each(
         self, raw: list[object], where: Where, read: Callable[[object, Where], int | None]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from ..settings import MusicSettings
+from .targets import Target
 
 __all__ = [
     "DEFAULT_TIMING",
@@ -22,6 +23,7 @@ __all__ = [
     "Routine",
     "Side",
     "Sound",
+    "TimedMessage",
     "Timing",
     "ToneName",
 ]
@@ -82,11 +84,21 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class TimedMessage:
+    """A text spoken ``at_ms`` after the move starts (a plan's cue text, Zwift's textevent)."""
+
+    at_ms: int
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Exercise:
     """One move as written: a hold (``time_ms``, per side if ``per_side``) or ``reps``.
 
     A value given per round (``reps: [2, 4, 6]``) is in ``reps_by_round`` or
-    ``time_by_round_ms`` instead, one value a round.
+    ``time_by_round_ms`` instead, one value a round. A move given by ``distance_m``
+    has the time its pace target takes for it in ``time_ms``.
     """
 
     name: str
@@ -100,6 +112,9 @@ class Exercise:
     flex: bool = True  # False pins its hold or tempo when a target length is solved
     time_by_round_ms: tuple[int, ...] = ()
     reps_by_round: tuple[int, ...] = ()
+    target: Target | None = None
+    distance_m: float | None = None
+    messages: tuple[TimedMessage, ...] = ()
 
     @property
     def counted(self) -> bool:

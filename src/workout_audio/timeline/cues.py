@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..routine import Block, Exercise, Routine
+from ..routine import Block, Exercise, Routine, TimedMessage
 from .occurrences import Occurrence
 from .phrases import Phrases
+from .targets import distance_words, target_words
 
 __all__ = [
     "AMRAP_HALFWAY_MIN_MS",
@@ -74,7 +75,7 @@ class Cues:
     before a rest, ``now`` without one, ``name_only`` where nothing longer fits).
     """
 
-    prescription: str  # "10 reps", "30 seconds per side, left side first"
+    prescription: str  # "10 reps", "30 seconds per side, left side first", "1 kilometre"
     first_up: str  # "First up: Hip Thrust, 10 reps."
     next_up: str  # "Next up: Hip Thrust, 10 reps."
     now: str  # "Hip Thrust, 10 reps."
@@ -87,15 +88,20 @@ class Cues:
     callouts: tuple[tuple[int, str], ...]  # (offset_ms, phrase) in a hold or an AMRAP
     chapter_title: str  # "Strength · Round 2/3 · Hip Thrust"
     round_label: str | None  # "Round 2/3"; None in a one-round block
+    messages: tuple[TimedMessage, ...] = ()  # the move's own texts, at set times
 
     def work_phrases(self) -> list[str]:
         """Every phrase that may be said during the work."""
-        return [*self.tips, *(text for _, text in (*self.counted, *self.callouts))]
+        timed = (text for _, text in (*self.counted, *self.callouts))
+        return [*self.tips, *timed, *(message.text for message in self.messages)]
 
 
 def occurrence_cues(occ: Occurrence, say: Phrases) -> Cues:
     """The wording of one occurrence in the language of ``say``."""
     prescription = _amount(occ.exercise, occ.reps, occ.work_ms, say)
+    called = prescription  # the calls add the targets: "5 minutes, at 5 30 per kilometre"
+    if occ.exercise is not None and occ.exercise.target is not None:
+        called = say.say("list_comma").join([called, *target_words(occ.exercise.target, say)])
     round_label = None
     if occ.exercise is not None and occ.block.rounds > 1:
         round_label = say.say("chapter_round", number=occ.round, total=occ.block.rounds)
@@ -104,9 +110,9 @@ def occurrence_cues(occ: Occurrence, say: Phrases) -> Cues:
         title = " · ".join([occ.block.name, *filter(None, [round_label]), occ.exercise.name])
     return Cues(
         prescription=prescription,
-        first_up=say.say("first_up", exercise=occ.name, prescription=prescription),
-        next_up=say.say("next_up", exercise=occ.name, prescription=prescription),
-        now=say.say("now", exercise=occ.name, prescription=prescription),
+        first_up=say.say("first_up", exercise=occ.name, prescription=called),
+        next_up=say.say("next_up", exercise=occ.name, prescription=called),
+        now=say.say("now", exercise=occ.name, prescription=called),
         name_only=say.say("name_only", exercise=occ.name),
         get_ready=say.say("get_ready", exercise=_first_move(occ)),
         block_intro=_block_cue(occ.block, say) if occ.first_in_block else None,
@@ -116,6 +122,7 @@ def occurrence_cues(occ: Occurrence, say: Phrases) -> Cues:
         callouts=() if occ.reps is not None else tuple(_callouts(occ, say)),
         chapter_title=title,
         round_label=round_label,
+        messages=occ.exercise.messages if occ.exercise is not None else (),
     )
 
 
@@ -155,8 +162,11 @@ def _callouts(occ: Occurrence, say: Phrases) -> list[tuple[int, str]]:
 
 
 def _amount(exercise: Exercise | None, reps: int | None, work_ms: int, say: Phrases) -> str:
-    """What a move asks for: ``10 reps``, ``30 seconds per side, left side first``."""
+    """What a move asks for: ``10 reps``, ``30 seconds per side, left side first``,
+    ``1 kilometre`` (a move given by distance)."""
     amount = say.count("reps", reps) if reps is not None else say.duration(work_ms)
+    if exercise is not None and exercise.distance_m is not None:
+        amount = distance_words(exercise.distance_m, say)
     if exercise is None or not exercise.per_side:
         return amount
     side = say.say("side_left" if exercise.first_side == "left" else "side_right")

@@ -37,6 +37,7 @@ __all__ = [
     "UnreachableLength",
     "check_roughly",
     "fit_length",
+    "guessed_speech_ms",
     "length_range_ms",
 ]
 
@@ -100,6 +101,11 @@ def length_range_ms(routine: Routine, clip_ms: ClipDurations) -> tuple[int, int]
     return solver.shortest_ms(), solver.longest_ms()
 
 
+def guessed_speech_ms(text: str) -> int:
+    """How long ``text`` takes to say at a typical rate, before any clip is made."""
+    return len(text) * _FALLBACK_MS_PER_CHAR
+
+
 def check_roughly(routine: Routine, target_ms: int, *, from_file: bool = False) -> None:
     """Refuse, before any speech is made, a target far outside what ``routine`` can make.
 
@@ -110,7 +116,7 @@ def check_roughly(routine: Routine, target_ms: int, *, from_file: bool = False) 
     Raises:
         LengthError: the target is clearly out of reach; names the rough range.
     """
-    shortest, longest = length_range_ms(routine, lambda text: len(text) * _FALLBACK_MS_PER_CHAR)
+    shortest, longest = length_range_ms(routine, guessed_speech_ms)
     margin = PPM + ROUGH_MARGIN_PPM
     if target_ms * margin // PPM >= shortest and target_ms <= longest * margin // PPM:
         return

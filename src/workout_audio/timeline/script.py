@@ -13,12 +13,15 @@ here are the times in the MP3.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from ..routine import Routine, Side
+from ..durations import format_clock
+from ..errors import RoutineError, RoutineErrors
+from ..routine import Routine, Side, Target, TimedMessage
+from ..routine.targets import format_distance, format_target
 from .cues import Cues
-from .fit import fit_length
+from .fit import fit_length, guessed_speech_ms
 from .layout import (
     GAP_MS,
     GUARD_MS,
@@ -43,6 +46,7 @@ __all__ = [
     "EventKind",
     "Script",
     "ToneName",
+    "check_messages",
     "make_script",
     "schedule",
     "script_as_json",
@@ -83,6 +87,7 @@ class Chapter:
     exercise: str = ""
     prescription: str = ""  # as the call says it: "10 reps", "30 seconds per side"
     round_label: str | None = None  # "Round 2/3"; None in a one-round block
+    target: Target | None = None  # what the move aims for, for cards and charts
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class Script:
     chapters: tuple[Chapter, ...]
     target_ms: int | None = None  # the length asked for, if any
     adjustments: tuple[str, ...] = ()  # what a target length changed, as a coach would say it
+    unplaced: tuple[TimedMessage, ...] = ()  # messages with no room at their time
+    distances: tuple[str, ...] = ()  # how each distance was timed: "Run: 1km at 4:30/km = 4:30"
 
     def speech(self) -> Iterator[Event]:
         """The spoken cues in order."""
@@ -117,6 +124,7 @@ class _Timeline:
     """Events under construction."""
 
     events: list[Event] = field(default_factory=list)
+    unplaced: list[TimedMessage] = field(default_factory=list)
 
     def speech(self, start_ms: int, duration_ms: int, text: str, where: _Where) -> None:
         block, round_, exercise, side = where.block, where.round, where.exercise, where.side
@@ -280,10 +288,17 @@ def _render_work(
                 at_ms = start_ms + work_ms - beat * 1000
                 timeline.tone(at_ms, "beep", where)
                 placer.take(at_ms, TONE_MS["beep"])
-        for offset_ms, cue in cues.callouts:
-            if placer.fits(start_ms + offset_ms, clip_ms(cue)):
-                timeline.speech(start_ms + offset_ms, clip_ms(cue), cue, where)
-                placer.take(start_ms + offset_ms, clip_ms(cue))
+    for message in cues.messages:  # at the time the plan says, or not at all
+        at_ms, duration_ms = start_ms + message.at_ms, clip_ms(message.text)
+        if placer.fits(at_ms, duration_ms):
+            timeline.speech(at_ms, duration_ms, message.text, where)
+            placer.take(at_ms, duration_ms)
+        else:
+            timeline.unplaced.append(message)
+    for offset_ms, cue in cues.callouts:
+        if placer.fits(start_ms + offset_ms, clip_ms(cue)):
+            timeline.speech(start_ms + offset_ms, clip_ms(cue), cue, where)
+            placer.take(start_ms + offset_ms, clip_ms(cue))
     if continuous:
         assert segment.then is not None
         _announce(timeline, placer, segment.then, clip_ms, where)
@@ -308,6 +323,7 @@ def _chapter(occ: Occurrence, cues: Cues, start_ms: int, end_ms: int) -> Chapter
         exercise=occ.exercise.name,
         prescription=cues.prescription,
         round_label=cues.round_label,
+        target=occ.exercise.target,
     )
 
 
@@ -379,7 +395,27 @@ def schedule(
         ),
         target_ms=planned.target_ms,
         adjustments=adjustments,
+        unplaced=tuple(dict.fromkeys(timeline.unplaced)),
+        distances=_distance_notes(routine),
     )
+
+
+def _distance_notes(routine: Routine) -> tuple[str, ...]:
+    """How each move given by distance was timed: at its pace, a range's slower end."""
+    notes = []
+    for block in routine.blocks:
+        for exercise in block.exercises:
+            target = exercise.target
+            if exercise.distance_m is None or target is None or target.pace is None:
+                continue
+            pace = target.pace
+            steady = replace(pace, first_ms=pace.slower_ms, second_ms=pace.slower_ms)
+            slower = format_target(Target(pace=steady))["pace"]
+            why = f" (the slower end of {format_target(target)['pace']})" if pace.ranged else ""
+            time = format_clock(exercise.time_ms or 0)
+            distance = format_distance(exercise.distance_m)
+            notes.append(f"{block.name}: {exercise.name}: {distance} at {slower}{why} = {time}")
+    return tuple(dict.fromkeys(notes))
 
 
 def script_as_json(script: Script, engine: str) -> dict[str, object]:
@@ -398,6 +434,7 @@ def script_as_json(script: Script, engine: str) -> dict[str, object]:
                 "changes": list(script.adjustments),
             }
         ),
+        "timed_by_pace": list(script.distances),
         "events": [
             {
                 "start_s": e.start_ms / 1000,
@@ -416,3 +453,35 @@ def script_as_json(script: Script, engine: str) -> dict[str, object]:
             for c in script.chapters
         ],
     }
+
+
+def check_messages(routine: Routine, clip_ms: ClipDurations | None = None) -> None:
+    """Refuse messages that find no room at their time: over a countdown, a tone, another
+    cue, or past the move's end. Speech is guessed at a typical rate unless measured.
+
+    Raises:
+        RoutineErrors: one problem per message, with its line and field.
+    """
+    messages = [
+        (f"blocks[{b}].exercises[{e}].messages[{m}]", message)
+        for b, block in enumerate(routine.blocks)
+        for e, exercise in enumerate(block.exercises)
+        for m, message in enumerate(exercise.messages)
+    ]
+    if not messages:
+        return
+    script = make_script(routine, clip_ms if clip_ms is not None else guessed_speech_ms)
+    errors = [
+        RoutineError(
+            routine.path,
+            message.line,
+            field,
+            f"no room to say {message.text!r} at {format_clock(message.at_ms)}: it would "
+            "overlap a countdown, a tone or another cue, or run past the move's end; "
+            "move it or shorten it",
+        )
+        for field, message in messages
+        if message in script.unplaced
+    ]
+    if errors:
+        raise RoutineErrors(errors)

@@ -23,16 +23,16 @@ __all__ = ["PLURAL_CATEGORIES", "Phrases", "available_languages", "phrases_for"]
 PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 
 
-def _one_is_1(n: int) -> str:
-    return "one" if n == 1 else "other"
+def _one_is_1(n: float) -> str:
+    return "one" if n == 1 else "other"  # "1.5 kilometres"
 
 
-def _one_is_0_or_1(n: int) -> str:
-    return "one" if n in (0, 1) else "other"
+def _one_is_0_or_1(n: float) -> str:
+    return "one" if int(n) in (0, 1) else "other"  # CLDR's i = 0,1: "1,5 kilomètre"
 
 
-# CLDR cardinal rules for whole numbers, by language; most languages are "one is 1".
-PLURAL_RULES: dict[str, Callable[[int], str]] = {"fr": _one_is_0_or_1, "pt": _one_is_0_or_1}
+# CLDR cardinal rules, by language; most languages are "one is 1".
+PLURAL_RULES: dict[str, Callable[[float], str]] = {"fr": _one_is_0_or_1, "pt": _one_is_0_or_1}
 
 _SPANISH_VOWELS = "aeouáéóú"
 
@@ -91,16 +91,24 @@ class Phrases:
             text = _SENTENCE_START.sub(lambda match: match.group(0).upper(), text)
         return text
 
-    def plural_category(self, n: int) -> str:
+    def plural_category(self, n: float) -> str:
         """The CLDR plural category of ``n`` in this language: ``one``, ``other``, ..."""
         return PLURAL_RULES.get(self.language, _one_is_1)(n)
 
-    def count(self, key: str, n: int, **values: object) -> str:
-        """A counted form: ``count("reps", 1)`` -> ``"1 rep"``; 10 -> ``"10 reps"``."""
+    def count(self, key: str, n: float, **values: object) -> str:
+        """A counted form: ``count("reps", 1)`` -> ``"1 rep"``; 10 -> ``"10 reps"``;
+        a fraction is written with the language's decimal mark (``1,5``)."""
         forms = self._table[key]
         assert isinstance(forms, dict), key
-        form = forms.get(f"={n}", forms.get(self.plural_category(n), forms["other"]))
-        return self._finish(str(form).format(n=n, **values))
+        exact = f"={self.number(n)}"
+        form = forms.get(exact, forms.get(self.plural_category(n), forms["other"]))
+        return self._finish(str(form).format(n=self.number(n), **values))
+
+    def number(self, value: float) -> str:
+        """A number as the voice should read it: ``75``, ``57.5`` (``57,5`` in de, es, fr)."""
+        if value == int(value):
+            return str(int(value))
+        return f"{value:g}".replace(".", str(self._table.get("decimal_mark", ".")))
 
     def duration(self, duration_ms: int) -> str:
         """A duration as a coach says it: ``30 seconds``, ``1 minute 30 seconds``,
