@@ -22,10 +22,23 @@ LAYERS = [
     ("outputs",),
     ("encode",),
     ("pipeline", "preparation", "planning"),  # the library's flow, its dry run, its outputs
+    ("batch",),  # many tracks on a process pool or a Dask cluster, built on the pipeline
     ("app", "__main__"),
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
-HEAVY = ("numpy", "PIL", "pydub", "mutagen", "onnxruntime", "piper", "typer", "rich", "requests")
+HEAVY = (
+    "numpy",
+    "PIL",
+    "pydub",
+    "mutagen",
+    "onnxruntime",
+    "piper",
+    "typer",
+    "rich",
+    "requests",
+    "distributed",
+    "dask",
+)
 
 
 def _module_name(path: Path) -> str:

@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .batch import BatchReport, executor_for, load_manifest, run_batch
     from .encode.render import render
     from .errors import UsageError, WorkoutAudioError
     from .pipeline import BuildResult, ChartResult, build, build_variants, check_routine, draw_chart
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 # Each public name and the module it lives in, imported on first use.
 _PUBLIC = {
+    "BatchReport": ".batch",
     "BuildResult": ".pipeline",
     "ChartResult": ".pipeline",
     "EncodeSettings": ".settings",
@@ -44,14 +46,18 @@ _PUBLIC = {
     "build_variants": ".pipeline",
     "check_routine": ".pipeline",
     "draw_chart": ".pipeline",
+    "executor_for": ".batch",
+    "load_manifest": ".batch",
     "load_routine": ".routine",
     "make_script": ".timeline.script",
     "prepare": ".preparation",
     "render": ".encode.render",
+    "run_batch": ".batch",
     "script_phrases": ".timeline.script",
 }
 
 __all__ = [  # each imported on first use, by __getattr__
+    "BatchReport",
     "BuildResult",
     "ChartResult",
     "EncodeSettings",
@@ -67,10 +73,13 @@ __all__ = [  # each imported on first use, by __getattr__
     "build_variants",
     "check_routine",
     "draw_chart",
+    "executor_for",
+    "load_manifest",
     "load_routine",
     "make_script",
     "prepare",
     "render",
+    "run_batch",
     "script_phrases",
 ]
 

@@ -21,6 +21,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 from typer._click.exceptions import UsageError as ClickUsageError
 
 from ..errors import StoppedPartway, StorageError, Terminated, WorkoutAudioError
+from .batch import batch_command
 from .build import build_command, variants_command
 from .cache import cache_app
 from .console import err
@@ -115,6 +116,7 @@ app.command("script", cls=Command)(script_command)
 app.command("variants", cls=Command)(variants_command)
 app.command("chart", cls=Command)(chart_command)
 app.command("validate", cls=Command)(validate_command)
+app.command("batch", cls=Command)(batch_command)
 app.add_typer(voices_app, name="voices")
 
 
