@@ -8,6 +8,7 @@ problem of its own item (it returns it), so one bad track cannot stop the rest.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import hashlib
 import json
 import logging
@@ -20,7 +21,7 @@ from ..pipeline import build
 from ..preparation import prepare
 from ..settings import VoiceSettings
 from ..speech import SpeechCache, choose_engine, synthesize_phrases
-from ..storage.files import write_whole
+from ..storage.files import PART_SUFFIX, write_whole
 from ..timeline.phrases import phrases_for
 from .manifest import BatchItem
 
@@ -116,6 +117,7 @@ def speak_phrases(job: SpeechJob, cache_dir: Path | None) -> int:
 def build_item(item: BatchItem, cache_dir: Path | None) -> ItemResult:
     """Build one track as ``build`` would, then stamp it; a problem is returned, not raised."""
     started = time.monotonic()
+    _remove_leftovers(item)
     try:
         build(
             item.routine,
@@ -158,6 +160,17 @@ def is_up_to_date(item: BatchItem) -> bool:
         return all(path.is_file() for path in item.files) and stamp == stamp_of(item)
     except (OSError, UnicodeDecodeError):
         return False
+
+
+def _remove_leftovers(item: BatchItem) -> None:
+    """A worker killed mid-track leaves its temporary files (never the item's files): they
+    go before the item is built again. The item is the only writer of its files."""
+    for path in (*item.files, _stamp_path(item.output)):
+        # pending_file's names: .NAME.XXXX.part, or .STEM.XXXX.part.SUFFIX for the encoder
+        name, stem, suffix = (glob.escape(part) for part in (path.name, path.stem, path.suffix))
+        patterns = (f".{name}.*{PART_SUFFIX}*", f".{stem}.*{PART_SUFFIX}{suffix}")
+        for leftover in {p for pattern in patterns for p in path.parent.glob(pattern)}:
+            leftover.unlink(missing_ok=True)
 
 
 def _stamp_path(output: Path) -> Path:
