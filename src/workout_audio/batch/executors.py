@@ -174,7 +174,7 @@ class DaskExecutor(Executor):
         index_of = {future.key: index for index, future in enumerate(futures)}
         results: dict[int, R | JobLost] = {}
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=self._client.loop):
                 index = index_of[future.key]
                 try:
                     result: R | JobLost = future.result()
