@@ -292,3 +292,24 @@ def test_build_greets_the_name_it_is_given(folder: Path, speech_cache: Path) -> 
     assert result.exit_code == 0, result.output
     lyrics = output.with_suffix(".lrc").read_text(encoding="utf-8").splitlines()
     assert [line.split("]", 1)[1] for line in lyrics[3:5]] == ["Quick Core.", "Let's go, Maria."]
+
+
+def test_each_phrase_is_made_by_one_job_a_voice(folder: Path) -> None:
+    from workout_audio.batch.jobs import speech_jobs
+
+    rows = "".join(
+        f"core.yaml,{lang}-{length}-{name}.mp3,{lang},{engine},{length},{name}\n"
+        for lang, engine in (("en", "piper"), ("es", "espeak"))
+        for length in ("40s", "50s")
+        for name in ("Maria", "Luis")
+    )
+    manifest = _write(folder, "m.csv", "routine,output,language,engine,length,name\n" + rows)
+    jobs = speech_jobs(list(load_manifest(manifest).items))
+    assert [(job.voice.engine, job.voice.language) for job in jobs] == [
+        ("piper", "en"),
+        ("espeak", "es"),
+    ]
+    for job in jobs:
+        assert job.voice.listener_name is None  # the greetings are made once each, apart
+        assert job.names == ("Maria", "Luis")
+        assert job.tracks == ((folder / "core.yaml", 40_000), (folder / "core.yaml", 50_000))
