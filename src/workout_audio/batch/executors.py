@@ -9,13 +9,16 @@ good); a worker that dies mid-job has the job run again elsewhere.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import multiprocessing.context
+import signal
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from ..errors import UsageError
+from ..errors import Terminated, UsageError
 from ..machine import usable_cores
 
 __all__ = ["DaskExecutor", "Executor", "JobLost", "LocalExecutor", "executor_for"]
@@ -105,7 +108,11 @@ class LocalExecutor(Executor):
         on_result: OnResult | None,
     ) -> None:
         """One pool: the waiting jobs run until done, or until a worker dies."""
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(waiting)))
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(waiting)),
+            mp_context=_start_method(),
+            initializer=_stoppable_worker,
+        )
         futures: dict[Future[R], int] = {}
         try:
             futures = {pool.submit(task, *jobs[index]): index for index in waiting}
@@ -132,6 +139,25 @@ class LocalExecutor(Executor):
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_method() -> multiprocessing.context.BaseContext:
+    """Fresh worker processes (forkserver, else spawn), never a fork of this one: a fork
+    copies whatever locks this process's threads (a progress bar's) held at that moment."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _stoppable_worker() -> None:
+    """A worker unwinds on SIGTERM as on Ctrl-C, so the build's cleanup removes its
+    temporary files, whatever signal handling it was started with."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 class DaskExecutor(Executor):
