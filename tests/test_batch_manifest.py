@@ -118,6 +118,14 @@ def _refused(manifest: Path, folder: Path) -> str:
             """,
             "m.csv:2: language: ",
         ),
+        (  # an engine there is not
+            """\
+            routine,output,engine
+            core.yaml,a.mp3,piper
+            core.yaml,b.mp3,festival
+            """,
+            "m.csv:3: engine: ",
+        ),
         (  # a name that is not one
             """\
             routine,output,name

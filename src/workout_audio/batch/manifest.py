@@ -36,6 +36,7 @@ from ..planning import length_ms_of, plan_track, sidecar_names
 from ..preparation import check_language
 from ..routine import Routine, load_routine
 from ..settings import EncodeSettings, MusicSettings, VoiceSettings
+from ..speech import engine_class
 from ..timeline.fit import check_roughly
 
 __all__ = ["BatchItem", "Manifest", "load_manifest", "manifest_schema", "setting_names"]
@@ -284,6 +285,8 @@ def _item(row: _Row, base: Path, outputs: Path, routines: dict[Path, Routine]) -
             listener_name=text("name"),
         ),
     )
+    if voice.engine != "auto":
+        checked("engine", lambda: engine_class(voice.engine))
     language = voice.language or routine.language
     checked("language", lambda: check_language(_in_language(routine, language), voice))
     length_ms = checked("length", lambda: length_ms_of(text("length")))
