@@ -131,8 +131,8 @@ def load_manifest(path: str | Path, output_dir: str | Path | None = None) -> Man
         raise UsageError(f"{path}: a manifest is a .yaml, .yml or .csv file")
     base = path.parent
     outputs = Path(output_dir) if output_dir is not None else base
-    routines: dict[Path, Routine] = {}
-    items = [_item(row, base, outputs, routines) for row in rows]
+    seen = _Seen()
+    items = [_item(row, base, outputs, seen) for row in rows]
     _check_unique(items, lambda item: (item.output,))
     # Only now, every item checked, are the outputs' folders made.
     items = [_planned(item) for item in items]
@@ -246,7 +246,16 @@ def _unknown(name: str) -> str:
     return f"unknown setting; the settings are {', '.join(setting_names())}"
 
 
-def _item(row: _Row, base: Path, outputs: Path, routines: dict[Path, Routine]) -> BatchItem:
+@dataclass
+class _Seen:
+    """What earlier rows already checked: thousands of members share a few routines."""
+
+    routines: dict[Path, Routine] = field(default_factory=dict)
+    lengths: set[tuple[Path, int]] = field(default_factory=set)  # reachable by the routine
+    voices: set[tuple[Path, VoiceSettings, str]] = field(default_factory=set)
+
+
+def _item(row: _Row, base: Path, outputs: Path, seen: _Seen) -> BatchItem:
     values = row.values
 
     def text(key: str) -> str | None:
@@ -265,9 +274,9 @@ def _item(row: _Row, base: Path, outputs: Path, routines: dict[Path, Routine]) -
     routine_path = base / str(values["routine"])
     if not routine_path.is_file():
         raise UsageError(f"{row.at('routine')}: {routine_path} does not exist")
-    if routine_path not in routines:
-        routines[routine_path] = checked("routine", lambda: load_routine(routine_path))
-    routine = routines[routine_path]
+    if routine_path not in seen.routines:
+        seen.routines[routine_path] = checked("routine", lambda: load_routine(routine_path))
+    routine = seen.routines[routine_path]
     voice_text = text("voice")
     voice_file = base / voice_text if voice_text is not None else None
     voice = checked(
@@ -288,10 +297,14 @@ def _item(row: _Row, base: Path, outputs: Path, routines: dict[Path, Routine]) -
     if voice.engine != "auto":
         checked("engine", lambda: engine_class(voice.engine))
     language = voice.language or routine.language
-    checked("language", lambda: check_language(_in_language(routine, language), voice))
+    spoken = (routine_path, dataclasses.replace(voice, listener_name=None), language)
+    if spoken not in seen.voices:
+        checked("language", lambda: check_language(_in_language(routine, language), voice))
+        seen.voices.add(spoken)
     length_ms = checked("length", lambda: length_ms_of(text("length")))
-    if length_ms is not None:
+    if length_ms is not None and (routine_path, length_ms) not in seen.lengths:
         checked("length", lambda: check_roughly(routine, length_ms))
+        seen.lengths.add((routine_path, length_ms))
     music = None
     if any(key in values for key in ("music", "music_level", "duck")):
         source = base / str(values["music"]) if "music" in values else None
