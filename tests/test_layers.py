@@ -23,6 +23,7 @@ LAYERS = [
     ("outputs",),
     ("encode",),
     ("pipeline", "preparation", "planning"),  # the library's flow, its dry run, its outputs
+    ("batch",),  # many tracks on a process pool or a Dask cluster, built on the pipeline
     ("programs",),  # multi-week plans built on the pipeline: tracks and a podcast feed
     ("serve",),  # a built folder over HTTP
     ("studio",),  # the local web page, built on the pipeline
@@ -31,7 +32,7 @@ LAYERS = [
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 HEAVY = (
     "numpy", "PIL", "pydub", "mutagen", "onnxruntime", "piper", "typer", "rich", "requests",
-    "starlette", "uvicorn", "segno",
+    "starlette", "uvicorn", "segno", "distributed", "dask",
 )  # fmt: skip
 
 

@@ -126,7 +126,9 @@ def _samples() -> list[Routine]:
         _amrap(720_000, ("Burpees", 5), ("Sit-ups", 10), ("Air Squats", 21)),
         _amrap(1_260_000, ("Burpees", 21)),
     ]
-    amrap_routine = replace(routine(*amraps), equipment=("a mat", "a band", "iron weights"))
+    amrap_routine = replace(
+        routine(*amraps), equipment=("a mat", "a band", "iron weights"), listener_name="Maria"
+    )
     return [routine(*blocks), amrap_routine, routine(*_target_samples())]
 
 
@@ -139,7 +141,8 @@ def render(language: str) -> tuple[list[str], set[str]]:
         sample = replace(sample, language=language)
         for target_ms in (None, *TOTALS_MS):
             track = track_cues(sample, say, target_ms)
-            lines += filter(None, [track.intro, track.length, track.equipment, track.rest])
+            lines += filter(None, [track.intro, track.greeting, track.length, track.equipment])
+            lines += [track.rest]
             lines += [track.switch_sides, track.outro]
         for occ in occurrences(sample):
             if 2 < occ.round < occ.block.rounds:  # the middle rounds read like the second

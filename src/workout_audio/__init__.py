@@ -18,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .batch import BatchReport, executor_for, load_manifest, run_batch
     from .encode.render import render
     from .errors import UsageError, WorkoutAudioError
     from .interchange import export_routine, import_plan, load_workout
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 # Each public name and the module it lives in, imported on first use.
 _PUBLIC = {
+    "BatchReport": ".batch",
     "BuildResult": ".pipeline",
     "ChartResult": ".pipeline",
     "EncodeSettings": ".settings",
@@ -54,9 +56,11 @@ _PUBLIC = {
     "check_program": ".programs",
     "check_routine": ".pipeline",
     "draw_chart": ".pipeline",
+    "executor_for": ".batch",
     "export_routine": ".interchange",
     "format_target": ".routine.targets",
     "import_plan": ".interchange",
+    "load_manifest": ".batch",
     "load_program": ".programs",
     "load_routine": ".routine",
     "load_workout": ".interchange",
@@ -64,11 +68,13 @@ _PUBLIC = {
     "prepare": ".preparation",
     "render": ".encode.render",
     "routine_from_text": ".routine",
+    "run_batch": ".batch",
     "script_phrases": ".timeline.script",
     "studio_app": ".studio",  # needs the serve extra
 }
 
 __all__ = [  # each imported on first use, by __getattr__
+    "BatchReport",
     "BuildResult",
     "ChartResult",
     "EncodeSettings",
@@ -90,9 +96,11 @@ __all__ = [  # each imported on first use, by __getattr__
     "check_program",
     "check_routine",
     "draw_chart",
+    "executor_for",
     "export_routine",
     "format_target",
     "import_plan",
+    "load_manifest",
     "load_program",
     "load_routine",
     "load_workout",
@@ -100,6 +108,7 @@ __all__ = [  # each imported on first use, by __getattr__
     "prepare",
     "render",
     "routine_from_text",
+    "run_batch",
     "script_phrases",
     "studio_app",
 ]

@@ -126,6 +126,8 @@ def _prepare(
         routine = dataclasses.replace(routine, language=voice.language)
     else:
         check_language(routine)
+    if voice.listener_name != routine.listener_name:
+        routine = dataclasses.replace(routine, listener_name=voice.listener_name)
     target_ms = length_ms if length_ms is not None else routine.length_ms
     if target_ms is not None:  # a length far out of reach is refused before any speech is made
         check_roughly(routine, target_ms, from_file=length_ms is None)

@@ -16,6 +16,9 @@ from .levels import DEFAULT_TARGET_LUFS
 __all__ = ["RATE_RANGE", "EncodeSettings", "MusicSettings", "VoiceSettings"]
 
 RATE_RANGE = (0.5, 2.0)  # slower than half or faster than double is no longer a coach
+NAME_MAX_CHARS = 40  # a greeting longer than this no longer fits the intro's pause
+# A name as it is spoken: letters, with spaces, hyphens, apostrophes and dots between them.
+_SPOKEN_NAME = re.compile(rf"(?=.{{1,{NAME_MAX_CHARS}}}$)[^\W\d_]+(?:[ '’.-]+[^\W\d_]+)*\.?")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class VoiceSettings:
         slow: Google's slow reading; gtts only.
         voice_path: a piper voice file (``.onnx`` with its ``.onnx.json`` beside it).
         rate: speaking speed, 1.0 normal, 0.8 slower, 1.25 faster; piper and espeak.
+        listener_name: the person the track is made for, greeted by name in the intro.
     """
 
     engine: str = "auto"
@@ -37,6 +41,7 @@ class VoiceSettings:
     slow: bool = False
     voice_path: Path | None = None
     rate: float = 1.0
+    listener_name: str | None = None
 
     def __post_init__(self) -> None:
         low, high = RATE_RANGE
@@ -44,6 +49,11 @@ class VoiceSettings:
             raise UsageError(f"--rate: {self.rate:g} is outside {low:g} to {high:g}")
         if self.tld is not None and not re.fullmatch(r"[a-z]{2,3}(\.[a-z]{2,3})?", self.tld):
             raise UsageError(f"--tld: {self.tld!r} is not a top-level domain like com.au or co.uk")
+        if self.listener_name is not None and not _SPOKEN_NAME.fullmatch(self.listener_name):
+            raise UsageError(
+                f"--name: {self.listener_name!r} is not a name to greet "
+                f"(1 to {NAME_MAX_CHARS} letters, spaces, hyphens or apostrophes)"
+            )
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from .options import (
     LoudnessOpt,
     MusicLevelOpt,
     MusicOpt,
+    NameOpt,
     RateOpt,
     RoutineArg,
     SidecarsOpt,
@@ -58,6 +59,7 @@ def build_command(
     slow: SlowOpt = False,
     voice: VoiceFileOpt = None,
     rate: RateOpt = 1.0,
+    name: NameOpt = None,
     bitrate: BitrateOpt = None,
     music: MusicOpt = None,
     music_level: MusicLevelOpt = None,
@@ -75,7 +77,7 @@ def build_command(
     from ..planning import track_format
     from .console import notice, progress_bar, say, wrote
 
-    voice_wanted = voice_settings(engine, lang, tld, slow, voice, rate)
+    voice_wanted = voice_settings(engine, lang, tld, slow, voice, rate, name)
     music_wanted = music_settings(music, music_level, duck)
     encode = encode_settings(bitrate, loudness)
     with progress_bar(track_format(output, format_name, encode)) as progress:

@@ -21,6 +21,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 from typer._click.exceptions import UsageError as ClickUsageError
 
 from ..errors import StoppedPartway, StorageError, Terminated, WorkoutAudioError
+from .batch import batch_command
 from .build import build_command, variants_command
 from .cache import cache_app
 from .console import err
@@ -123,6 +124,7 @@ app.command("serve", cls=Command)(serve_command)
 app.command("studio", cls=Command)(studio_command)
 app.command("import", cls=Command)(import_command)
 app.command("export", cls=Command)(export_command)
+app.command("batch", cls=Command)(batch_command)
 app.add_typer(voices_app, name="voices")
 app.add_typer(program_app, name="program")
 

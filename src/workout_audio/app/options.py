@@ -30,6 +30,7 @@ __all__ = [
     "LoudnessOpt",
     "MusicLevelOpt",
     "MusicOpt",
+    "NameOpt",
     "RateOpt",
     "RoutineArg",
     "SidecarsOpt",
@@ -113,6 +114,15 @@ VoiceFileOpt = Annotated[
         "`voices download`), or FILE.onnx with FILE.onnx.json beside it (piper).",
         rich_help_panel=VOICE_PANEL,
         metavar="VOICE",
+    ),
+]
+NameOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--name",
+        help='The listener, greeted by name in the intro ("Let\'s go, Maria.").',
+        rich_help_panel=VOICE_PANEL,
+        metavar="NAME",
     ),
 ]
 RateOpt = Annotated[
@@ -207,13 +217,25 @@ ChapterImagesOpt = Annotated[
 
 
 def voice_settings(
-    engine: str, lang: str | None, tld: str | None, slow: bool, voice: Path | None, rate: float
+    engine: str,
+    lang: str | None,
+    tld: str | None,
+    slow: bool,
+    voice: Path | None,
+    rate: float,
+    name: str | None = None,
 ) -> VoiceSettings:
     """The voice options as the library's settings (checked there)."""
     from ..settings import VoiceSettings
 
     return VoiceSettings(
-        engine=engine, language=lang, tld=tld, slow=slow, voice_path=voice, rate=rate
+        engine=engine,
+        language=lang,
+        tld=tld,
+        slow=slow,
+        voice_path=voice,
+        rate=rate,
+        listener_name=name,
     )
 
 

@@ -201,6 +201,7 @@ class Routine:
     language_line: int | None = None
     music: MusicSettings | None = None
     sounds: tuple[Sound, ...] = ()  # files that replace generated tones
+    listener_name: str | None = None  # greeted in the intro ("Let's go, Maria."); not in the file
 
 
 DEFAULT_TIMING = Timing(

@@ -45,6 +45,7 @@ class TrackCues:
     """What the track says once, or the same way every time."""
 
     intro: str  # "Runners' Total Body."
+    greeting: str | None  # "Let's go, Maria.", when the track is made for someone by name
     length: str | None  # "30 minutes in total.", when a length is asked for
     equipment: str | None  # "You will need: a mat and a band."
     rest: str  # "Rest."
@@ -59,6 +60,7 @@ def track_cues(routine: Routine, say: Phrases, target_ms: int | None) -> TrackCu
         equipment = say.say("equipment", items=say.join(list(routine.equipment)))
     return TrackCues(
         intro=say.say("intro", routine=routine.name),
+        greeting=say.say("greeting", name=routine.listener_name) if routine.listener_name else None,
         length=say.say("total_length", length=say.duration(target_ms)) if target_ms else None,
         equipment=equipment,
         rest=say.say("rest"),

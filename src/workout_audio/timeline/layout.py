@@ -368,7 +368,7 @@ def _pause(
     kind: TransitionKind
     owner: int | None
     if index == 0:
-        said += filter(None, [track.intro, track.equipment])
+        said += filter(None, [track.intro, track.greeting, track.equipment])
         kind, owner = "intro", None
         rest_ms, rest_range_ms = SETTLE_MS, SETTLE_RANGE_MS
     else:

@@ -1,0 +1,183 @@
+"""The work a batch hands out, as plain picklable jobs: a voice's phrases, and one track.
+
+Each job is a top-level function of picklable arguments, so a process pool and a
+Dask worker on another machine run the very same code; a job never raises for a
+problem of its own item (it returns it), so one bad track cannot stop the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import WorkoutAudioError
+from ..pipeline import build
+from ..preparation import prepare
+from ..settings import VoiceSettings
+from ..speech import SpeechCache, choose_engine, synthesize_phrases
+from ..storage.files import PART_SUFFIX, write_whole
+from ..timeline.phrases import phrases_for
+from .manifest import BatchItem
+
+__all__ = [
+    "ItemResult",
+    "SpeechJob",
+    "build_item",
+    "is_up_to_date",
+    "speak_phrases",
+    "speech_jobs",
+    "stamp_of",
+]
+
+log = logging.getLogger(__name__)
+_STAMP_SUFFIX = ".batch-stamp"
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What became of one item.
+
+    Attributes:
+        where: the manifest's ``file:line`` of the item.
+        output: the track.
+        status: ``built``, ``up to date`` (skipped), ``failed`` or ``cancelled``.
+        seconds: the time its build took (0 when skipped or cancelled).
+        error: the problem, in one line, when it failed.
+    """
+
+    where: str
+    output: Path
+    status: str
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("built", "up to date")
+
+
+@dataclass(frozen=True)
+class SpeechJob:
+    """Every phrase one voice says across a batch, made once before the tracks.
+
+    Attributes:
+        voice: the voice, the listener's name left out.
+        tracks: each distinct (routine, length) it speaks: prepared, so the phrases a
+            fitted length adds are made here too.
+        names: the listeners it greets.
+    """
+
+    voice: VoiceSettings
+    tracks: tuple[tuple[Path, int | None], ...]
+    names: tuple[str, ...]
+
+
+def speech_jobs(items: list[BatchItem]) -> list[SpeechJob]:
+    """One job a voice: no two jobs say the same phrase, so no two workers make it."""
+    grouped: dict[VoiceSettings, tuple[dict[tuple[Path, int | None], None], dict[str, None]]] = {}
+    for item in items:
+        voice = dataclasses.replace(item.voice, language=item.language, listener_name=None)
+        tracks, names = grouped.setdefault(voice, ({}, {}))
+        tracks[(item.routine, item.length_ms)] = None
+        if item.listener_name:
+            names[item.listener_name] = None
+    return [
+        SpeechJob(voice, tuple(tracks), tuple(names)) for voice, (tracks, names) in grouped.items()
+    ]
+
+
+def speak_phrases(job: SpeechJob, cache_dir: Path | None) -> int:
+    """Make (or find in the cache) every phrase of ``job``; the count of phrases it holds.
+
+    A problem is logged, not raised: the tracks that need the voice report it themselves.
+    """
+    try:
+        count = 0
+        for routine, length_ms in job.tracks:
+            prepared = prepare(routine, voice=job.voice, length_ms=length_ms, cache_dir=cache_dir)
+            count += len(prepared.clips)
+        if job.names and job.voice.language is not None:
+            say = phrases_for(job.voice.language)
+            greetings = [say.say("greeting", name=name) for name in job.names]
+            cache = SpeechCache(cache_dir)
+            engine, _ = choose_engine(job.voice, job.voice.language, phrases=greetings, cache=cache)
+            count += len(synthesize_phrases(engine, greetings, cache))
+        return count
+    except (WorkoutAudioError, OSError) as error:
+        log.warning("speech for %s: %s", job.voice.language, error)
+        return 0
+
+
+def build_item(item: BatchItem, cache_dir: Path | None) -> ItemResult:
+    """Build one track as ``build`` would, then stamp it; a problem is returned, not raised."""
+    started = time.monotonic()
+    _remove_leftovers(item)
+    try:
+        build(
+            item.routine,
+            item.output,
+            length_ms=item.length_ms,
+            voice=item.voice,
+            music=item.music,
+            encode=item.encode,
+            format=item.format,
+            sidecars=item.sidecars,
+            cache_dir=cache_dir,
+        )
+        write_whole(_stamp_path(item.output), stamp_of(item).encode())
+    except (WorkoutAudioError, OSError) as error:
+        seconds = time.monotonic() - started
+        return ItemResult(item.where, item.output, "failed", seconds, str(error))
+    return ItemResult(item.where, item.output, "built", time.monotonic() - started)
+
+
+def stamp_of(item: BatchItem) -> str:
+    """What the item's files were made from: the routine's bytes, its music files' sizes and
+    times, every setting, and this version; a rerun with the same stamp skips the item."""
+    from .. import __version__
+
+    music = item.music.source if item.music is not None else None
+    sources = [item.routine, *([music] if music is not None else [])]
+    facts = {
+        "version": __version__,
+        "routine": hashlib.sha256(item.routine.read_bytes()).hexdigest(),
+        "files": [_file_facts(path) for path in sources],
+        "item": repr(dataclasses.replace(item, where="")),
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def is_up_to_date(item: BatchItem) -> bool:
+    """Every file of the item is there, made from what the item asks for now."""
+    try:
+        stamp = _stamp_path(item.output).read_text(encoding="ascii")
+        return all(path.is_file() for path in item.files) and stamp == stamp_of(item)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _remove_leftovers(item: BatchItem) -> None:
+    """A worker killed mid-track leaves its temporary files (never the item's files): they
+    go before the item is built again. The item is the only writer of its files."""
+    for path in (*item.files, _stamp_path(item.output)):
+        # pending_file's names: .NAME.XXXX.part, or .STEM.XXXX.part.SUFFIX for the encoder
+        name, stem, suffix = (glob.escape(part) for part in (path.name, path.stem, path.suffix))
+        patterns = (f".{name}.*{PART_SUFFIX}*", f".{stem}.*{PART_SUFFIX}{suffix}")
+        for leftover in {p for pattern in patterns for p in path.parent.glob(pattern)}:
+            leftover.unlink(missing_ok=True)
+
+
+def _stamp_path(output: Path) -> Path:
+    return output.with_name(f".{output.name}{_STAMP_SUFFIX}")
+
+
+def _file_facts(path: Path) -> list[tuple[str, int, int]]:
+    """Each file's name, size and time: a folder of music, its files."""
+    files = sorted(path.iterdir()) if path.is_dir() else [path]
+    return [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]

@@ -1,0 +1,129 @@
+"""A whole batch: skip what is up to date, make every voice's phrases once, then the tracks.
+
+The phrases come first, one job a voice, so two workers never synthesise the same
+phrase; the tracks then find their speech in the cache (a folder every worker
+sees: entries are written to a temporary name and renamed, so workers on several
+machines can share it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..errors import StoppedPartway
+from ..storage.files import write_whole
+from .executors import Executor, JobLost
+from .jobs import ItemResult, build_item, is_up_to_date, speak_phrases, speech_jobs
+from .manifest import BatchItem, Manifest
+
+__all__ = ["BatchReport", "run_batch", "write_report"]
+
+log = logging.getLogger(__name__)
+OnItem = Callable[[ItemResult, int, int], None]  # a result, items done, items in all
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """Every item's result, in the manifest's order, and the batch's own time."""
+
+    manifest: Path
+    executor: str
+    workers: int
+    seconds: float
+    items: tuple[ItemResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Every item built or up to date."""
+        return all(item.ok for item in self.items)
+
+    def count(self, status: str) -> int:
+        return sum(item.status == status for item in self.items)
+
+    def as_json(self) -> str:
+        data = asdict(self)
+        data["manifest"] = str(self.manifest)
+        data["items"] = [{**asdict(i), "output": str(i.output)} for i in self.items]
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def run_batch(
+    manifest: Manifest,
+    executor: Executor,
+    *,
+    cache_dir: Path | None = None,
+    force: bool = False,
+    on_item: OnItem | None = None,
+) -> BatchReport:
+    """Build every item of ``manifest`` on ``executor``; a failed item never stops the rest.
+
+    Args:
+        manifest: the checked items (:func:`load_manifest`).
+        executor: where the jobs run (:func:`executor_for`).
+        cache_dir: the cache every worker shares (default: each worker's user cache).
+        force: build every item, even those whose files are up to date.
+        on_item: called as each item is settled (built, skipped or failed).
+
+    Returns:
+        The report; ``ok`` only when every item was built or up to date.
+
+    Raises:
+        StoppedPartway: Ctrl-C: the tracks not started are dropped, none is left half
+            written, and it names what was written and what was not.
+    """
+    started = time.monotonic()
+    items = list(manifest.items)
+    results: dict[int, ItemResult] = {}
+
+    def settle(index: int, result: ItemResult) -> None:
+        results[index] = result
+        if on_item is not None:
+            on_item(result, len(results), len(items))
+
+    for index, item in enumerate(items):
+        if not force and is_up_to_date(item):
+            settle(index, ItemResult(item.where, item.output, "up to date"))
+    todo = [index for index in range(len(items)) if index not in results]
+    try:
+        if todo:
+            voices = speech_jobs([items[index] for index in todo])
+            executor.run(speak_phrases, [(job, cache_dir) for job in voices])
+
+            def arrived(position: int, result: object) -> None:
+                index = todo[position]
+                settle(index, _result_of(items[index], result))
+
+            executor.run(build_item, [(items[index], cache_dir) for index in todo], arrived)
+    except KeyboardInterrupt as stop:
+        built = [results[i] for i in sorted(results) if results[i].status == "built"]
+        missed = [items[i].output for i in range(len(items)) if i not in results]
+        written = tuple(path for r in built for path in _files(items, r))
+        raise StoppedPartway(stop, written=written, not_written=tuple(missed)) from None
+    return BatchReport(
+        manifest=manifest.path,
+        executor=executor.NAME,
+        workers=executor.workers,
+        seconds=round(time.monotonic() - started, 3),
+        items=tuple(results[index] for index in range(len(items))),
+    )
+
+
+def write_report(report: BatchReport, path: Path) -> Path:
+    """The report as JSON, written whole."""
+    return write_whole(path, report.as_json().encode())
+
+
+def _result_of(item: BatchItem, result: object) -> ItemResult:
+    if isinstance(result, ItemResult):
+        return result
+    error = str(result) if isinstance(result, JobLost) else repr(result)
+    return ItemResult(item.where, item.output, "failed", error=f"lost: {error}")
+
+
+def _files(items: list[BatchItem], result: ItemResult) -> tuple[Path, ...]:
+    return next(item.files for item in items if item.output == result.output)
