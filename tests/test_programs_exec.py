@@ -1,0 +1,117 @@
+"""A program built on the batch executor: a Dask cluster gives the very files the local
+pool gives, even when one of its workers is killed mid-program; the command takes
+``--scheduler`` as ``batch`` does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from workout_audio.app.main import app
+from workout_audio.batch import DaskExecutor
+from workout_audio.programs import Session, build_program
+from workout_audio.settings import VoiceSettings
+
+BASE = "http://192.0.2.7:8123/plan/"
+PIPER = VoiceSettings(engine="piper")
+PROGRAM = """\
+    name: Three Short Runs
+    description: One week, three short sessions.
+    session_title: "Week {week}, run {day}"
+    defaults: {timing: {flow: continuous}}
+    weeks:
+      - days: 2
+        routine:
+          name: Easy
+          blocks:
+            - {name: Warm-up, exercises: [{name: Walk, time: 15s}]}
+            - {name: Main, exercises: [{name: Run, time: 20s}, {name: Walk, time: 10s}]}
+      - days:
+          - blocks: [{name: Main, exercises: [{name: Run, time: 25s}]}]
+"""
+
+
+@pytest.fixture
+def program(tmp_path: Path) -> Path:
+    path = tmp_path / "plan.yaml"
+    path.write_text(textwrap.dedent(PROGRAM), encoding="utf-8")
+    return path
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file a listener gets (tracks, transcripts, pictures, feed, pages), by name."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.name.startswith(".")
+    }
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_builds_the_local_pools_files_though_a_worker_dies(
+    program: Path, tmp_path: Path, speech_cache: Path
+) -> None:
+    from distributed import Client, LocalCluster
+
+    local = build_program(
+        program, tmp_path / "local", base_url=BASE, jobs=2, voice=PIPER, cache_dir=speech_cache
+    )
+    assert len(local.built) == 3
+    cluster = LocalCluster(
+        processes=True, n_workers=2, threads_per_worker=1, host="127.0.0.1",
+        dashboard_address=None,
+    )  # fmt: skip
+    killed: list[int] = []
+    try:
+        with Client(cluster) as client:
+            pids = client.run(os.getpid)
+
+            def kill_a_busy_worker(session: Session, made: bool) -> None:
+                busy = [address for address, keys in client.processing().items() if keys]
+                if made and busy and not killed:  # its session is made again on another
+                    os.kill(pids[busy[0]], signal.SIGKILL)
+                    killed.append(pids[busy[0]])
+
+            executor = DaskExecutor(client)
+            assert executor.workers == 2
+            remote = build_program(
+                program, tmp_path / "dask", base_url=BASE, executor=executor, voice=PIPER,
+                cache_dir=speech_cache, progress=kill_a_busy_worker,
+            )  # fmt: skip
+    finally:
+        cluster.close(timeout=30)
+    assert killed, "no session was running when the first one finished"
+    assert [s.title for s in remote.built] == ["Week 1, run 1", "Week 1, run 2", "Week 2, run 1"]
+    ours, theirs = _files(local.folder), _files(remote.folder)
+    assert sorted(theirs) == sorted(ours)
+    assert [name for name in ours if name.endswith(".mp3")] == [
+        "w01-d1-week-1-run-1.mp3", "w01-d2-week-1-run-2.mp3", "w02-d1-week-2-run-1.mp3",
+    ]  # fmt: skip
+    for name, data in ours.items():
+        assert theirs[name] == data, name  # byte for byte, the feed too
+    assert not [p for p in remote.folder.rglob("*") if ".part" in p.name]
+    # The cluster's folder is up to date for the local pool: nothing is made again.
+    again = build_program(
+        program, remote.folder, base_url=BASE, jobs=2, voice=PIPER, cache_dir=speech_cache
+    )
+    assert again.built == ()
+
+
+def test_the_scheduler_and_jobs_together_are_refused_and_nothing_is_written(
+    program: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        ["program", "build", str(program), "-o", str(out), "--jobs", "2",
+         "--scheduler", "tcp://127.0.0.1:9"],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "--jobs: the cluster's workers decide; give --jobs or --scheduler" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
