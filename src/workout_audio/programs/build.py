@@ -20,21 +20,21 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..batch.executors import Executor, executor_for
-from ..batch.jobs import Problem, SpeechJob, remove_leftovers
-from ..batch.runner import speak_all
 from ..encode.formats import audio_format
 from ..errors import StoppedPartway, StorageError, UsageError, WorkoutAudioError
-from ..outputs.sidecars import sidecar_paths
 from ..settings import EncodeSettings, MusicSettings, VoiceSettings
 from ..storage.files import PART_SUFFIX, write_whole
 from .feed import write_feed
 from .loader import load_program
 from .model import Program, Session, SessionDone
 from .names import COVER_FILE
+
+if TYPE_CHECKING:  # the executors load the pipeline: a rebuild with nothing to make needs neither
+    from ..batch.executors import Executor
+    from ..batch.jobs import Problem
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -76,6 +76,9 @@ def build_session(job: SessionJob) -> SessionDone | Problem:
 
     A problem is returned, not raised, as a batch's jobs do: the sessions finished stay.
     """
+    from ..batch.jobs import Problem, remove_leftovers
+    from ..outputs.sidecars import sidecar_paths
+
     pictures = _pictures_folder(job.track)
     remove_leftovers((job.track, *sidecar_paths(job.track, ("vtt",)), *_cover_of(job)))
     for leftover in pictures.glob(f".*{PART_SUFFIX}*"):  # a worker killed mid-session
@@ -228,6 +231,8 @@ def build_program(
         for session in skipped:
             progress(session, False)
     if todo and executor is None:
+        from ..batch.executors import executor_for
+
         with executor_for(scheduler, jobs) as runner:
             _build_sessions(runner, todo, folder, state, progress, cache)
     elif todo and executor is not None:
@@ -255,6 +260,9 @@ def _build_sessions(
 ) -> None:
     """The program's phrases first (every length fitted before any file is written), then
     the sessions side by side; the state file is written as each session is finished."""
+    from ..batch.jobs import Problem, SpeechJob
+    from ..batch.runner import speak_all
+
     voice = todo[0][1].voice
     speech = SpeechJob(voice, tuple((job.routine, job.length_ms) for _, job, _ in todo), ())
     for problem in speak_all(executor, [speech], cache):
