@@ -4,6 +4,7 @@ pool gives, even when one of its workers is killed mid-program; the command take
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import textwrap
@@ -12,7 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from helpers import decoded
+from workout_audio import prepare
 from workout_audio.app.main import app
+from workout_audio.audio.pcm import SAMPLE_RATE_HZ
 from workout_audio.batch import DaskExecutor
 from workout_audio.programs import Session, build_program
 from workout_audio.settings import VoiceSettings
@@ -53,20 +57,37 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_a_dask_cluster_builds_the_local_pools_files_though_a_worker_dies(
+def test_the_local_pool_and_a_dask_cluster_make_the_same_files_though_a_worker_dies(
     program: Path, tmp_path: Path, speech_cache: Path
 ) -> None:
     from distributed import Client, LocalCluster
 
+    killed: list[int] = []
+
+    def kill_a_pool_worker(session: Session, made: bool) -> None:
+        if made and not killed:  # both workers are mid-session: one is made again
+            victim = multiprocessing.active_children()[0]
+            assert victim.pid is not None
+            os.kill(victim.pid, signal.SIGKILL)
+            killed.append(victim.pid)
+
     local = build_program(
-        program, tmp_path / "local", base_url=BASE, jobs=2, voice=PIPER, cache_dir=speech_cache
-    )
+        program, tmp_path / "local", base_url=BASE, jobs=2, voice=PIPER, cache_dir=speech_cache,
+        progress=kill_a_pool_worker,
+    )  # fmt: skip
+    assert killed
     assert len(local.built) == 3
+    for session, done in zip(local.program.sessions, local.sessions, strict=True):
+        script = prepare(
+            session.routine, voice=PIPER, length_ms=session.length_ms, cache_dir=speech_cache
+        ).script
+        assert done.duration_ms == script.length_ms  # the track is the script, to the sample
+        assert len(decoded(local.folder / done.track)) == script.length_ms * SAMPLE_RATE_HZ // 1000
     cluster = LocalCluster(
         processes=True, n_workers=2, threads_per_worker=1, host="127.0.0.1",
         dashboard_address=None,
     )  # fmt: skip
-    killed: list[int] = []
+    killed.clear()
     try:
         with Client(cluster) as client:
             pids = client.run(os.getpid)
