@@ -116,11 +116,14 @@ def test_the_local_pool_and_a_dask_cluster_make_the_same_files_though_a_worker_d
     for name, data in ours.items():
         assert theirs[name] == data, name  # byte for byte, the feed too
     assert not [p for p in remote.folder.rglob("*") if ".part" in p.name]
-    # The cluster's folder is up to date for the local pool: nothing is made again.
+    # The cluster's folder is up to date for the local pool: nothing is made again, and
+    # nothing is written again (a server's ETag and Last-Modified stay).
+    times = {path: path.stat().st_mtime_ns for path in remote.folder.rglob("*")}
     again = build_program(
         program, remote.folder, base_url=BASE, jobs=2, voice=PIPER, cache_dir=speech_cache
     )
     assert again.built == ()
+    assert {path: path.stat().st_mtime_ns for path in remote.folder.rglob("*")} == times
 
 
 def test_the_scheduler_and_jobs_together_are_refused_and_nothing_is_written(

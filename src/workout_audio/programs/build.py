@@ -198,6 +198,8 @@ def build_program(
         UsageError: a bad program, routine, base URL or output folder (before anything is written).
         WorkoutAudioError: an engine, encoder or storage problem, in one line.
     """
+    if executor is not None and (jobs is not None or scheduler is not None):
+        raise UsageError("build_program: give an executor, or jobs and scheduler, not both")
     loaded = program if isinstance(program, Program) else load_program(program)
     base = check_base_url(base_url or DEFAULT_BASE_URL)
     folder = Path(output_dir)
