@@ -139,3 +139,24 @@ def test_the_scheduler_and_jobs_together_are_refused_and_nothing_is_written(
     assert "--jobs: the cluster's workers decide; give --jobs or --scheduler" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_a_length_out_of_reach_is_refused_from_a_worker_and_nothing_is_written(
+    program: Path, tmp_path: Path, speech_cache: Path
+) -> None:
+    """The program's phrases are made on a worker: its refusal comes back as the same one
+    line and exit status as a build in this process gives, before any file is written."""
+    short = program.with_name("short.yaml")
+    short.write_text(program.read_text("utf-8") + "length: 30m\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        ["program", "build", str(short), "-o", str(out), "--jobs", "1", "--engine", "piper",
+         "--cache-dir", str(speech_cache)],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines() == [
+        f"error: {short}: cannot make a 30:00 track: this routine can run from about "
+        + result.output.split("from about ")[-1].strip()
+    ]  # one line, as the routine's own check words it; no second line from the worker
+    assert not out.exists()

@@ -11,7 +11,6 @@ import dataclasses
 import glob
 import hashlib
 import json
-import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,7 +37,6 @@ __all__ = [
     "stamp_of",
 ]
 
-log = logging.getLogger(__name__)
 _STAMP_SUFFIX = ".batch-stamp"
 
 
@@ -115,8 +113,9 @@ def speech_jobs(items: list[BatchItem]) -> list[SpeechJob]:
 def speak_phrases(job: SpeechJob, cache_dir: Path | None) -> int | Problem:
     """Make (or find in the cache) every phrase of ``job``; the count of phrases it holds.
 
-    A problem (a length the routine cannot make, an engine missing) is logged and
-    returned, not raised: a batch's tracks report it themselves, a program stops on it.
+    A problem (a length the routine cannot make, an engine missing) is returned, not
+    raised or printed by the worker: a batch's tracks report it themselves, a program
+    stops on it, each in one line.
     """
     try:
         count = 0
@@ -131,10 +130,8 @@ def speak_phrases(job: SpeechJob, cache_dir: Path | None) -> int | Problem:
             count += len(synthesize_phrases(engine, greetings, cache))
         return count
     except WorkoutAudioError as error:
-        log.warning("speech for %s: %s", job.voice.language, error)
         return Problem.of(error)
     except OSError as error:
-        log.warning("speech for %s: %s", job.voice.language, error)
         return Problem(str(error), usage=False)
 
 

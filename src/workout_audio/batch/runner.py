@@ -100,7 +100,8 @@ def run_batch(
     try:
         if todo:
             # A voice's problem is each of its items' own: they report it as they fail.
-            speak_all(executor, speech_jobs([items[index] for index in todo]), cache_dir)
+            for problem in speak_all(executor, speech_jobs([items[i] for i in todo]), cache_dir):
+                log.info("speech: %s", problem.message)
 
             def arrived(position: int, result: object) -> None:
                 index = todo[position]
