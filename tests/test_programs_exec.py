@@ -116,11 +116,12 @@ def test_the_local_pool_and_a_dask_cluster_make_the_same_files_though_a_worker_d
     for name, data in ours.items():
         assert theirs[name] == data, name  # byte for byte, the feed too
     assert not [p for p in remote.folder.rglob("*") if ".part" in p.name]
-    # The cluster's folder is up to date for the local pool: nothing is made again, and
-    # nothing is written again (a server's ETag and Last-Modified stay).
+    # The cluster's folder is up to date for the local pool, the program named by another
+    # path: nothing is made again, and nothing written again (ETag and Last-Modified stay).
     times = {path: path.stat().st_mtime_ns for path in remote.folder.rglob("*")}
+    named_otherwise = Path(os.path.relpath(program))  # the same file, named from here
     again = build_program(
-        program, remote.folder, base_url=BASE, jobs=2, voice=PIPER, cache_dir=speech_cache
+        named_otherwise, remote.folder, base_url=BASE, jobs=2, voice=PIPER, cache_dir=speech_cache
     )
     assert again.built == ()
     assert {path: path.stat().st_mtime_ns for path in remote.folder.rglob("*")} == times

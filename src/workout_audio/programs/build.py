@@ -322,8 +322,11 @@ def check_base_url(url: str) -> str:
 
 def _key(job: SessionJob, program: Program, version: str) -> str:
     """All that a session's files are made from; the same key means the same files."""
+    # The routine's path only cites it in messages: the same file named from another folder
+    # (relative or absolute) makes the same files.
+    routine = dataclasses.replace(job.routine, path=str(Path(job.routine.path).resolve()))
     made_from = (
-        _STATE_VERSION, version, program.name, repr(job.routine), job.length_ms,
+        _STATE_VERSION, version, program.name, repr(routine), job.length_ms,
         repr(dataclasses.replace(job.voice, rate=float(job.voice.rate))), repr(job.music),
         repr(dataclasses.replace(  # -18 and -18.0 ask for the same track
             job.encode, encoders=None, loudness_lufs=float(job.encode.loudness_lufs)
