@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
 import textwrap
 from pathlib import Path
@@ -161,3 +162,33 @@ def test_a_length_out_of_reach_is_refused_from_a_worker_and_nothing_is_written(
         + result.output.split("from about ")[-1].strip()
     ]  # one line, as the routine's own check words it; no second line from the worker
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_a_sound_file_replaced_in_place_makes_its_session_again(
+    tmp_path: Path, speech_cache: Path
+) -> None:
+    sounds = Path(__file__).resolve().parent.parent / "sounds"
+    shutil.copyfile(sounds / "whistle.wav", tmp_path / "go.wav")
+    path = tmp_path / "one.yaml"
+    path.write_text(
+        textwrap.dedent("""\
+            name: One Walk
+            weeks:
+              - days:
+                  - title: Walk
+                    timing: {flow: continuous}
+                    sounds: {start: go.wav}
+                    blocks: [{name: Main, exercises: [{name: Walk, time: 10s}]}]
+        """),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    first = build_program(path, out, voice=PIPER, jobs=1, cache_dir=speech_cache)
+    track = out / first.sessions[0].track
+    before = track.read_bytes()
+    assert build_program(path, out, voice=PIPER, jobs=1, cache_dir=speech_cache).built == ()
+    shutil.copyfile(sounds / "bell.wav", tmp_path / "go.wav")  # same name, another sound
+    again = build_program(path, out, voice=PIPER, jobs=1, cache_dir=speech_cache)
+    assert [s.title for s in again.built] == ["Walk"]
+    assert track.read_bytes() != before

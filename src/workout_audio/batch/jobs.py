@@ -21,7 +21,7 @@ from ..pipeline import build
 from ..preparation import RoutineLike, prepare
 from ..settings import VoiceSettings
 from ..speech import SpeechCache, choose_engine, synthesize_phrases
-from ..storage.files import PART_SUFFIX, write_whole
+from ..storage.files import PART_SUFFIX, file_facts, write_whole
 from ..timeline.phrases import phrases_for
 from .manifest import BatchItem
 
@@ -168,7 +168,7 @@ def stamp_of(item: BatchItem) -> str:
     facts = {
         "version": __version__,
         "routine": hashlib.sha256(item.routine.read_bytes()).hexdigest(),
-        "files": [_file_facts(path) for path in sources],
+        "files": [file_facts(path) for path in sources],
         "item": repr(dataclasses.replace(item, where="")),
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
@@ -196,9 +196,3 @@ def remove_leftovers(files: Iterable[Path]) -> None:
 
 def _stamp_path(output: Path) -> Path:
     return output.with_name(f".{output.name}{_STAMP_SUFFIX}")
-
-
-def _file_facts(path: Path) -> list[tuple[str, int, int]]:
-    """Each file's name, size and time: a folder of music, its files."""
-    files = sorted(path.iterdir()) if path.is_dir() else [path]
-    return [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]

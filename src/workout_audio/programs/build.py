@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from ..encode.formats import audio_format
 from ..errors import StoppedPartway, StorageError, UsageError, WorkoutAudioError
 from ..settings import EncodeSettings, MusicSettings, VoiceSettings
-from ..storage.files import PART_SUFFIX, write_whole
+from ..storage.files import PART_SUFFIX, file_facts, write_whole
 from .feed import write_feed
 from .loader import load_program
 from .model import Program, Session, SessionDone
@@ -331,9 +331,17 @@ def _key(job: SessionJob, program: Program, version: str) -> str:
         repr(dataclasses.replace(  # -18 and -18.0 ask for the same track
             job.encode, encoders=None, loudness_lufs=float(job.encode.loudness_lufs)
         )),
-        job.cover is not None,
+        job.cover is not None, _read_files_facts(job),
     )  # fmt: skip
     return hashlib.sha256(repr(made_from).encode()).hexdigest()
+
+
+def _read_files_facts(job: SessionJob) -> list[list[tuple[str, int, int]]]:
+    """The files a session reads besides its routine (its music, the routine's own sounds),
+    by size and time: one replaced in place makes the session again."""
+    music = job.music.source if job.music is not None else None
+    paths = [*([music] if music is not None else []), *(s.path for s in job.routine.sounds)]
+    return [file_facts(path) for path in paths if path.exists()]
 
 
 def _up_to_date(entry: dict[str, Any] | None, key: str, job: SessionJob, folder: Path) -> bool:
