@@ -1,6 +1,6 @@
 """Build speed and memory against the MP3 encoder's own, measured side by side.
 
-    python scripts/bench.py [--runs 3] [--cold-runs 1] [--quick]
+    python scripts/bench.py [--runs 3] [--cold-runs 3] [--quick | --cold]
 
 The floor is one ffmpeg encoding the finished track's own PCM, read from a file, with
 the same settings as a build (filter, codec, bitrate): the encoder's own speed. On
@@ -13,8 +13,13 @@ after a warm-up, interleaved with its floor so both see the same machine load:
   variants x4     15m,20m,30m,45m from a warm cache               <= 4.50 x floor (mono)
   script          `script` of the seed, warm                      <= 0.5 s
   2-hour          a generated 2-hour routine, warm                 peak memory <= 1.2 x warm's
-  cold            the seed with an empty speech cache (piper)      reported
+  cold            the seed with an empty speech cache (piper)      <= 1.50 x piper
+  piper           piper's own inference for the phrases cold made
                   (scripts/bench_speech.py compares 1 and 2 synthesis workers)
+
+The cold build and piper's inference alternate, each run with an empty cache folder:
+"piper" is the sum, in one fresh process with the voice loaded, of the time piper takes
+to speak each phrase the build made (the phrases read back from its cache).
 
 Peak memory is the largest sum of RSS over the build's whole process tree (our
 process, every ffmpeg, speech workers), sampled every 20 ms. Targets: warm <= 120 MB,
@@ -258,9 +263,12 @@ def interleaved(runs: int, pairs: list[tuple[Timed, Timed]]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--cold-runs", type=int, default=1)
+    parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="warm and music cases only")
+    parser.add_argument("--cold", action="store_true", help="the cold build and piper only")
     args = parser.parse_args()
+    if args.cold:
+        return _report(cold_cases(args.cold_runs), {}, args.cold_runs)
     cases: dict[str, Case] = {}
 
     def case(name: str) -> Case:
@@ -310,24 +318,69 @@ def main() -> int:
             ]
         interleaved(args.runs, pairs)
         if not args.quick:
-            for index in range(args.cold_runs):
-                command = cli(
-                    "build", str(SEED), "-o", str(out / "cold.mp3"), "--engine", "piper",
-                    "--cache-dir", str(folder / f"cold-{index}"),
-                )  # fmt: skip
-                run(command, case("cold"))
+            cases.update(cold_cases(args.cold_runs))
         sound = sound_report(out, speech, folder)
+    return _report(cases, sound, args.runs)
 
+
+# Run in a fresh process: piper's inference alone, the voice loaded and warmed first.
+PIPER_INFERENCE = """
+import json, sys, time
+from workout_audio.settings import VoiceSettings
+from workout_audio.speech.registry import PiperEngine, make_engine
+texts = json.load(sys.stdin)
+engine = make_engine(PiperEngine, VoiceSettings(engine="piper"), sys.argv[1])
+engine.synthesize(texts[0])
+total_s = 0.0
+for text in texts:
+    started = time.perf_counter()
+    engine.synthesize(text)
+    total_s += time.perf_counter() - started
+print(total_s)
+"""
+
+
+def cold_cases(runs: int) -> dict[str, Case]:
+    """The seed built with an empty speech cache, and piper's inference for the phrases it
+    made, alternately, ``runs`` times each."""
+    from workout_audio.speech.cache import decode_entry
+
+    cold, piper = Case("cold"), Case("piper")
+    language = load_routine(SEED).language
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as name:
+            folder = Path(name)
+            run(
+                cli(
+                    "build", str(SEED), "-o", str(folder / "cold.mp3"), "--engine", "piper",
+                    "--cache-dir", str(folder / "cache"),
+                ),
+                cold,
+            )  # fmt: skip
+            texts = sorted(
+                str(decode_entry(entry.read_bytes())[1]["text"])
+                for entry in (folder / "cache").glob("speech/*/*.wav")
+            )
+        inference = subprocess.run(
+            [sys.executable, "-c", PIPER_INFERENCE, language],
+            input=json.dumps(texts).encode(), capture_output=True, check=True, cwd=ROOT,
+        )  # fmt: skip
+        piper.seconds.append(float(inference.stdout))
+        print(f"cold build {cold.seconds[-1]:.2f} s; piper {piper.seconds[-1]:.2f} s", flush=True)
+    return {"cold": cold, "piper": piper}
+
+
+def _report(cases: dict[str, Case], sound: dict[str, float], runs: int) -> int:
     rows = {name: c.row() for name, c in cases.items()}
     targets = _targets(rows)
-    _print(rows, targets, args.runs)
+    _print(rows, targets, runs)
     for what, value in sound.items():
         print(f"     {what:<34}{value:>8.1f}")
     report = ROOT / "build" / "bench.json"
     report.parent.mkdir(exist_ok=True)
     report.write_text(
         json.dumps(
-            {"runs": args.runs, "cases": list(rows.values()), "targets": targets, "sound": sound},
+            {"runs": runs, "cases": list(rows.values()), "targets": targets, "sound": sound},
             indent=2,
         ),
         encoding="utf-8",
@@ -343,18 +396,22 @@ def _targets(rows: dict[str, dict[str, float | str]]) -> list[dict[str, object]]
     def peak(name: str) -> float:
         return float(rows[name]["peak_mb"])
 
-    checks: list[tuple[str, float, float]] = [
-        ("warm / floor", median("warm") / median("floor"), 1.10),
-        ("music / stereo floor", median("music") / median("floor stereo"), 1.15),
-        ("warm peak MB", peak("warm"), 120.0),
-        ("music peak MB", peak("music"), 160.0),
-    ]
+    checks: list[tuple[str, float, float]] = []
+    if "warm" in rows:
+        checks += [
+            ("warm / floor", median("warm") / median("floor"), 1.10),
+            ("music / stereo floor", median("music") / median("floor stereo"), 1.15),
+            ("warm peak MB", peak("warm"), 120.0),
+            ("music peak MB", peak("music"), 160.0),
+        ]
     if "variants x4" in rows:
         checks += [
             ("variants x4 / floor", median("variants x4") / median("floor"), 4.5),
             ("script s", median("script"), 0.5),
             ("2-hour peak / warm peak", peak("2-hour") / peak("warm"), 1.2),
         ]
+    if "cold" in rows:
+        checks.append(("cold / piper", median("cold") / median("piper"), 1.5))
     return [
         {"target": what, "value": round(value, 3), "at_most": limit, "met": value <= limit}
         for what, value, limit in checks

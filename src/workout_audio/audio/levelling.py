@@ -21,9 +21,9 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from .loudness import (
+    _MIN_MEASURED_MS,
     BIN_MS,
     CLIP_LOUDNESS_LUFS,
-    _MIN_MEASURED_MS,
     gated_loudness,
 )
 from .pcm import SAMPLE_RATE_HZ
