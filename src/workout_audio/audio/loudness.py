@@ -30,16 +30,10 @@ __all__ = [
 ]
 
 CLIP_LOUDNESS_LUFS = -20.0  # every speech clip is stored at this loudness: headroom for peaks
-# A clip's peaks are held this far above its loudness when it enters the cache: speech
-# voices differ most in their peaks (piper's run 19 dB over its loudness), and a track
-# can only be as loud as its peaks allow.
-CLIP_CREST_DB = 9.0
 TRUE_PEAK_CEILING_DBTP = -1.0  # the finished track never peaks above this
 # The final limiter holds sample peaks here; peaks between samples and the MP3 encoder's
 # own overshoot (up to a decibel in joint stereo) stay below TRUE_PEAK_CEILING_DBTP.
 LIMITER_CEILING_DBFS = -2.5
-_LEVELLING_PASSES = 5  # limiting lowers the loudness a little; each pass makes it up
-_LEVEL_TOLERANCE_LU = 0.15
 _MIN_MEASURED_MS = 3_000  # a shorter clip is measured looped: the meter needs 400 ms blocks
 _SILENT_LUFS = -70.0  # the meter's absolute gate: quieter than this is silence
 
@@ -85,38 +79,6 @@ def _filtered(pcm: bytes, audio_filter: str, output_format: str, purpose: str) -
         "-af", audio_filter, "-f", output_format, "pipe:1",
     ]  # fmt: skip
     return run_ffmpeg(args, input=pcm, what=purpose)
-
-
-def _gained_and_limited(pcm: bytes, gain_db: float, ceiling_dbfs: float) -> bytes:
-    audio_filter = f"volume={gain_db:.3f}dB,{_limiter(ceiling_dbfs)}"
-    levelled = _filtered(pcm, audio_filter, "s16le", "level speech")
-    return levelled[: len(pcm)].ljust(len(pcm), b"\0")
-
-
-def level_speech(pcm: bytes) -> tuple[bytes, Loudness]:
-    """A mono speech clip at CLIP_LOUDNESS_LUFS with its peaks held CLIP_CREST_DB above that.
-
-    Returns the levelled clip and the loudness it came in with.
-
-    Raises:
-        EncoderError: ffmpeg could not run.
-    """
-    source = measure_pcm(pcm)
-    if is_silent(source):
-        return pcm, source
-    # Limiting takes back part of each decibel of gain: step by the secant, not one for one.
-    gain_db, slope = CLIP_LOUDNESS_LUFS - source.integrated_lufs, 1.0
-    levelled, previous = pcm, None
-    for _ in range(_LEVELLING_PASSES):
-        levelled = _gained_and_limited(pcm, gain_db, CLIP_LOUDNESS_LUFS + CLIP_CREST_DB)
-        reached = measure_pcm(levelled).integrated_lufs
-        if abs(CLIP_LOUDNESS_LUFS - reached) < _LEVEL_TOLERANCE_LU:
-            break
-        if previous is not None and previous[1] != reached:
-            slope = max((reached - previous[1]) / (gain_db - previous[0]), 0.2)
-        previous = (gain_db, reached)
-        gain_db += (CLIP_LOUDNESS_LUFS - reached) / slope
-    return levelled, source
 
 
 def measure_pcm(pcm: bytes, channels: int = 1) -> Loudness:
