@@ -32,6 +32,15 @@ class AudioFormat:
     # Carries a picture per chapter that players show (ID3 CHAP with APIC); the others
     # get the cover alone, so no chapter pictures are drawn for them.
     chapter_art: bool = False
+    # What a player's decoder measures against what went into the encoder. LAME (as
+    # ffmpeg drives it) gives back every sound about 0.45 dB lower, a pure tone as much
+    # as speech or noise; AAC and Opus give back the level they were given. Measured
+    # with scripts/loudness_check.py; the gain in front of the encoder makes it up.
+    loudness_change_lu: float = 0.0
+    # How far the decoded track's true peak can rise over the mix's before the encoder
+    # (the codec's own overshoot on noise, its worst case): when the predicted peaks
+    # would pass the ceiling, the limiter holds sample peaks this far under it.
+    peak_overshoot_db: float = 2.0
 
     def encoder_args(self, bitrate_kbps: int) -> list[str]:
         """What follows ffmpeg's input to encode to this format."""
@@ -44,6 +53,7 @@ FORMATS: dict[str, AudioFormat] = {
         AudioFormat(
             "mp3", ".mp3", "libmp3lame", "mp3", write_tags,
             "MP3 with ID3 chapters, lyrics and art", splittable=True, chapter_art=True,
+            loudness_change_lu=-0.45,
         ),
         # ipod: the MP4 flavour Apple's players expect of .m4a
         AudioFormat(
