@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 __all__ = [
+    "BAND_EDGES_HZ",
     "CLIP_LOUDNESS_LUFS",
     "FileProfile",
     "Loudness",
@@ -31,6 +32,7 @@ __all__ = [
     "file_profile",
     "measure_file",
     "measure_pcm",
+    "share_above",
     "sine_peak_dbfs",
 ]
 
@@ -151,36 +153,32 @@ def is_silent(loudness: Loudness) -> bool:
 
 
 # BS.1770's K-weighting: a +4 dB high shelf, then a high-pass (the "RLB" curve), given by
-# their analog parameters; the biquads for any sample rate follow from these.
+# their analog parameters; the biquads for any sample rate follow from these, by the same
+# bilinear transform as the meter's (libebur128's ebur128_init_filter, which ffmpeg's
+# ebur128 filter uses). A cookbook shelf with the same parameters strays 0.5 dB from it
+# at 1.5 kHz, where speech is loudest, so the prediction would miss the meter.
 _K_SHELF = {
     "frequency_hz": 1681.974450955533,
     "gain_db": 3.999843853973347,
     "q": 0.7071752369554196,
+    "mid_exponent": 0.4996667741545416,  # the shelf's gain at its midpoint, as a power of Vh
 }
 _K_HIGHPASS = {"frequency_hz": 38.13547087602444, "q": 0.5003270373238773}
 
 
 def _k_biquads(rate_hz: int) -> list[tuple[tuple[float, float, float], tuple[float, float, float]]]:
     """The K-weighting filter at ``rate_hz`` as two biquads ((b0, b1, b2), (a0, a1, a2))."""
-    w0 = 2 * math.pi * _K_SHELF["frequency_hz"] / rate_hz
-    big_a = 10 ** (_K_SHELF["gain_db"] / 40)
-    alpha = math.sin(w0) / (2 * _K_SHELF["q"])
-    cos_w0, root = math.cos(w0), 2 * math.sqrt(big_a) * alpha
+    k = math.tan(math.pi * _K_SHELF["frequency_hz"] / rate_hz)
+    q = _K_SHELF["q"]
+    high = 10 ** (_K_SHELF["gain_db"] / 20)
+    mid = high ** _K_SHELF["mid_exponent"]
     shelf = (
-        (
-            big_a * ((big_a + 1) + (big_a - 1) * cos_w0 + root),
-            -2 * big_a * ((big_a - 1) + (big_a + 1) * cos_w0),
-            big_a * ((big_a + 1) + (big_a - 1) * cos_w0 - root),
-        ),
-        (
-            (big_a + 1) - (big_a - 1) * cos_w0 + root,
-            2 * ((big_a - 1) - (big_a + 1) * cos_w0),
-            (big_a + 1) - (big_a - 1) * cos_w0 - root,
-        ),
+        (high + mid * k / q + k * k, 2 * (k * k - high), high - mid * k / q + k * k),
+        (1 + k / q + k * k, 2 * (k * k - 1), 1 - k / q + k * k),
     )
-    w0 = 2 * math.pi * _K_HIGHPASS["frequency_hz"] / rate_hz
-    alpha, cos_w0 = math.sin(w0) / (2 * _K_HIGHPASS["q"]), math.cos(w0)
-    highpass = ((1.0, -2.0, 1.0), (1 + alpha, -2 * cos_w0, 1 - alpha))
+    k = math.tan(math.pi * _K_HIGHPASS["frequency_hz"] / rate_hz)
+    q = _K_HIGHPASS["q"]
+    highpass = ((1.0, -2.0, 1.0), (1 + k / q + k * k, 2 * (k * k - 1), 1 - k / q + k * k))
     return [shelf, highpass]
 
 
@@ -293,6 +291,29 @@ class FileProfile:
     powers: tuple[float, ...]
     length_samples: int
     loudness: Loudness
+    # The share of its K-weighted power above each of BAND_EDGES_HZ: what a codec that
+    # keeps the band under an edge takes from its loudness.
+    shares_above: tuple[float, ...]
+
+
+# Codecs keep the band under 16 to 20 kHz at our bitrates: music is measured for what
+# lies above each of these (white noise holds a quarter of its K-weighted power there).
+BAND_EDGES_HZ = tuple(range(14_000, 22_001, 500))
+
+
+def share_above(shares_above: Sequence[float], band_hz: float) -> float:
+    """The share of a sound's power above ``band_hz``, from its shares above BAND_EDGES_HZ
+    (straight between edges)."""
+    if not shares_above:
+        return 0.0
+    clipped = min(max(band_hz, BAND_EDGES_HZ[0]), BAND_EDGES_HZ[-1])
+    for index in range(len(BAND_EDGES_HZ) - 1):
+        low, high = BAND_EDGES_HZ[index], BAND_EDGES_HZ[index + 1]
+        if clipped <= high:
+            fraction = (clipped - low) / (high - low)
+            first, second = shares_above[index], shares_above[index + 1]
+            return first + (second - first) * fraction
+    return shares_above[-1]
 
 
 def file_profile(path: Path, channels: int) -> FileProfile:
@@ -313,22 +334,35 @@ def file_profile(path: Path, channels: int) -> FileProfile:
     ]  # fmt: skip
     bin_bytes = 4 * channels * _BIN_SAMPLES
     parts: list[npt.NDArray[np.float64]] = []
+    above = np.zeros(len(BAND_EDGES_HZ) + 1)  # power above each edge, then in all
     pending, samples = b"", 0
+
+    def take(raw: bytes) -> None:
+        weighted = np.frombuffer(raw, dtype="<f4").astype(np.float64)
+        parts.append(_binned_powers(weighted, channels))
+        spectrum = np.abs(np.fft.rfft(weighted.reshape(-1, channels), axis=0)) ** 2
+        frequencies = np.fft.rfftfreq(len(weighted) // channels, 1 / SAMPLE_RATE_HZ)
+        cumulative = np.concatenate([[0.0], np.cumsum(spectrum.sum(axis=1))])
+        edges = np.searchsorted(frequencies, BAND_EDGES_HZ, side="right")
+        above[:-1] += cumulative[-1] - cumulative[edges]
+        above[-1] += cumulative[-1]
+
     for data in ffmpeg_output(args, what=f"measure {path}", block_bytes=100 * bin_bytes):
         pending += data
         whole = len(pending) - len(pending) % bin_bytes
         if whole:
-            weighted = np.frombuffer(pending[:whole], dtype="<f4").astype(np.float64)
-            parts.append(_binned_powers(weighted, channels))
+            take(pending[:whole])
             samples += whole // (4 * channels)
         pending = pending[whole:]
     rest = len(pending) // (4 * channels)
     if rest:
-        weighted = np.frombuffer(pending[: rest * 4 * channels], dtype="<f4").astype(np.float64)
-        parts.append(_binned_powers(weighted, channels))
+        take(pending[: rest * 4 * channels])
         samples += rest
     powers = np.concatenate(parts) if parts else np.zeros(0)
-    return FileProfile(tuple(float(p) for p in powers), samples, loudness)
+    shares = above[:-1] / above[-1] if above[-1] > 0 else above[:-1]
+    return FileProfile(
+        tuple(float(p) for p in powers), samples, loudness, tuple(float(s) for s in shares)
+    )
 
 
 _LAYOUTS = {1: "mono", 2: "stereo"}

@@ -22,7 +22,7 @@ import numpy.typing as npt
 from ..errors import EncoderError
 from ..timeline.script import Script, ToneName
 from .ffmpeg import ffmpeg_output
-from .loudness import BIN_MS, CLIP_LOUDNESS_LUFS, add_powers
+from .loudness import BIN_MS, CLIP_LOUDNESS_LUFS, add_powers, share_above
 from .music import MUSIC_CHANNELS, Music, Track
 from .pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples
 
@@ -142,16 +142,21 @@ def _envelope(script: Script, music: Music) -> _Envelope:
     return _Envelope(ducking_dips(script, music.duck_db), start_ms, script.length_ms)
 
 
-def music_bin_powers(script: Script, music: Music) -> npt.NDArray[np.float64]:
+def music_bin_powers(
+    script: Script, music: Music, band_hz: float | None = None
+) -> npt.NDArray[np.float64]:
     """The music's power in each BIN_MS of the track, summed over its channels, as it will
     play: each file's own measured powers at its gain, crossfaded and looped as the playlist
     plays, from the first cue on, then ducked and faded by the very envelope the samples
-    get (taken at each bin's middle: its ramps move less than 2 dB in a bin)."""
+    get (taken at each bin's middle: its ramps move less than 2 dB in a bin). ``band_hz``:
+    the band the codec keeps; what each file holds above it is not heard."""
     bins = -(-script.length_ms // BIN_MS)
     start_ms = script.events[0].start_ms if script.events else 0
     powers = np.zeros(bins, dtype=np.float64)
     start = ms_to_samples(start_ms)
-    add_powers(powers, start, _playlist_powers(music, bins - start // ms_to_samples(BIN_MS)))
+    add_powers(
+        powers, start, _playlist_powers(music, bins - start // ms_to_samples(BIN_MS), band_hz)
+    )
     times_ms = (np.arange(bins, dtype=np.float64) + 0.5) * BIN_MS
     gains = _envelope(script, music).gains_at(times_ms).astype(np.float64)
     gains[times_ms < start_ms] = 0.0
@@ -166,7 +171,7 @@ def music_peak_dbtp(music: Music) -> float:
     return max(t.true_peak_dbtp + target_lufs - t.loudness_lufs for t in music.tracks)
 
 
-def _playlist_powers(music: Music, count: int) -> npt.NDArray[np.float64]:
+def _playlist_powers(music: Music, count: int, band_hz: float | None) -> npt.NDArray[np.float64]:
     """The first ``count`` bins of the playlist's power, as _crossfaded plays it: each
     file at its gain, the next one starting a crossfade before it ends. The equal-power
     crossfade's gains are the square roots of a linear ramp, so the powers of the two
@@ -189,6 +194,8 @@ def _playlist_powers(music: Music, count: int) -> npt.NDArray[np.float64]:
         if fade_out:
             weights *= 1.0 - np.clip((middles - (length - fade_out)) / fade_out, 0.0, 1.0)
         scale = 10 ** ((target_lufs - track.loudness_lufs) / 10)
+        if band_hz is not None:
+            scale *= 1.0 - share_above(track.shares_above, band_hz)
         add_powers(powers, start, profile * weights, scale)
         start, fade_in = start + length - fade_out, fade_out
     return powers

@@ -48,6 +48,8 @@ class Track:
     true_peak_dbtp: float = 0.0
     profile: tuple[float, ...] = field(default=(), repr=False, compare=False)
     length_samples: int = 0
+    # its K-weighted power's share above each of loudness.BAND_EDGES_HZ
+    shares_above: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def _measured(path: Path, store: _MeasurementStore, where: str) -> Track:
     loudness = measured.loudness
     track = Track(
         path, loudness.integrated_lufs, loudness.true_peak_dbtp,
-        measured.powers, measured.length_samples,
+        measured.powers, measured.length_samples, measured.shares_above,
     )  # fmt: skip
     store.put(key, track)
     return track
@@ -173,10 +175,11 @@ class _MeasurementStore:
                 float(value["true_peak_dbtp"]),
                 tuple(parse_profile(value["profile"])),
                 int(value["length_samples"]),
+                tuple(float(share) for share in value["shares_above"]),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        if not track.profile or track.length_samples <= 0:
+        if not track.profile or track.length_samples <= 0 or not track.shares_above:
             return None
         touch(self.path(key))
         return track
@@ -188,6 +191,7 @@ class _MeasurementStore:
                 "loudness_lufs": track.loudness_lufs,
                 "true_peak_dbtp": track.true_peak_dbtp,
                 "length_samples": track.length_samples,
+                "shares_above": [round(share, 5) for share in track.shares_above],
                 "profile": format_profile(track.profile),
             }
             write_entry(self.path(key), json.dumps(entry).encode())

@@ -71,6 +71,7 @@ def predicted_powers(
     music: Music | None = None,
     profiles: Mapping[str, list[float]] | None = None,
     tones: Mapping[ToneName, bytes] | None = None,
+    band_hz: float | None = None,
 ) -> npt.NDArray[np.float64]:
     """The mix's K-weighted power in each BIN_MS, summed over its channels, before the
     encoder's gain: what the meter will see, from the script alone.
@@ -79,13 +80,15 @@ def predicted_powers(
     given) is placed at its cue, each generated tone at its set level for its length (a
     replaced sound is measured), and the music's own measured powers, looped, crossfaded,
     ducked and faded as they will play (mix.py), are added under them: unrelated sounds,
-    so their powers add. The voice plays in every channel of a stereo mix.
+    so their powers add. The voice plays in every channel of a stereo mix. ``band_hz``:
+    the band the codec keeps (the music's power above it is left out; speech and tones
+    have none there).
     """
     channels, powers = CHANNELS, silent_powers(script.length_ms)
     if music is not None:
         from ..audio.mix import music_bin_powers
 
-        channels, powers = MUSIC_CHANNELS, music_bin_powers(script, music)
+        channels, powers = MUSIC_CHANNELS, music_bin_powers(script, music, band_hz)
     given = profiles or {}
     known = {text: given.get(text) or speech_profile(pcm) for text, pcm in clips.items()}
     sounds = _tone_profiles(tones)
@@ -101,10 +104,11 @@ def predicted_lufs(
     music: Music | None = None,
     profiles: Mapping[str, list[float]] | None = None,
     tones: Mapping[ToneName, bytes] | None = None,
+    band_hz: float | None = None,
 ) -> float:
     """The loudness the mix will measure before the encoder's gain: its predicted powers,
     gated block by block as the meter gates them (loudness.gated_loudness)."""
-    return gated_loudness(predicted_powers(script, clips, music, profiles, tones))
+    return gated_loudness(predicted_powers(script, clips, music, profiles, tones, band_hz))
 
 
 def _tone_profiles(tones: Mapping[ToneName, bytes] | None) -> dict[ToneName, list[float]]:
@@ -196,7 +200,7 @@ def encoder_levels(
     """
     output_format = audio_format(options.format)
     channels = CHANNELS if music is None else MUSIC_CHANNELS
-    predicted = predicted_lufs(script, clips, music, profiles, tones)
+    predicted = predicted_lufs(script, clips, music, profiles, tones, output_format.band_hz)
     target = target_lufs(options.loudness_lufs, channels) - output_format.loudness_change_lu
     gain_db = target - predicted
     peak_dbtp = predicted_peak_dbfs(music, tones) + gain_db + output_format.peak_overshoot_db

@@ -59,7 +59,8 @@ log = logging.getLogger(__name__)
 
 # Bump when the way clips are made (trim, level, format) changes: old entries stop matching.
 # Clips are levelled to a loudness with held peaks; changing either makes new entries.
-CLIP_FORMAT = f"clip-v3-{CLIP_LOUDNESS_LUFS:g}LUFS-{CLIP_CREST_DB:g}dB"
+# v4: power profiles weighted by the meter's own K-filter.
+CLIP_FORMAT = f"clip-v4-{CLIP_LOUDNESS_LUFS:g}LUFS-{CLIP_CREST_DB:g}dB"
 META_CHUNK = b"wkau"
 _FMT = struct.pack(
     "<HHIIHH",
