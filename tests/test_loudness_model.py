@@ -231,6 +231,7 @@ def short_routines(draw: st.DrawFn) -> dict[str, object]:
 @settings(
     max_examples=6,
     deadline=None,
+    derandomize=True,  # the same six cases on every run: a failure can be built again
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
@@ -256,7 +257,7 @@ def test_any_routine_over_any_bed_lands_at_the_target_under_the_peak_ceiling(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("suffix", [".mp3", ".m4a", ".opus"])
+@pytest.mark.parametrize("suffix", [".m4a", ".opus"])  # MP3: every test above
 def test_loud_music_peaks_under_the_ceiling_as_decoded_in_every_format(
     suffix: str, tmp_path: Path, speech_cache: Path
 ) -> None:
