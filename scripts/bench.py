@@ -61,10 +61,10 @@ import yaml
 
 from workout_audio import EncodeSettings, Routine, load_program, load_routine, prepare
 from workout_audio.audio.ffmpeg import ffmpeg_exe
-from workout_audio.audio.loudness import encoder_filter, measure_file
+from workout_audio.audio.loudness import measure_file
 from workout_audio.audio.music import check_music
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ
-from workout_audio.encode.render import predicted_lufs, voice_pcm
+from workout_audio.encode.render import encoder_levels, voice_pcm
 from workout_audio.settings import MusicSettings, VoiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,13 +150,13 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "workout_audio", *args]
 
 
-def floor_command(pcm: Path, channels: int, gain_db: float, output: Path) -> list[str]:
+def floor_command(pcm: Path, channels: int, audio_filter: str, output: Path) -> list[str]:
     """The encoder alone on the track's own PCM, with the build's settings."""
     bitrate = EncodeSettings().bitrate_for(channels)
     return [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
         "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels), "-i", str(pcm),
-        "-af", encoder_filter(gain_db), "-c:a", "libmp3lame", "-b:a", f"{bitrate}k",
+        "-af", audio_filter, "-c:a", "libmp3lame", "-b:a", f"{bitrate}k",
         "-f", "mp3", str(output),
     ]  # fmt: skip
 
@@ -195,8 +195,9 @@ def track_pcm(
     folder: Path,
     music: Path | None,
     length_ms: int | None = None,
-) -> tuple[Path, int, float]:
-    """The finished track's PCM in a file (what the floor encodes), its channels and gain."""
+) -> tuple[Path, int, str]:
+    """The finished track's PCM in a file (what the floor encodes), its channels and the
+    build's filter in front of the encoder."""
     loaded = load_routine(routine) if isinstance(routine, Path) else routine
     prepared = prepare(
         loaded, voice=VoiceSettings(engine="piper"), length_ms=length_ms, cache_dir=cache
@@ -212,8 +213,10 @@ def track_pcm(
     with path.open("wb") as out:
         for piece in pieces:
             out.write(piece)
-    gain_db = EncodeSettings().loudness_lufs - predicted_lufs(prepared.script, prepared.clips, mix)
-    return path, channels, gain_db
+    levels = encoder_levels(
+        prepared.script, prepared.clips, EncodeSettings(), mix, prepared.profiles, prepared.tones
+    )
+    return path, channels, levels.filter
 
 
 Timed = Callable[["Case | None"], None]
@@ -346,10 +349,10 @@ def main() -> int:
             "build", str(SEED), "-o", str(out / "seed-music.mp3"), "--music", str(music), *speech
         )
         run(warm, Case("setup"))  # fills the speech cache
-        mono_pcm, _, mono_gain = track_pcm(SEED, cache, folder, None)
-        stereo_pcm, _, stereo_gain = track_pcm(SEED, cache, folder, music)
-        mono_floor = floor_command(mono_pcm, 1, mono_gain, out / "floor.mp3")
-        stereo_floor = floor_command(stereo_pcm, 2, stereo_gain, out / "floor2.mp3")
+        mono_pcm, _, mono_filter = track_pcm(SEED, cache, folder, None)
+        stereo_pcm, _, stereo_filter = track_pcm(SEED, cache, folder, music)
+        mono_floor = floor_command(mono_pcm, 1, mono_filter, out / "floor.mp3")
+        stereo_floor = floor_command(stereo_pcm, 2, stereo_filter, out / "floor2.mp3")
 
         def timing(command: list[str] | None, name: str) -> Callable[[Case | None], None]:
             def measure(into: Case | None) -> None:

@@ -22,10 +22,11 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from .loudness import (
-    _MIN_MEASURED_MS,
     BIN_MS,
     CLIP_LOUDNESS_LUFS,
+    MIN_MEASURED_MS,
     gated_loudness,
+    k_weighting_biquads,
 )
 from .pcm import SAMPLE_RATE_HZ
 
@@ -132,7 +133,7 @@ def _k_weighted(samples: Samples) -> tuple[Samples, Samples]:
 
     count = len(samples)
     duration_ms = count * 1000 // SAMPLE_RATE_HZ
-    copies = math.ceil(_MIN_MEASURED_MS / duration_ms) if 0 < duration_ms < _MIN_MEASURED_MS else 1
+    copies = math.ceil(MIN_MEASURED_MS / duration_ms) if 0 < duration_ms < MIN_MEASURED_MS else 1
     response = _k_response()
     if count < len(response) and copies > 1:  # shorter than the response: filter the loop
         looped = _convolved(np.tile(samples, copies), response)[: count * copies]
@@ -182,36 +183,6 @@ def _response_spectrum(size: int) -> NDArray[np.complex128]:
     return spectrum
 
 
-Biquad = tuple[tuple[float, float, float], tuple[float, float, float]]
-
-
-def _meter_k_biquads(rate_hz: int) -> list[Biquad]:
-    """BS.1770's K-weighting at ``rate_hz`` as two biquads ((b0, b1, b2), (1, a1, a2)).
-
-    The bilinear transform of the standard's analog shelf and high-pass, as libebur128
-    derives them; at 48 kHz these are ffmpeg's ebur128 coefficients to the last digit, so
-    clips measure here what the meter says (within 0.02 LU: it resamples to 48 kHz).
-    """
-    shelf_hz, shelf_gain_db, shelf_q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
-    k = math.tan(math.pi * shelf_hz / rate_hz)
-    high = 10 ** (shelf_gain_db / 20)
-    band = high**0.4996667741545416
-    a0 = 1 + k / shelf_q + k * k
-    shelf = (
-        ((high + band * k / shelf_q + k * k) / a0, 2 * (k * k - high) / a0,
-         (high - band * k / shelf_q + k * k) / a0),
-        (1.0, 2 * (k * k - 1) / a0, (1 - k / shelf_q + k * k) / a0),
-    )  # fmt: skip
-    highpass_hz, highpass_q = 38.13547087602444, 0.5003270373238773
-    k = math.tan(math.pi * highpass_hz / rate_hz)
-    a0 = 1 + k / highpass_q + k * k
-    highpass = (
-        (1.0, -2.0, 1.0),
-        (1.0, 2 * (k * k - 1) / a0, (1 - k / highpass_q + k * k) / a0),
-    )
-    return [shelf, highpass]
-
-
 @cache
 def _k_response() -> Samples:
     """The K-weighting filter's impulse response at our rate, _K_RESPONSE_SAMPLES long."""
@@ -219,7 +190,7 @@ def _k_response() -> Samples:
 
     response = np.zeros(_K_RESPONSE_SAMPLES)
     response[0] = 1.0
-    for (b0, b1, b2), (a0, a1, a2) in _meter_k_biquads(SAMPLE_RATE_HZ):
+    for (b0, b1, b2), (a0, a1, a2) in k_weighting_biquads(SAMPLE_RATE_HZ):
         # Once, for a few thousand samples: the direct form I recursion, in Python.
         x1 = x2 = y1 = y2 = 0.0
         for index, x0 in enumerate(response.tolist()):
