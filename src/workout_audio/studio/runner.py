@@ -8,7 +8,7 @@ import threading
 import webbrowser
 from pathlib import Path
 
-from ..serve.runner import ALL_ADDRESSES, AppServer, lan_address
+from ..serve.runner import ALL_ADDRESSES, AppServer, lan_address, listen
 from .web import LOCAL_HOSTS, studio_app
 
 __all__ = ["open_page", "studio_server", "studio_url"]
@@ -26,7 +26,8 @@ def studio_server(
 
     A fresh token is made for each run, so a page left open from an earlier run must
     be reloaded before it may change anything. On every network, this machine's LAN
-    address is a name requests may use too (a phone fetching a program's feed).
+    address is a name requests may use too, and the one the feeds' URLs name (a phone
+    subscribing to a program built here).
 
     Raises:
         UsageError: ``folder`` is not a folder, ``engine`` is unknown, or the address
@@ -36,13 +37,22 @@ def studio_server(
         from ..speech.registry import engine_class
 
         engine_class(engine)  # an unknown name is refused with the known ones
-    hosts = LOCAL_HOSTS if host in LOCAL_HOSTS else (*LOCAL_HOSTS, host)
-    if host in ALL_ADDRESSES:
-        hosts = (*hosts, lan_address())
-    app = studio_app(
-        folder, secrets.token_urlsafe(32), hosts=hosts, cache_dir=cache_dir, engine=engine
-    )
-    return AppServer(app, host, port)
+    listener = listen(host, port)  # first: the port chosen for --port 0 is in the feeds' URLs
+    try:
+        hosts = LOCAL_HOSTS if host in LOCAL_HOSTS else (*LOCAL_HOSTS, host)
+        address = None
+        if host in ALL_ADDRESSES:
+            lan = lan_address()
+            hosts = (*hosts, lan)
+            address = f"http://{lan}:{listener.getsockname()[1]}"
+        app = studio_app(
+            folder, secrets.token_urlsafe(32), hosts=hosts, cache_dir=cache_dir, engine=engine,
+            address=address,
+        )  # fmt: skip
+        return AppServer(app, host, port, listener=listener)
+    except BaseException:
+        listener.close()
+        raise
 
 
 def studio_url(server: AppServer) -> str:
