@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -100,3 +101,44 @@ def test_port_0_prints_the_port_taken_the_engine_is_the_pages_and_it_stops_clean
             child.wait(timeout=10)
         if child.stdout:
             child.stdout.close()
+
+
+def test_on_every_network_a_feeds_url_names_this_machines_address(folder: Path) -> None:
+    """A phone subscribes to what the page shows: the LAN address, not 127.0.0.1. The studio
+    made for every network is never run; its app is served on loopback and asked with the
+    Host a phone on the network would send, so nothing listens beyond this machine."""
+    from studio_server import ENGINE
+    from workout_audio.serve import AppServer, lan_address, resolve_token
+    from workout_audio.studio.runner import studio_server, studio_url
+
+    (folder / "plan.yaml").write_text(
+        "name: Plan\nweeks: [{days: [{routine: tiny.yaml, title: One}]}]\n", encoding="utf-8"
+    )
+    built = folder / "build" / "plan"
+    built.mkdir(parents=True)
+    (built / "feed.xml").write_text("<rss/>", encoding="utf-8")
+    token = resolve_token(built, "auto")
+    everywhere = studio_server(folder, host="0.0.0.0", port=0, engine=ENGINE)
+    everywhere.close()
+    assert studio_url(everywhere) == f"http://127.0.0.1:{everywhere.port}/"  # the page, here
+    loopback = AppServer(everywhere.server.config.app, "127.0.0.1", 0)
+    thread = threading.Thread(target=loopback.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while not loopback.server.started:
+            assert time.monotonic() < deadline, "the studio did not start"
+            assert thread.is_alive(), "the studio stopped at once"
+            time.sleep(0.02)
+        lan = lan_address()
+        asked = f"http://127.0.0.1:{loopback.port}"
+        phone = {"Host": f"{lan}:{everywhere.port}"}
+        shown = httpx.get(f"{asked}/api/program", params={"path": "plan.yaml"}, headers=phone)
+        assert shown.status_code == 200  # the LAN address is a name the studio answers to
+        assert shown.json()["feed"] == f"http://{lan}:{everywhere.port}/feeds/{token}/feed.xml"
+        other = httpx.get(f"{asked}/api/files", headers={"Host": "evil.example"})
+        assert other.status_code == 400  # other names are still refused
+    finally:
+        loopback.stop()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
