@@ -112,6 +112,20 @@ def test_build_all_needs_the_pages_origin_and_token(
     assert not (folder / "build").exists()
 
 
+def test_build_all_of_a_bad_program_fails_with_its_line_and_writes_nothing(
+    client: httpx.Client, studio: StudioServer, folder: Path
+) -> None:
+    (folder / "plans" / "two-days.yaml").write_text(BAD_PROGRAM, encoding="utf-8")
+    wanted = {"path": "plans/two-days.yaml", "engine": ENGINE}
+    started = client.post("/api/program/build", json=wanted, headers=studio.headers())
+    assert started.status_code == 202
+    kind, last = _events(client, started.json()["events"])[-1]
+    assert kind == "failed"
+    assert str(last["failed"]).startswith("plans/two-days.yaml:8: ")
+    assert not (folder / "build").exists()
+    assert client.get("/api/files").status_code == 200  # the studio goes on
+
+
 def test_an_unknown_feed_token_is_404(client: httpx.Client) -> None:
     assert client.get("/feeds/guessed/feed.xml").status_code == 404
     assert client.get("/feeds/").status_code == 404

@@ -378,7 +378,6 @@ class _Studio:
             "program": self.folder.relative(path),
             "built": len(result.built),
             "skipped": len(result.skipped),
-            "tracks": [self._url(result.folder / s.track) for s in result.sessions],
             **self._feed_view(token, request),
         }
 
