@@ -13,6 +13,7 @@ served with (header ``X-Studio-Token``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import secrets
@@ -384,8 +385,6 @@ class _Studio:
     @staticmethod
     def _program_voice(program: Program, engine: str) -> VoiceSettings:
         """The program's voice, with the page's engine when the page names one."""
-        import dataclasses
-
         voice = program.voice
         return voice if engine == "auto" else dataclasses.replace(voice, engine=engine)
 
