@@ -200,3 +200,35 @@ def test_a_failed_build_shows_its_error_line_and_the_page_goes_on(
         page.wait_for_function("document.querySelector('#chart svg') !== null", timeout=60_000)
     finally:
         page.close()
+
+
+def test_a_program_shows_its_sessions_and_after_build_all_its_feed_and_qr(
+    studio: StudioServer, browser
+) -> None:
+    from test_studio_programs import PROGRAM
+
+    (studio.folder / "plan.yaml").write_text(PROGRAM, encoding="utf-8")
+    page = browser.new_page(viewport=PHONE)
+    try:
+        page.goto(studio.url)
+        page.get_by_label("Voice").select_option(ENGINE)
+        page.get_by_test_id("programs").select_option("plan.yaml")
+        sessions = page.get_by_test_id("sessions").locator("li")
+        sessions.first.wait_for()
+        assert sessions.all_inner_texts() == ["Week 1, day 1: Day one", "Week 1, day 2: Day two"]
+        assert page.get_by_test_id("qr").is_hidden()  # nothing built yet
+
+        page.get_by_test_id("build-all").click()
+        page.wait_for_function(
+            "document.querySelector('[data-testid=program-progress]').value === 1",
+            timeout=BUILD_TIMEOUT_MS,
+        )
+        assert page.locator("#program-error").inner_text() == ""
+        feed = page.get_by_test_id("feed")
+        assert re.fullmatch(rf"{re.escape(studio.url)}/feeds/[\w-]+/feed\.xml", feed.inner_text())
+        qr = page.get_by_test_id("qr")
+        assert qr.is_visible()
+        # the image decoded and drawn: a QR code of that URL is at least 25 modules wide
+        assert qr.evaluate("img => img.complete && img.naturalWidth") >= 25 * 4
+    finally:
+        page.close()

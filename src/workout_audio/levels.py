@@ -9,14 +9,20 @@ __all__ = [
     "DEFAULT_TARGET_LUFS",
     "DUCK_RANGE_DB",
     "LOUDNESS_RANGE_LUFS",
+    "MONO_BELOW_STEREO_LU",
     "MUSIC_LEVEL_RANGE_DB",
     "parse_level",
+    "target_lufs",
 ]
 
 DUCK_RANGE_DB = (0.0, 40.0)  # how far the music dips under a cue
 MUSIC_LEVEL_RANGE_DB = (-40.0, 0.0)  # the music against the voice; louder would bury the coach
 LOUDNESS_RANGE_LUFS = (-30.0, -9.0)  # -9 is as loud as a mastered pop song; -30 is barely there
-DEFAULT_TARGET_LUFS = -16.0  # the finished track: podcast and spoken-word loudness
+DEFAULT_TARGET_LUFS = -16.0  # the finished track in stereo: podcast and spoken-word loudness
+# A mono track plays in both ears at full level, which a listener hears about 3 dB louder
+# than the meter (which counts one channel) says: -19 LUFS mono sounds like -16 LUFS stereo
+# (the usual guidance for spoken word, e.g. AES TD1004 and Apple's podcast specification).
+MONO_BELOW_STEREO_LU = 3.0
 
 _LEVEL_RE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(db|lufs|lu)?\s*$", re.IGNORECASE)
 
@@ -40,3 +46,9 @@ def parse_level(value: object, valid: tuple[float, float], unit: str = "dB") -> 
     if not math.isfinite(level) or not low <= level <= high:
         raise ValueError(f"{level:g} {unit} is out of range: from {low:g} to {high:g} {unit}")
     return level
+
+
+def target_lufs(stereo_lufs: float, channels: int) -> float:
+    """The integrated loudness a track of ``channels`` is made at, for a target stated as
+    heard in stereo (``--loudness``): a mono track is made MONO_BELOW_STEREO_LU lower."""
+    return stereo_lufs - (MONO_BELOW_STEREO_LU if channels == 1 else 0.0)

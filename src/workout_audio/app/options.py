@@ -179,7 +179,8 @@ LoudnessOpt = Annotated[
     str,
     typer.Option(
         "--loudness",
-        help="The track's loudness in LUFS (-16 suits phones and podcasts; -19 is quieter).",
+        help="The track's loudness in LUFS, as heard in stereo (-16 suits phones and "
+        "podcasts); a voice-only track is mono, made 3 LU lower to sound as loud.",
         rich_help_panel=OUTPUT_PANEL,
         metavar="LUFS",
     ),

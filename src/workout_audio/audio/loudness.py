@@ -8,39 +8,37 @@ ffmpeg's ebur128 filter, the same meter players and podcast hosts use.
 from __future__ import annotations
 
 import cmath
-import itertools
 import math
 import re
-from array import array
-from collections.abc import MutableSequence, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import EncoderError
-from .ffmpeg import ffmpeg_log, run_ffmpeg
+from .ffmpeg import ffmpeg_log, ffmpeg_output, run_ffmpeg
 from .pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
 __all__ = [
+    "BAND_EDGES_HZ",
     "CLIP_LOUDNESS_LUFS",
+    "FileProfile",
     "Loudness",
     "encoder_filter",
+    "file_profile",
     "measure_file",
     "measure_pcm",
+    "share_above",
     "sine_peak_dbfs",
 ]
 
 CLIP_LOUDNESS_LUFS = -20.0  # every speech clip is stored at this loudness: headroom for peaks
-# A clip's peaks are held this far above its loudness when it enters the cache: speech
-# voices differ most in their peaks (piper's run 19 dB over its loudness), and a track
-# can only be as loud as its peaks allow.
-CLIP_CREST_DB = 9.0
-TRUE_PEAK_CEILING_DBTP = -1.0  # the finished track never peaks above this
-# The final limiter holds sample peaks here; peaks between samples and the MP3 encoder's
-# own overshoot (up to a decibel in joint stereo) stay below TRUE_PEAK_CEILING_DBTP.
-LIMITER_CEILING_DBFS = -2.5
-_LEVELLING_PASSES = 5  # limiting lowers the loudness a little; each pass makes it up
-_LEVEL_TOLERANCE_LU = 0.15
-_MIN_MEASURED_MS = 3_000  # a shorter clip is measured looped: the meter needs 400 ms blocks
+TRUE_PEAK_CEILING_DBTP = -1.0  # the finished track, as a player decodes it, never peaks above this
+MIN_MEASURED_MS = 3_000  # a shorter clip is measured looped: the meter needs 400 ms blocks
 _SILENT_LUFS = -70.0  # the meter's absolute gate: quieter than this is silence
 
 
@@ -56,8 +54,9 @@ _INTEGRATED = re.compile(r"Integrated loudness:\s+I:\s+(-?[\d.]+|-?inf|nan) LUFS
 _TRUE_PEAK = re.compile(r"True peak:\s+Peak:\s+(-?[\d.]+|-?inf|nan) dBFS")
 
 
-def _measure(input_args: list[str], stdin: bytes | None) -> Loudness:
-    args = [*input_args, "-map", "0:a:0", "-af", "ebur128=peak=true", "-f", "null", "-"]
+def _measure(input_args: list[str], stdin: bytes | None, before: str = "") -> Loudness:
+    meter = f"{before},ebur128=peak=true" if before else "ebur128=peak=true"
+    args = [*input_args, "-map", "0:a:0", "-af", meter, "-f", "null", "-"]
     log = ffmpeg_log(args, input=stdin, what="measure loudness")
     integrated, peak = _INTEGRATED.search(log), _TRUE_PEAK.search(log)
     if integrated is None or peak is None:
@@ -87,38 +86,6 @@ def _filtered(pcm: bytes, audio_filter: str, output_format: str, purpose: str) -
     return run_ffmpeg(args, input=pcm, what=purpose)
 
 
-def _gained_and_limited(pcm: bytes, gain_db: float, ceiling_dbfs: float) -> bytes:
-    audio_filter = f"volume={gain_db:.3f}dB,{_limiter(ceiling_dbfs)}"
-    levelled = _filtered(pcm, audio_filter, "s16le", "level speech")
-    return levelled[: len(pcm)].ljust(len(pcm), b"\0")
-
-
-def level_speech(pcm: bytes) -> tuple[bytes, Loudness]:
-    """A mono speech clip at CLIP_LOUDNESS_LUFS with its peaks held CLIP_CREST_DB above that.
-
-    Returns the levelled clip and the loudness it came in with.
-
-    Raises:
-        EncoderError: ffmpeg could not run.
-    """
-    source = measure_pcm(pcm)
-    if is_silent(source):
-        return pcm, source
-    # Limiting takes back part of each decibel of gain: step by the secant, not one for one.
-    gain_db, slope = CLIP_LOUDNESS_LUFS - source.integrated_lufs, 1.0
-    levelled, previous = pcm, None
-    for _ in range(_LEVELLING_PASSES):
-        levelled = _gained_and_limited(pcm, gain_db, CLIP_LOUDNESS_LUFS + CLIP_CREST_DB)
-        reached = measure_pcm(levelled).integrated_lufs
-        if abs(CLIP_LOUDNESS_LUFS - reached) < _LEVEL_TOLERANCE_LU:
-            break
-        if previous is not None and previous[1] != reached:
-            slope = max((reached - previous[1]) / (gain_db - previous[0]), 0.2)
-        previous = (gain_db, reached)
-        gain_db += (CLIP_LOUDNESS_LUFS - reached) / slope
-    return levelled, source
-
-
 def measure_pcm(pcm: bytes, channels: int = 1) -> Loudness:
     """The loudness of our PCM; a clip shorter than the meter's window is measured looped.
 
@@ -127,8 +94,8 @@ def measure_pcm(pcm: bytes, channels: int = 1) -> Loudness:
     """
     frame_bytes = SAMPLE_WIDTH_BYTES * channels
     duration_ms = len(pcm) // frame_bytes * 1000 // SAMPLE_RATE_HZ
-    if 0 < duration_ms < _MIN_MEASURED_MS:
-        pcm *= math.ceil(_MIN_MEASURED_MS / duration_ms)  # looping keeps its mean energy
+    if 0 < duration_ms < MIN_MEASURED_MS:
+        pcm *= math.ceil(MIN_MEASURED_MS / duration_ms)  # looping keeps its mean energy
     raw = ["-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels), "-i", "pipe:0"]
     return _measure(raw, pcm)
 
@@ -148,36 +115,35 @@ def is_silent(loudness: Loudness) -> bool:
 
 
 # BS.1770's K-weighting: a +4 dB high shelf, then a high-pass (the "RLB" curve), given by
-# their analog parameters; the biquads for any sample rate follow from these.
+# their analog parameters; the biquads for any sample rate follow from these, by the same
+# bilinear transform as the meter's (libebur128's ebur128_init_filter, which ffmpeg's
+# ebur128 filter uses). A cookbook shelf with the same parameters strays 0.5 dB from it
+# at 1.5 kHz, where speech is loudest, so the prediction would miss the meter.
 _K_SHELF = {
     "frequency_hz": 1681.974450955533,
     "gain_db": 3.999843853973347,
     "q": 0.7071752369554196,
+    "mid_exponent": 0.4996667741545416,  # the shelf's gain at its midpoint, as a power of Vh
 }
 _K_HIGHPASS = {"frequency_hz": 38.13547087602444, "q": 0.5003270373238773}
 
 
-def _k_biquads(rate_hz: int) -> list[tuple[tuple[float, float, float], tuple[float, float, float]]]:
+Biquad = tuple[tuple[float, float, float], tuple[float, float, float]]
+
+
+def k_weighting_biquads(rate_hz: int) -> list[Biquad]:
     """The K-weighting filter at ``rate_hz`` as two biquads ((b0, b1, b2), (a0, a1, a2))."""
-    w0 = 2 * math.pi * _K_SHELF["frequency_hz"] / rate_hz
-    big_a = 10 ** (_K_SHELF["gain_db"] / 40)
-    alpha = math.sin(w0) / (2 * _K_SHELF["q"])
-    cos_w0, root = math.cos(w0), 2 * math.sqrt(big_a) * alpha
+    k = math.tan(math.pi * _K_SHELF["frequency_hz"] / rate_hz)
+    q = _K_SHELF["q"]
+    high = 10 ** (_K_SHELF["gain_db"] / 20)
+    mid = high ** _K_SHELF["mid_exponent"]
     shelf = (
-        (
-            big_a * ((big_a + 1) + (big_a - 1) * cos_w0 + root),
-            -2 * big_a * ((big_a - 1) + (big_a + 1) * cos_w0),
-            big_a * ((big_a + 1) + (big_a - 1) * cos_w0 - root),
-        ),
-        (
-            (big_a + 1) - (big_a - 1) * cos_w0 + root,
-            2 * ((big_a - 1) - (big_a + 1) * cos_w0),
-            (big_a + 1) - (big_a - 1) * cos_w0 - root,
-        ),
+        (high + mid * k / q + k * k, 2 * (k * k - high), high - mid * k / q + k * k),
+        (1 + k / q + k * k, 2 * (k * k - 1), 1 - k / q + k * k),
     )
-    w0 = 2 * math.pi * _K_HIGHPASS["frequency_hz"] / rate_hz
-    alpha, cos_w0 = math.sin(w0) / (2 * _K_HIGHPASS["q"]), math.cos(w0)
-    highpass = ((1.0, -2.0, 1.0), (1 + alpha, -2 * cos_w0, 1 - alpha))
+    k = math.tan(math.pi * _K_HIGHPASS["frequency_hz"] / rate_hz)
+    q = _K_HIGHPASS["q"]
+    highpass = ((1.0, -2.0, 1.0), (1 + k / q + k * k, 2 * (k * k - 1), 1 - k / q + k * k))
     return [shelf, highpass]
 
 
@@ -185,7 +151,7 @@ def _k_weighting_db(frequency_hz: float) -> float:
     """The K-weighting filter's gain at ``frequency_hz``."""
     z = cmath.exp(-2j * math.pi * frequency_hz / SAMPLE_RATE_HZ)  # z^-1
     gain = 1.0
-    for (b0, b1, b2), (a0, a1, a2) in _k_biquads(SAMPLE_RATE_HZ):
+    for (b0, b1, b2), (a0, a1, a2) in k_weighting_biquads(SAMPLE_RATE_HZ):
         gain *= abs((b0 + b1 * z + b2 * z * z) / (a0 + a1 * z + a2 * z * z))
     return 20 * math.log10(gain)
 
@@ -194,7 +160,7 @@ def _k_filter() -> str:
     """The K-weighting filter as ffmpeg biquads."""
     return ",".join(
         f"biquad=b0={b0!r}:b1={b1!r}:b2={b2!r}:a0={a0!r}:a1={a1!r}:a2={a2!r}"
-        for (b0, b1, b2), (a0, a1, a2) in _k_biquads(SAMPLE_RATE_HZ)
+        for (b0, b1, b2), (a0, a1, a2) in k_weighting_biquads(SAMPLE_RATE_HZ)
     )
 
 
@@ -218,32 +184,54 @@ def power_to_lufs(power: float) -> float:
 
 
 BIN_MS = 10  # loudness is predicted from the power in each 10 ms of the track
+_BIN_SAMPLES = SAMPLE_RATE_HZ * BIN_MS // 1000
 _BLOCK_BINS = 400 // BIN_MS  # BS.1770's gating blocks are 400 ms long ...
-_HOP_BINS = 100 // BIN_MS  # ... and start every 100 ms
-_RELATIVE_GATE_LU = 10.0
+_HOP_BINS = 100 // BIN_MS  # ... and start every 100 ms (75 % overlap)
+_RELATIVE_GATE_LU = 10.0  # BS.1770's relative gate: blocks this far under the mean are left out
 
 
-def silent_powers(length_ms: int) -> array[float]:
-    """A track's power per BIN_MS, all zero: packed doubles, 8 bytes a bin (a 2-hour track
-    holds 720,000 bins)."""
-    return array("d", bytes(8 * -(-length_ms // BIN_MS)))
+def silent_powers(length_ms: int) -> npt.NDArray[np.float64]:
+    """A track's power per BIN_MS, all zero (8 bytes a bin: a 2-hour track holds 720,000)."""
+    import numpy as np
+
+    return np.zeros(-(-length_ms // BIN_MS), dtype=np.float64)
 
 
-def gated_loudness(powers: Sequence[float]) -> float:
-    """Integrated loudness (BS.1770, absolute and relative gates) from the mean power in
-    each BIN_MS of a track."""
-    running = array("d", [0.0])
-    running.extend(itertools.accumulate(powers))
-    blocks = [
-        (running[i + _BLOCK_BINS] - running[i]) / _BLOCK_BINS
-        for i in range(0, len(powers) - _BLOCK_BINS + 1, _HOP_BINS)
-    ]
-    audible = [p for p in blocks if power_to_lufs(p) > _SILENT_LUFS]
-    if not audible:
+def gated_loudness(powers: Sequence[float] | npt.NDArray[np.float64]) -> float:
+    """Integrated loudness from the mean power in each BIN_MS of a track, gated exactly as
+    the meter gates (ITU-R BS.1770-4 section 2.8: 400 ms blocks every 100 ms, kept above
+    the absolute gate of -70 LUFS, then above the relative gate 10 LU under their mean).
+
+    Power here is the K-weighted mean square summed over channels, so a bin's powers from
+    the voice, the tones and the music add: they are unrelated sounds.
+    """
+    import numpy as np
+
+    bins = np.asarray(powers, dtype=np.float64)
+    if len(bins) < _BLOCK_BINS:
         return -math.inf
-    gate = power_to_lufs(sum(audible) / len(audible)) - _RELATIVE_GATE_LU
-    kept = [p for p in audible if power_to_lufs(p) > gate]
-    return power_to_lufs(sum(kept) / len(kept))
+    running = np.concatenate([[0.0], np.cumsum(bins)])
+    starts = np.arange(0, len(bins) - _BLOCK_BINS + 1, _HOP_BINS)
+    blocks = (running[starts + _BLOCK_BINS] - running[starts]) / _BLOCK_BINS
+    audible = blocks[blocks > lufs_to_power(_SILENT_LUFS)]
+    if not len(audible):
+        return -math.inf
+    gate = lufs_to_power(power_to_lufs(float(audible.mean())) - _RELATIVE_GATE_LU)
+    return power_to_lufs(float(audible[audible > gate].mean()))
+
+
+def _binned_powers(weighted: npt.NDArray[np.float64], channels: int) -> npt.NDArray[np.float64]:
+    """K-weighted samples (interleaved ``channels``) as mean power per BIN_MS, summed over
+    the channels; a last partial bin counts as the share of a bin it fills."""
+    import numpy as np
+
+    frames = weighted.reshape(-1, channels)
+    whole = len(frames) // _BIN_SAMPLES * _BIN_SAMPLES
+    powers = (frames[:whole].reshape(-1, _BIN_SAMPLES, channels) ** 2).mean(axis=1).sum(axis=1)
+    if whole < len(frames):
+        rest = float((frames[whole:] ** 2).sum() / _BIN_SAMPLES)
+        powers = np.append(powers, rest)
+    return np.asarray(powers, dtype=np.float64)
 
 
 def speech_profile(pcm: bytes) -> list[float]:
@@ -257,15 +245,95 @@ def speech_profile(pcm: bytes) -> list[float]:
 
     weighted_pcm = _filtered(pcm, _k_filter(), "f32le", "weigh a clip's loudness")
     weighted = np.frombuffer(weighted_pcm, dtype="<f4").astype(np.float64)
-    step = SAMPLE_RATE_HZ * BIN_MS // 1000
-    whole = len(weighted) // step * step
-    powers = list((weighted[:whole].reshape(-1, step) ** 2).mean(axis=1))
-    if whole < len(weighted):
-        powers.append(float((weighted[whole:] ** 2).sum() / step))
-    return [float(p) for p in powers]
+    return [float(p) for p in _binned_powers(weighted, 1)]
 
 
-def format_profile(profile: list[float]) -> str:
+@dataclass(frozen=True)
+class FileProfile:
+    """An audio file as the mix plays it: its K-weighted power per BIN_MS (summed over the
+    channels), its length, and its loudness and true peak as the meter measures them."""
+
+    powers: tuple[float, ...]
+    length_samples: int
+    loudness: Loudness
+    # The share of its K-weighted power above each of BAND_EDGES_HZ: what a codec that
+    # keeps the band under an edge takes from its loudness.
+    shares_above: tuple[float, ...]
+
+
+# Codecs keep the band under 16 to 20 kHz at our bitrates: music is measured for what
+# lies above each of these (white noise holds a quarter of its K-weighted power there).
+BAND_EDGES_HZ = tuple(range(14_000, 22_001, 500))
+
+
+def share_above(shares_above: Sequence[float], band_hz: float) -> float:
+    """The share of a sound's power above ``band_hz``, from its shares above BAND_EDGES_HZ
+    (straight between edges)."""
+    if not shares_above:
+        return 0.0
+    clipped = min(max(band_hz, BAND_EDGES_HZ[0]), BAND_EDGES_HZ[-1])
+    for index in range(len(BAND_EDGES_HZ) - 1):
+        low, high = BAND_EDGES_HZ[index], BAND_EDGES_HZ[index + 1]
+        if clipped <= high:
+            fraction = (clipped - low) / (high - low)
+            first, second = shares_above[index], shares_above[index + 1]
+            return first + (second - first) * fraction
+    return shares_above[-1]
+
+
+def file_profile(path: Path, channels: int) -> FileProfile:
+    """Measure ``path`` decoded at SAMPLE_RATE_HZ in ``channels``, as the mix decodes it (a
+    mono song upmixed to stereo is heard, and measured, 3 dB louder). The powers are
+    streamed: memory holds a second of audio, and 8 bytes a bin.
+
+    Raises:
+        EncoderError: ffmpeg could not run or could not decode the file.
+    """
+    import numpy as np  # only where music is measured
+
+    as_played = f"aresample={SAMPLE_RATE_HZ},aformat=channel_layouts={_LAYOUTS[channels]}"
+    loudness = _measure(["-i", str(path)], None, as_played)
+    args = [
+        "-i", str(path), "-map", "0:a:0", "-af", f"{as_played},{_k_filter()}",
+        "-f", "f32le", "pipe:1",
+    ]  # fmt: skip
+    bin_bytes = 4 * channels * _BIN_SAMPLES
+    parts: list[npt.NDArray[np.float64]] = []
+    above = np.zeros(len(BAND_EDGES_HZ) + 1)  # power above each edge, then in all
+    pending, samples = b"", 0
+
+    def take(raw: bytes) -> None:
+        weighted = np.frombuffer(raw, dtype="<f4").astype(np.float64)
+        parts.append(_binned_powers(weighted, channels))
+        spectrum = np.abs(np.fft.rfft(weighted.reshape(-1, channels), axis=0)) ** 2
+        frequencies = np.fft.rfftfreq(len(weighted) // channels, 1 / SAMPLE_RATE_HZ)
+        cumulative = np.concatenate([[0.0], np.cumsum(spectrum.sum(axis=1))])
+        edges = np.searchsorted(frequencies, BAND_EDGES_HZ, side="right")
+        above[:-1] += cumulative[-1] - cumulative[edges]
+        above[-1] += cumulative[-1]
+
+    for data in ffmpeg_output(args, what=f"measure {path}", block_bytes=100 * bin_bytes):
+        pending += data
+        whole = len(pending) - len(pending) % bin_bytes
+        if whole:
+            take(pending[:whole])
+            samples += whole // (4 * channels)
+        pending = pending[whole:]
+    rest = len(pending) // (4 * channels)
+    if rest:
+        take(pending[: rest * 4 * channels])
+        samples += rest
+    powers = np.concatenate(parts) if parts else np.zeros(0)
+    shares = above[:-1] / above[-1] if above[-1] > 0 else above[:-1]
+    return FileProfile(
+        tuple(float(p) for p in powers), samples, loudness, tuple(float(s) for s in shares)
+    )
+
+
+_LAYOUTS = {1: "mono", 2: "stereo"}
+
+
+def format_profile(profile: Sequence[float]) -> str:
     """A profile as compact text for a cache entry (decibels, 0.01 dB steps)."""
     return ",".join(f"{10 * math.log10(p):.2f}" if p > 0 else "x" for p in profile)
 
@@ -280,16 +348,31 @@ def parse_profile(text: str) -> list[float]:
 
 
 def add_powers(
-    powers: MutableSequence[float], start_ms: int, profile: Sequence[float], scale: float
+    powers: npt.NDArray[np.float64],
+    start_samples: int,
+    profile: Sequence[float] | npt.NDArray[np.float64],
+    scale: float = 1.0,
 ) -> None:
-    """Add a clip's profile (a power per BIN_MS), times ``scale``, into a track's from
-    ``start_ms``."""
-    first = start_ms // BIN_MS
-    for index, power in enumerate(profile[: max(len(powers) - first, 0)]):
-        powers[first + index] += power * scale
+    """Add a sound's profile (a power per BIN_MS from its first sample), times ``scale``,
+    into a track's from ``start_samples``. A sound that starts inside a bin spreads each of
+    its bins over the two of the track's it straddles, in proportion."""
+    import numpy as np
+
+    first, offset = divmod(start_samples, _BIN_SAMPLES)
+    share = offset / _BIN_SAMPLES
+    room = len(powers) - first
+    if room <= 0:
+        return
+    placed = np.asarray(profile, dtype=np.float64)[:room] * scale
+    powers[first : first + len(placed)] += placed * (1 - share)
+    if share:
+        tail = placed[: room - 1] * share
+        powers[first + 1 : first + 1 + len(tail)] += tail
 
 
-def encoder_filter(gain_db: float) -> str:
-    """ffmpeg's filter in front of the encoder: the gain to the target, then a light limiter
-    (clips' peaks are already held, so it only touches a louder target's or the music's)."""
-    return f"volume={gain_db:.2f}dB,{_limiter(LIMITER_CEILING_DBFS)}"
+def encoder_filter(gain_db: float, limit_dbfs: float | None) -> str:
+    """ffmpeg's filter in front of the encoder: the one gain to the target, then a limiter
+    holding sample peaks at ``limit_dbfs`` when the track's predicted peaks call for one
+    (None: they stay under the ceiling, and nothing but the gain touches the sound)."""
+    gain = f"volume={gain_db:.2f}dB"
+    return gain if limit_dbfs is None else f"{gain},{_limiter(limit_dbfs)}"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import tempfile
-from array import array
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -23,15 +22,21 @@ import numpy.typing as npt
 from ..errors import EncoderError
 from ..timeline.script import Script, ToneName
 from .ffmpeg import ffmpeg_output
-from .loudness import BIN_MS, CLIP_LOUDNESS_LUFS, lufs_to_power
-from .music import Music, Track
+from .loudness import BIN_MS, CLIP_LOUDNESS_LUFS, add_powers, share_above
+from .music import MUSIC_CHANNELS, Music, Track
 from .pcm import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples
 
-__all__ = ["MUSIC_CHANNELS", "Dip", "ducking_dips", "mixed_pcm", "music_bin_powers"]
+__all__ = [
+    "MUSIC_CHANNELS",
+    "Dip",
+    "ducking_dips",
+    "mixed_pcm",
+    "music_bin_powers",
+    "music_peak_dbtp",
+]
 
 Samples = npt.NDArray[np.float32]
 
-MUSIC_CHANNELS = 2
 BLOCK_SAMPLES = SAMPLE_RATE_HZ  # mixed one second at a time
 ATTACK_MS = 150  # the music starts to fall this long before a cue ...
 RELEASE_MS = 400  # ... and is back up this long after it
@@ -137,14 +142,63 @@ def _envelope(script: Script, music: Music) -> _Envelope:
     return _Envelope(ducking_dips(script, music.duck_db), start_ms, script.length_ms)
 
 
-def music_bin_powers(script: Script, music: Music) -> array[float]:
-    """The music's power in each BIN_MS of the track, ducked and faded as it will play
-    (every track plays at the same loudness, so its power is known without decoding it)."""
-    times_ms = np.arange(0, script.length_ms, BIN_MS, dtype=np.float64) + BIN_MS / 2
+def music_bin_powers(
+    script: Script, music: Music, band_hz: float | None = None
+) -> npt.NDArray[np.float64]:
+    """The music's power in each BIN_MS of the track, summed over its channels, as it will
+    play: each file's own measured powers at its gain, crossfaded and looped as the playlist
+    plays, from the first cue on, then ducked and faded by the very envelope the samples
+    get (taken at each bin's middle: its ramps move less than 2 dB in a bin). ``band_hz``:
+    the band the codec keeps; what each file holds above it is not heard."""
+    bins = -(-script.length_ms // BIN_MS)
+    start_ms = script.events[0].start_ms if script.events else 0
+    powers = np.zeros(bins, dtype=np.float64)
+    start = ms_to_samples(start_ms)
+    add_powers(
+        powers, start, _playlist_powers(music, bins - start // ms_to_samples(BIN_MS), band_hz)
+    )
+    times_ms = (np.arange(bins, dtype=np.float64) + 0.5) * BIN_MS
     gains = _envelope(script, music).gains_at(times_ms).astype(np.float64)
-    gains[times_ms < (script.events[0].start_ms if script.events else 0)] = 0.0
-    power = lufs_to_power(_VOICE_IN_MIX_LUFS + music.level_db)
-    return array("d", (gains**2 * power).tobytes())
+    gains[times_ms < start_ms] = 0.0
+    powers *= gains**2
+    return powers
+
+
+def music_peak_dbtp(music: Music) -> float:
+    """The music's highest true peak in the mix, before the encoder's gain: each file's
+    measured peak at the gain it plays at."""
+    target_lufs = _VOICE_IN_MIX_LUFS + music.level_db
+    return max(t.true_peak_dbtp + target_lufs - t.loudness_lufs for t in music.tracks)
+
+
+def _playlist_powers(music: Music, count: int, band_hz: float | None) -> npt.NDArray[np.float64]:
+    """The first ``count`` bins of the playlist's power, as _crossfaded plays it: each
+    file at its gain, the next one starting a crossfade before it ends. The equal-power
+    crossfade's gains are the square roots of a linear ramp, so the powers of the two
+    unrelated sounds fade linearly, one down as the other comes up."""
+    bin_samples = ms_to_samples(BIN_MS)
+    powers = np.zeros(count, dtype=np.float64)
+    target_lufs = _VOICE_IN_MIX_LUFS + music.level_db
+    crossfade = ms_to_samples(CROSSFADE_MS)
+    start, fade_in = 0, 0  # where the file starts in the playlist, how long it fades in
+    for track in itertools.cycle(music.tracks):
+        length = track.length_samples
+        fade_out = max(min(crossfade, length - fade_in), 0)
+        if start >= count * bin_samples or length - fade_out <= 0:
+            break
+        profile = np.asarray(track.profile, dtype=np.float64)
+        middles = (np.arange(len(profile)) + 0.5) * bin_samples
+        weights = np.ones(len(profile))
+        if fade_in:
+            weights *= np.clip(middles / fade_in, 0.0, 1.0)
+        if fade_out:
+            weights *= 1.0 - np.clip((middles - (length - fade_out)) / fade_out, 0.0, 1.0)
+        scale = 10 ** ((target_lufs - track.loudness_lufs) / 10)
+        if band_hz is not None:
+            scale *= 1.0 - share_above(track.shares_above, band_hz)
+        add_powers(powers, start, profile * weights, scale)
+        start, fade_in = start + length - fade_out, fade_out
+    return powers
 
 
 def _raw_pcm(track: Track) -> Iterator[bytes]:

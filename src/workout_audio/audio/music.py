@@ -1,28 +1,31 @@
 """The user's music: which files play, in what order, and how loud each one is.
 
 A music source is an audio file, a folder (its audio files in name order) or an
-.m3u/.m3u8 playlist. Every track is checked (it must decode to sound) and its
-loudness measured before any speech is made; measurements are kept in the cache
-root's ``music/`` folder under its scheme (:mod:`..storage.cache`), keyed by the
-file's path, size and time, so a rebuild measures nothing again.
+.m3u/.m3u8 playlist. Every track is checked (it must decode to sound) and measured
+before any speech is made, decoded as the mix plays it: its loudness and true peak,
+and its K-weighted power in every 10 ms, from which the track's loudness is predicted
+block by block, gated as the meter gates. Measurements are kept in the cache root's
+``music/`` folder under its scheme (:mod:`..storage.cache`), keyed by the file's path,
+size and time, so a rebuild measures nothing again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import EncoderError, UsageError
 from ..settings import MusicSettings
 from ..storage.cache import touch, write_entry
-from .loudness import is_silent, measure_file
+from .loudness import file_profile, format_profile, is_silent, parse_profile
 
 __all__ = [
     "AUDIO_SUFFIXES",
     "DEFAULT_DUCK_DB",
     "DEFAULT_LEVEL_DB",
+    "MUSIC_CHANNELS",
     "Music",
     "Track",
     "check_music",
@@ -32,14 +35,21 @@ AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".fla
 PLAYLIST_SUFFIXES = (".m3u", ".m3u8")
 DEFAULT_LEVEL_DB = -15.0  # the music against the voice when nobody speaks
 DEFAULT_DUCK_DB = 12.0  # how far it dips under a spoken cue
+MUSIC_CHANNELS = 2  # a track with music is stereo: music is decoded, and measured, so
 
 
 @dataclass(frozen=True)
 class Track:
-    """One music file and its measured loudness."""
+    """One music file as the mix plays it: its loudness and true peak, its K-weighted power
+    in each 10 ms (summed over MUSIC_CHANNELS) and its length."""
 
     path: Path
     loudness_lufs: float
+    true_peak_dbtp: float = 0.0
+    profile: tuple[float, ...] = field(default=(), repr=False, compare=False)
+    length_samples: int = 0
+    # its K-weighted power's share above each of loudness.BAND_EDGES_HZ
+    shares_above: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -117,21 +127,27 @@ def _read_m3u(playlist: Path, where: str) -> list[Path]:
 
 def _measured(path: Path, store: _MeasurementStore, where: str) -> Track:
     key = store.key(path)
-    known = store.get(key)
+    known = store.get(key, path)
     if known is not None:
-        return Track(path, known)
+        return known
     try:
-        loudness = measure_file(path)
+        measured = file_profile(path, MUSIC_CHANNELS)
     except EncoderError:
         raise UsageError(f"{where}: {str(path)!r} is not an audio file ffmpeg can play") from None
-    if is_silent(loudness):
+    if is_silent(measured.loudness):
         raise UsageError(f"{where}: {str(path)!r} is silent")
-    store.put(key, loudness.integrated_lufs)
-    return Track(path, loudness.integrated_lufs)
+    loudness = measured.loudness
+    track = Track(
+        path, loudness.integrated_lufs, loudness.true_peak_dbtp,
+        measured.powers, measured.length_samples, measured.shares_above,
+    )  # fmt: skip
+    store.put(key, track)
+    return track
 
 
 class _MeasurementStore:
-    """Measured music loudness, one small JSON file per (path, size, time)."""
+    """Music measurements, one JSON file per (path, size, time); an entry without a power
+    profile (from an older version) is measured again."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -148,18 +164,34 @@ class _MeasurementStore:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
 
-    def get(self, key: str) -> float | None:
+    def get(self, key: str, path: Path) -> Track | None:
         if not key:
             return None
         try:
             value = json.loads(self.path(key).read_text(encoding="utf-8"))
-            loudness_lufs = float(value["loudness_lufs"])
-        except (OSError, ValueError, KeyError, TypeError):
+            track = Track(
+                path,
+                float(value["loudness_lufs"]),
+                float(value["true_peak_dbtp"]),
+                tuple(parse_profile(value["profile"])),
+                int(value["length_samples"]),
+                tuple(float(share) for share in value["shares_above"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if not track.profile or track.length_samples <= 0 or not track.shares_above:
             return None
         touch(self.path(key))
-        return loudness_lufs
+        return track
 
-    def put(self, key: str, loudness_lufs: float) -> None:
+    def put(self, key: str, track: Track) -> None:
         """Written whole or not at all; a cache that cannot be written costs a re-measure."""
         if key:
-            write_entry(self.path(key), json.dumps({"loudness_lufs": loudness_lufs}).encode())
+            entry = {
+                "loudness_lufs": track.loudness_lufs,
+                "true_peak_dbtp": track.true_peak_dbtp,
+                "length_samples": track.length_samples,
+                "shares_above": [round(share, 5) for share in track.shares_above],
+                "profile": format_profile(track.profile),
+            }
+            write_entry(self.path(key), json.dumps(entry).encode())

@@ -33,6 +33,21 @@ class AudioFormat:
     # Carries a picture per chapter that players show (ID3 CHAP with APIC); the others
     # get the cover alone, so no chapter pictures are drawn for them.
     chapter_art: bool = False
+    # What a player's decoder measures against what went into the encoder. LAME (as
+    # ffmpeg drives it) gives back every sound about 0.45 dB lower, a pure tone as much
+    # as speech or noise; AAC and Opus give back the level they were given. Measured
+    # with scripts/loudness_check.py; the gain in front of the encoder makes it up.
+    loudness_change_lu: float = 0.0
+    # How far the decoded track's true peak can rise over the mix's sample peaks before
+    # the encoder: loud white noise held at -3 dBFS decodes at -2.6 dBTP from LAME, -2.9
+    # from AAC and -1.7 from Opus (128 kbit/s), so 2 dB covers all three. When the
+    # predicted peaks would pass the ceiling, the limiter holds sample peaks this far
+    # under it.
+    peak_overshoot_db: float = 2.0
+    # The band the encoder keeps at our bitrates (its lowpass): music above it is not heard,
+    # and the loudness is predicted without it. Read off decoded white noise at 128 kbit/s:
+    # LAME stops at 17 kHz, ffmpeg's AAC rolls off from 16 to 17.5 kHz, Opus keeps 20 kHz.
+    band_hz: float = 20_000.0
 
     def encoder_args(self, bitrate_kbps: int) -> list[str]:
         """What follows ffmpeg's input to encode to this format."""
@@ -45,12 +60,12 @@ FORMATS: dict[str, AudioFormat] = {
         AudioFormat(
             "mp3", ".mp3", "libmp3lame", "mp3", write_tags,
             "MP3 with ID3 chapters, lyrics and art", "audio/mpeg",
-            splittable=True, chapter_art=True,
+            splittable=True, chapter_art=True, loudness_change_lu=-0.45, band_hz=17_000.0,
         ),
         # ipod: the MP4 flavour Apple's players expect of .m4a
         AudioFormat(
             "m4a", ".m4a", "aac", "ipod", write_mp4_tags,
-            "AAC in MP4, with chapters, cover and lyrics", "audio/mp4",
+            "AAC in MP4, with chapters, cover and lyrics", "audio/mp4", band_hz=16_700.0,
         ),
         AudioFormat(
             "opus", ".opus", "libopus", "opus", write_opus_tags,

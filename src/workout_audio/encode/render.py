@@ -12,6 +12,8 @@ into one gapless stream (mp3_join.py).
 from __future__ import annotations
 
 import functools
+import logging
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -19,33 +21,43 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..audio.levelling import CLIP_CREST_DB
 from ..audio.loudness import (
     BIN_MS,
     CLIP_LOUDNESS_LUFS,
+    TRUE_PEAK_CEILING_DBTP,
     add_powers,
     encoder_filter,
     gated_loudness,
     lufs_to_power,
     silent_powers,
+    sine_peak_dbfs,
     speech_profile,
 )
+from ..audio.music import MUSIC_CHANNELS
 from ..audio.pcm import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, ms_to_samples
 from ..audio.tones import TONE_SHAPES, tones_for
 from ..durations import format_clock
 from ..errors import StorageError, UsageError
+from ..levels import target_lufs
 from ..machine import usable_cores
 from ..routine import ToneName
 from ..settings import EncodeSettings
 from ..speech.clip_store import ClipStore
-from ..timeline.script import Script
+from ..timeline.script import TONE_MS, Script
 from .encoder import encode
 from .formats import audio_format
 from .mp3_join import PartsMisaligned, frames_for, join_mp3, plan_parts
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from ..audio.music import Music
 
-__all__ = ["render"]
+__all__ = ["EncoderLevels", "encoder_levels", "predicted_lufs", "render"]
+
+log = logging.getLogger(__name__)
 
 SILENCE_CHUNK_SAMPLES = SAMPLE_RATE_HZ  # one second of zeros per write
 SPLIT_MIN_MS = 60_000  # shorter tracks encode faster than two encoders start
@@ -53,33 +65,153 @@ MAX_TRACK_MS = 6 * 3_600_000  # longer is a mistake (100 rounds of a 6 h hold), 
 Progress = Callable[[int, int], None]
 
 
+def predicted_powers(
+    script: Script,
+    clips: Mapping[str, bytes],
+    music: Music | None = None,
+    profiles: Mapping[str, list[float]] | None = None,
+    tones: Mapping[ToneName, bytes] | None = None,
+    band_hz: float | None = None,
+) -> npt.NDArray[np.float64]:
+    """The mix's K-weighted power in each BIN_MS, summed over its channels, before the
+    encoder's gain: what the meter will see, from the script alone.
+
+    Each clip's power profile (stored with it in the cache; measured here only when not
+    given) is placed at its cue, each generated tone at its set level for its length (a
+    replaced sound is measured), and the music's own measured powers, looped, crossfaded,
+    ducked and faded as they will play (mix.py), are added under them: unrelated sounds,
+    so their powers add. The voice plays in every channel of a stereo mix. ``band_hz``:
+    the band the codec keeps (the music's power above it is left out; speech and tones
+    have none there).
+    """
+    channels, powers = CHANNELS, silent_powers(script.length_ms)
+    if music is not None:
+        from ..audio.mix import music_bin_powers
+
+        channels, powers = MUSIC_CHANNELS, music_bin_powers(script, music, band_hz)
+    given = profiles or {}
+    known = {text: given.get(text) or speech_profile(pcm) for text, pcm in clips.items()}
+    sounds = _tone_profiles(tones)
+    for event in script.events:
+        profile = known[event.text or ""] if event.tone is None else sounds[event.tone]
+        add_powers(powers, ms_to_samples(event.start_ms), profile, channels)
+    return powers
+
+
 def predicted_lufs(
     script: Script,
     clips: Mapping[str, bytes],
     music: Music | None = None,
     profiles: Mapping[str, list[float]] | None = None,
+    tones: Mapping[ToneName, bytes] | None = None,
+    band_hz: float | None = None,
 ) -> float:
-    """The loudness the mix will measure before the encoder's gain, from the script alone.
+    """The loudness the mix will measure before the encoder's gain: its predicted powers,
+    gated block by block as the meter gates them (loudness.gated_loudness)."""
+    return gated_loudness(predicted_powers(script, clips, music, profiles, tones, band_hz))
 
-    Each clip's K-weighted power profile (stored with it in the cache; measured here only
-    when not given) and each tone's set level say what plays when, so the track's loudness
-    follows without analysing the mix.
+
+def _tone_profiles(tones: Mapping[ToneName, bytes] | None) -> dict[ToneName, list[float]]:
+    """Each tone's power per BIN_MS: a generated tone is a steady sine at its set loudness
+    for its length; a replaced sound is measured (it was brought to that loudness as a
+    whole, but its power moves)."""
+    replaced = dict(tones or {})
+    profiles = {name: speech_profile(pcm) for name, pcm in replaced.items()}
+    for name, (_, against_voice_lu) in TONE_SHAPES.items():
+        if name not in profiles:
+            samples = ms_to_samples(TONE_MS[name])
+            power = lufs_to_power(CLIP_LOUDNESS_LUFS + against_voice_lu)
+            profiles[name] = [power] * (samples // ms_to_samples(BIN_MS))
+    return profiles
+
+
+def predicted_peak_dbfs(
+    music: Music | None, tones: Mapping[ToneName, bytes] | None = None
+) -> float:
+    """The highest true peak the mix can reach before the encoder's gain.
+
+    Clips' sample peaks are held CLIP_CREST_DB over their loudness when they enter the
+    cache (a peak between samples adds a little more: _VOICE_TRUE_PEAK_DB); a tone's peak
+    follows from its level, a replaced sound's from its samples; each music file's true
+    peak was measured with its loudness, and it plays at its own gain. A cue sounds over
+    the music ducked under it; a tone over the music at full level (ticks do not dip it).
     """
-    channels, powers = CHANNELS, silent_powers(script.length_ms)
-    if music is not None:
-        from ..audio.mix import MUSIC_CHANNELS, music_bin_powers
+    voice_db = CLIP_LOUDNESS_LUFS + CLIP_CREST_DB + _VOICE_TRUE_PEAK_DB
+    replaced = dict(tones or {})
+    tone_db = max(
+        _pcm_peak_dbfs(replaced[name])
+        if name in replaced
+        else max(sine_peak_dbfs(CLIP_LOUDNESS_LUFS + level, hz) for hz in frequencies)
+        for name, (frequencies, level) in TONE_SHAPES.items()
+    )
+    if music is None:
+        return max(voice_db, tone_db)
+    from ..audio.mix import music_peak_dbtp
 
-        channels, powers = MUSIC_CHANNELS, music_bin_powers(script, music)
-    given = profiles or {}
-    known = {text: given.get(text) or speech_profile(pcm) for text, pcm in clips.items()}
-    for event in script.events:
-        if event.tone is None:  # a spoken cue
-            profile = known[event.text or ""]
-        else:
-            tone_power = lufs_to_power(CLIP_LOUDNESS_LUFS + TONE_SHAPES[event.tone][1])
-            profile = [tone_power] * (event.duration_ms // BIN_MS)
-        add_powers(powers, event.start_ms, profile, channels)  # the voice is in every channel
-    return gated_loudness(powers)
+    music_db = music_peak_dbtp(music)
+    return max(_summed_db(voice_db, music_db - music.duck_db), _summed_db(tone_db, music_db))
+
+
+_VOICE_TRUE_PEAK_DB = 0.5  # speech's true peak over its held sample peak, at most
+
+
+def _pcm_peak_dbfs(pcm: bytes) -> float:
+    import numpy as np
+
+    samples = np.frombuffer(pcm, dtype="<i2")
+    peak = int(np.abs(samples.astype(np.int32)).max()) if len(samples) else 0
+    return 20 * math.log10(max(peak, 1) / 32768)
+
+
+def _summed_db(first_db: float, second_db: float) -> float:
+    """The peak of two sounds whose peaks may meet (their amplitudes add)."""
+    return 20 * math.log10(10 ** (first_db / 20) + 10 ** (second_db / 20))
+
+
+@dataclass(frozen=True)
+class EncoderLevels:
+    """What ffmpeg does in front of the encoder: one gain for the whole mix, and a limiter
+    on its peaks only when the predicted peaks, after that gain and the codec's overshoot,
+    would pass TRUE_PEAK_CEILING_DBTP."""
+
+    gain_db: float
+    predicted_lufs: float
+    predicted_peak_dbtp: float  # as decoded: after the gain and the codec's overshoot
+    limit_dbfs: float | None
+
+    @property
+    def filter(self) -> str:
+        """ffmpeg's filter for these levels."""
+        return encoder_filter(self.gain_db, self.limit_dbfs)
+
+
+def encoder_levels(
+    script: Script,
+    clips: Mapping[str, bytes],
+    options: EncodeSettings,
+    music: Music | None = None,
+    profiles: Mapping[str, list[float]] | None = None,
+    tones: Mapping[ToneName, bytes] | None = None,
+) -> EncoderLevels:
+    """The gain that brings the track, as decoded, to its target, and the limiter it needs.
+
+    The target is as heard (levels.target_lufs: mono 3 LU under stereo); the format's codec
+    changes the loudness a player measures by a known amount (formats.py), made up here.
+    """
+    output_format = audio_format(options.format)
+    channels = CHANNELS if music is None else MUSIC_CHANNELS
+    predicted = predicted_lufs(script, clips, music, profiles, tones, output_format.band_hz)
+    target = target_lufs(options.loudness_lufs, channels) - output_format.loudness_change_lu
+    gain_db = target - predicted
+    peak_dbtp = predicted_peak_dbfs(music, tones) + gain_db + output_format.peak_overshoot_db
+    limit_dbfs = None
+    if peak_dbtp > TRUE_PEAK_CEILING_DBTP:
+        limit_dbfs = TRUE_PEAK_CEILING_DBTP - output_format.peak_overshoot_db
+        log.info(
+            "peaks up to %.1f dBTP predicted: a limiter holds them at %.1f dBFS",
+            peak_dbtp, limit_dbfs,
+        )  # fmt: skip
+    return EncoderLevels(gain_db, predicted, peak_dbtp, limit_dbfs)
 
 
 _SILENCE = bytes(SILENCE_CHUNK_SAMPLES * SAMPLE_WIDTH_BYTES)
@@ -232,21 +364,21 @@ class _Track:
         parts = [path, *(_temporary_beside(path, f".{i}.mp3") for i in range(1, len(spans)))]
         try:
             if self.music is not None:
-                from ..audio.mix import MUSIC_CHANNELS, mixed_pcm  # numpy loads only for music
+                from ..audio.mix import mixed_pcm  # numpy loads only for music
 
                 voice = voice_pcm(self.script, self.clips, self.tones)
                 streams, channels = [mixed_pcm(voice, self.script, self.music)], MUSIC_CHANNELS
             else:
                 streams = [voice_pcm(self.script, self.clips, self.tones, span) for span in spans]
                 channels = CHANNELS
-            gain_db = self.options.loudness_lufs - predicted_lufs(
-                self.script, self.clips, self.music, self.profiles
+            levels = encoder_levels(
+                self.script, self.clips, self.options, self.music, self.profiles, self.tones
             )
             output_format = audio_format(self.options.format)
             commands = [
                 [
                     "-y", "-f", "s16le", "-ar", str(SAMPLE_RATE_HZ), "-ac", str(channels),
-                    "-i", "pipe:0", "-af", encoder_filter(gain_db),
+                    "-i", "pipe:0", "-af", levels.filter,
                     *output_format.encoder_args(self.options.bitrate_for(channels)),
                     # no random Ogg stream serial, no ffmpeg version in the stream: the
                     # same track gives the same bytes

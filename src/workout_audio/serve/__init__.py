@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from ..programs.names import FEED_FILE, INDEX_FILE
 from .qr import terminal_qr
-from .runner import FolderServer, lan_address
+from .runner import AppServer, FolderServer, lan_address
 from .token import TOKEN_FILE, resolve_token
 
 __all__ = [
     "FEED_FILE",
     "INDEX_FILE",
     "TOKEN_FILE",
+    "AppServer",
     "FolderServer",
     "lan_address",
     "resolve_token",

@@ -19,8 +19,9 @@ from .token import resolve_token
 
 if TYPE_CHECKING:
     import uvicorn
+    from starlette.types import ASGIApp
 
-__all__ = ["ALL_ADDRESSES", "FolderServer", "lan_address"]
+__all__ = ["ALL_ADDRESSES", "AppServer", "FolderServer", "lan_address", "listen", "missing_extra"]
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,81 @@ _GRACEFUL_STOP_S = 2
 _PRIVATE_PROBE = ("10.254.254.254", 9)
 
 
-class FolderServer:
+class AppServer:
+    """Any ASGI app served over HTTP until stopped: the one server behind ``serve`` and
+    ``studio``.
+
+    Args:
+        app: the ASGI app to serve.
+        host: the address to listen on; ``0.0.0.0`` for every network (what a phone needs).
+        port: the port; 0 picks a free one.
+        log_requests: log each request at INFO (``uvicorn.access``).
+        listener: a socket already bound by :func:`listen` (when the app may only be made
+            once the address is known to be ours); bound here when ``None``.
+
+    Raises:
+        UsageError: the address cannot be listened on (a port in use, a host this machine
+            does not have), or the ``serve`` extra is not installed.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        log_requests: bool = False,
+        listener: socket.socket | None = None,
+    ) -> None:
+        try:
+            import uvicorn
+        except ImportError as missing:
+            raise missing_extra("serving", missing) from None
+        self.socket = listener if listener is not None else listen(host, port)
+        self.host = host
+        self.port: int = self.socket.getsockname()[1]
+        config = uvicorn.Config(
+            app,
+            log_config=None,  # the command's logging, not uvicorn's own
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=_GRACEFUL_STOP_S,
+        )
+        if log_requests:  # after the config, which sets every uvicorn logger to its level
+            logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+        self.server: uvicorn.Server = uvicorn.Server(config)
+
+    @property
+    def url(self) -> str:
+        """The server's address as a client reaches it (this machine's LAN address when
+        listening on every network)."""
+        host = lan_address() if self.host in ALL_ADDRESSES else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/"
+
+    def run(self) -> None:
+        """Serve until Ctrl-C, SIGTERM or :meth:`stop`; returns once stopped."""
+        log.info("serving at %s", self.url)
+        try:
+            self.server.run(sockets=[self.socket])
+        except KeyboardInterrupt:
+            # uvicorn raises the signal again once it has stopped, for the handler
+            # that was there before it: a stop asked for, not an error.
+            pass
+        finally:
+            self.close()
+
+    def stop(self) -> None:
+        """Ask a running server to stop (from another thread)."""
+        self.server.should_exit = True
+
+    def close(self) -> None:
+        """Stop listening; for a server made but never run."""
+        self.socket.close()
+
+
+class FolderServer(AppServer):
     """One folder, served over HTTP until stopped.
 
     Args:
@@ -60,46 +135,26 @@ class FolderServer:
         folder = Path(folder)
         if not folder.is_dir():
             raise UsageError(f"{folder}: not a folder to serve")
-        if not 0 <= port <= 65535:
-            raise UsageError(f"--port: {port} is not a port (0 to 65535)")
         try:
-            import uvicorn
+            import uvicorn  # noqa: F401 - refused before anything is bound or written
 
             from .folder import folder_app
         except ImportError as missing:
-            raise UsageError(
-                f"serving needs the serve extra ({missing.name} is missing): "
-                "pip install 'workout-audio[serve]'"
-            ) from None
+            raise missing_extra("serving", missing) from None
         self.folder = folder
-        self.socket = _listen(host, port)
+        listener = listen(host, port)
         try:  # after the address is ours, so a refused start writes no token file
             self.token = resolve_token(folder, token)
         except BaseException:
-            self.socket.close()
+            listener.close()
             raise
-        self.host = host
-        self.port: int = self.socket.getsockname()[1]
-        config = uvicorn.Config(
-            folder_app(folder, self.token),
-            log_config=None,  # the command's logging, not uvicorn's own
-            log_level="warning",
-            lifespan="off",
-            timeout_graceful_shutdown=_GRACEFUL_STOP_S,
-        )
-        if log_requests:  # after the config, which sets every uvicorn logger to its level
-            logging.getLogger("uvicorn.access").setLevel(logging.INFO)
-        self.server: uvicorn.Server = uvicorn.Server(config)
+        app = folder_app(folder, self.token)
+        super().__init__(app, host, port, log_requests=log_requests, listener=listener)
 
     @property
     def url(self) -> str:
-        """The folder's address as a client reaches it (this machine's LAN address when
-        listening on every network)."""
-        host = lan_address() if self.host in ALL_ADDRESSES else self.host
-        if ":" in host:
-            host = f"[{host}]"
-        path = f"/{self.token}/" if self.token else "/"
-        return f"http://{host}:{self.port}{path}"
+        """The folder's address as a client reaches it, its token included."""
+        return super().url + (f"{self.token}/" if self.token else "")
 
     @property
     def feed_url(self) -> str:
@@ -123,27 +178,27 @@ class FolderServer:
         )
 
     def run(self) -> None:
-        """Serve until Ctrl-C, SIGTERM or :meth:`stop`; returns once stopped."""
-        log.info("serving %s at %s", self.folder, self.url)
-        try:
-            self.server.run(sockets=[self.socket])
-        except KeyboardInterrupt:
-            # uvicorn raises the signal again once it has stopped, for the handler
-            # that was there before it: a stop asked for, not an error.
-            pass
-        finally:
-            self.close()
-
-    def stop(self) -> None:
-        """Ask a running server to stop (from another thread)."""
-        self.server.should_exit = True
-
-    def close(self) -> None:
-        """Stop listening; for a server made but never run."""
-        self.socket.close()
+        log.info("serving %s", self.folder)
+        super().run()
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def missing_extra(work: str, missing: ImportError) -> UsageError:
+    """The one line for work that needs the ``serve`` extra when it is not installed."""
+    return UsageError(
+        f"{work} needs the serve extra ({missing.name} is missing): "
+        "pip install 'workout-audio[serve]'"
+    )
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host`` and ``port`` (0: any free port), bound before any
+    server starts, so a refusal is one line and the port is known at once.
+
+    Raises:
+        UsageError: not a port, not an address here, or the port is taken.
+    """
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port: {port} is not a port (0 to 65535)")
     try:
         family, kind, protocol, _name, address = socket.getaddrinfo(
             host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE

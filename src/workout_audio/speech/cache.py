@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ..audio.loudness import CLIP_CREST_DB, CLIP_LOUDNESS_LUFS
+from ..audio.levelling import CLIP_CREST_DB, LEVELLING_SCHEME
+from ..audio.loudness import CLIP_LOUDNESS_LUFS
 from ..audio.pcm import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 from ..storage.cache import (
     DEFAULT_MAX_SIZE_BYTES,
@@ -58,8 +59,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when the way clips are made (trim, level, format) changes: old entries stop matching.
-# Clips are levelled to a loudness with held peaks; changing either makes new entries.
-CLIP_FORMAT = f"clip-v3-{CLIP_LOUDNESS_LUFS:g}LUFS-{CLIP_CREST_DB:g}dB"
+# Clips are levelled to a loudness with held peaks, by one scheme; changing any of the
+# three makes new entries (v3 entries, levelled by ffmpeg's limiter, are never read).
+CLIP_FORMAT = f"clip-v4-{CLIP_LOUDNESS_LUFS:g}LUFS-{CLIP_CREST_DB:g}dB-{LEVELLING_SCHEME}"
 META_CHUNK = b"wkau"
 _FMT = struct.pack(
     "<HHIIHH",

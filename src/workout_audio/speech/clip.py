@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..audio.ffmpeg import decode_to_pcm
-from ..audio.loudness import is_silent, level_speech, speech_profile
+from ..audio.levelling import level_speech
 from ..audio.pcm import CHANNELS, SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 from ..audio.segments import AudioSegment, detect_leading_silence
 from ..errors import EncoderError
@@ -28,7 +28,8 @@ def speech_clip(audio: bytes) -> Clip:
     """Decode, trim silence at both ends, and bring to CLIP_LOUDNESS_LUFS with held peaks.
 
     Every engine (a loud gTTS MP3, a quiet voice file) comes out equally loud, so the
-    track's loudness is set once, at the encoder.
+    track's loudness is set once, at the encoder. ffmpeg runs once, to decode; the rest
+    is done in this process.
 
     Raises:
         EncoderError: ffmpeg could not decode the audio, or it is silence.
@@ -46,7 +47,7 @@ def speech_clip(audio: bytes) -> Clip:
     if end_ms <= start_ms:
         raise EncoderError("the speech engine returned silence")
     trimmed = segment[start_ms:end_ms].fade_in(5).fade_out(15)
-    levelled, source = level_speech(bytes(trimmed.raw_data))
-    if is_silent(source):
+    levelled = level_speech(bytes(trimmed.raw_data))
+    if levelled.silent:
         raise EncoderError("the speech engine returned silence")
-    return Clip(levelled, source.integrated_lufs, speech_profile(levelled))
+    return Clip(levelled.pcm, levelled.source_lufs, levelled.profile)

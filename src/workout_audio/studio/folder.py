@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..audio.music import AUDIO_SUFFIXES
 from ..errors import UsageError
 
-__all__ = ["ROUTINE_SUFFIXES", "Folder", "OutsideFolder"]
+__all__ = ["BUILD_FOLDER", "ROUTINE_SUFFIXES", "Folder", "OutsideFolder", "is_program"]
 
-ROUTINE_SUFFIXES = (".yaml", ".yml")
-_SKIPPED_FOLDERS = frozenset({"build", "node_modules", "__pycache__"})
+ROUTINE_SUFFIXES = (".yaml", ".yml")  # routines and programs alike
+BUILD_FOLDER = "build"  # tracks and program builds go here, as the command line's default
+_SKIPPED_FOLDERS = frozenset({BUILD_FOLDER, "node_modules", "__pycache__"})
+# A program is the YAML file with a top-level ``weeks:`` (its schema's one required list);
+# a routine has ``blocks:`` and never ``weeks:``.
+_PROGRAM_KEY = re.compile(r"^weeks\s*:", re.MULTILINE)
+_SNIFF_BYTES = 1_000_000  # the loaders refuse larger files anyway
+
+
+def is_program(path: Path) -> bool:
+    """Whether the YAML file at ``path`` is a program rather than a routine."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(_SNIFF_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return _PROGRAM_KEY.search(head) is not None
 
 
 class OutsideFolder(UsageError):
@@ -51,7 +67,16 @@ class Folder:
 
     def routines(self) -> list[str]:
         """The routine files in the folder and below, skipping hidden and build folders."""
-        return self._files(ROUTINE_SUFFIXES)
+        return [name for name in self._files(ROUTINE_SUFFIXES) if not is_program(self.inside(name))]
+
+    def programs(self) -> list[str]:
+        """The program files in the folder and below, skipping hidden and build folders."""
+        return [name for name in self._files(ROUTINE_SUFFIXES) if is_program(self.inside(name))]
+
+    def program_build(self, program: str) -> Path:
+        """The folder a program's tracks and feed are built into: ``build/`` mirrors the
+        folder, so programs of the same name in two folders never clash."""
+        return self.root / BUILD_FOLDER / PurePosixPath(program).with_suffix("")
 
     def music(self) -> list[str]:
         """The audio files in the folder and below that can play under the voice."""

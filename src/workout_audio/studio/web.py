@@ -13,6 +13,7 @@ served with (header ``X-Studio-Token``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import secrets
@@ -41,10 +42,12 @@ from starlette.staticfiles import StaticFiles
 from ..errors import RoutineErrors, UsageError, WorkoutAudioError
 from ..storage.files import pending_file, write_whole
 from .builds import BuildBusy, Builds
-from .folder import ROUTINE_SUFFIXES, Folder, OutsideFolder
+from .feeds import FEEDS_PATH, Feeds
+from .folder import BUILD_FOLDER, ROUTINE_SUFFIXES, Folder, OutsideFolder
 
 if TYPE_CHECKING:
     from ..pipeline import BuildResult
+    from ..programs import Program, Session
     from ..settings import VoiceSettings
 
 __all__ = ["LOCAL_HOSTS", "TOKEN_HEADER", "UPLOAD_BYTES_MAX", "studio_app"]
@@ -54,7 +57,6 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 UPLOAD_BYTES_MAX = 50 * 1024 * 1024  # a long music track as MP3; more is refused (413)
 TEXT_BYTES_MAX = 2_000_000  # a routine's text in JSON; the loader refuses files over 1 MB
 MUSIC_FOLDER = "music"  # uploads go here, inside the studio's folder
-BUILD_FOLDER = "build"  # tracks go here, as the command line's default
 _EVENT_POLL_S = 0.1
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -67,6 +69,7 @@ def studio_app(
     hosts: Sequence[str] = LOCAL_HOSTS,
     cache_dir: Path | None = None,
     engine: str = "auto",
+    address: str | None = None,
 ) -> Starlette:
     """The studio as an ASGI app working on the routines in ``folder``.
 
@@ -76,11 +79,13 @@ def studio_app(
         hosts: the host names requests may be addressed to (this machine's by default).
         cache_dir: the speech cache folder (default: the user cache folder).
         engine: the speech engine the page starts with.
+        address: the studio's address as a phone reaches it (``http://HOST:PORT``), for
+            the feeds' URLs; default: the address the page was asked at.
 
     Raises:
         UsageError: ``folder`` is not a folder.
     """
-    studio = _Studio(Folder.at(folder), token, cache_dir, engine)
+    studio = _Studio(Folder.at(folder), token, cache_dir, engine, address)
     static = resources.files("workout_audio.studio").joinpath("static")
     routes = [
         Route("/", studio.page),
@@ -92,7 +97,10 @@ def studio_app(
         Route("/api/build", _guarded(studio, studio.build), methods=["POST"]),
         Route("/api/build/events", studio.build_events),
         Route("/api/upload", _guarded(studio, studio.upload), methods=["PUT"]),
+        Route("/api/program", studio.read_program),
+        Route("/api/program/build", _guarded(studio, studio.build_program), methods=["POST"]),
         Route("/files/{path:path}", studio.download),
+        Mount(FEEDS_PATH, app=studio.feeds),
         Mount("/static", StaticFiles(directory=str(static)), name="static"),
     ]
     allowed = [f"[{host}]" if ":" in host else host for host in hosts] + list(hosts)
@@ -132,12 +140,21 @@ def _refusal(status: int, message: str) -> JSONResponse:
 class _Studio:
     """The routes' shared state: the folder, the token, the builds."""
 
-    def __init__(self, folder: Folder, token: str, cache_dir: Path | None, engine: str) -> None:
+    def __init__(
+        self,
+        folder: Folder,
+        token: str,
+        cache_dir: Path | None,
+        engine: str,
+        address: str | None,
+    ) -> None:
         self.folder = folder
         self.engine = engine
         self.token = token
         self.cache_dir = cache_dir
+        self.address = address
         self.builds = Builds()
+        self.feeds = Feeds(lambda: map(folder.program_build, folder.programs()))
         self._checking = threading.Lock()  # one check at a time: each may synthesise speech
 
     async def page(self, request: Request) -> Response:
@@ -154,6 +171,7 @@ class _Studio:
             {
                 "folder": str(self.folder.root),
                 "routines": self.folder.routines(),
+                "programs": self.folder.programs(),
                 "music": self.folder.music(),
                 "languages": available_languages(),
                 "engines": ["auto", *engine_names()],
@@ -292,6 +310,93 @@ class _Studio:
             progress=progress,
         )
 
+    async def read_program(self, request: Request) -> Response:
+        """A program's sessions (or its problems at their lines), and its feed once built."""
+        path = self._routine_path(request.query_params.get("path", ""))
+        if not path.is_file():
+            return _refusal(404, f"{self.folder.relative(path)}: no such program")
+        return JSONResponse(await run_in_threadpool(self._program_view, path, request))
+
+    def _program_view(self, path: Path, request: Request) -> dict[str, Any]:
+        from ..programs import load_program
+
+        name = self.folder.relative(path)
+        try:
+            program = load_program(path)
+        except RoutineErrors as error:
+            problems = [
+                self._problem(str(p), p.line if Path(p.path) == path else None)
+                for p in error.errors
+            ]
+            return {"path": name, "errors": problems, "sessions": []}
+        token = self.feeds.known_token(self.folder.program_build(name))
+        return {
+            "path": name,
+            "errors": [],
+            "name": program.name,
+            "description": program.description,
+            "sessions": [_session_view(s) for s in program.sessions],
+            **(self._feed_view(token, request) if token else {}),
+        }
+
+    async def build_program(self, request: Request) -> Response:
+        """Build all of a program's sessions into ``build/``; progress as a routine's build."""
+        wanted = await _json(request)
+        path = self._routine_path(str(wanted.get("path", "")))
+        name = self.folder.relative(path)
+        engine = _choice(wanted, "engine") or self.engine
+        self.builds.start(
+            name, lambda progress: self._build_program(path, engine, request, progress)
+        )
+        events = f"/api/build/events?{urlencode({'path': name})}"
+        return JSONResponse({"building": name, "events": events}, 202)
+
+    def _build_program(
+        self, path: Path, engine: str, request: Request, progress: Callable[[str, int, int], None]
+    ) -> dict[str, Any]:
+        from ..programs import build_program, load_program
+
+        try:
+            program = load_program(path)
+            output = self.folder.program_build(self.folder.relative(path))
+            total = len(program.sessions)
+            progress("sessions", 0, total)
+            settled = 0
+
+            def session_settled(*_: object) -> None:
+                nonlocal settled
+                settled += 1
+                progress("sessions", settled, total)
+
+            result = build_program(
+                program, output, voice=self._program_voice(program, engine),
+                cache_dir=self.cache_dir, progress=session_settled,
+            )  # fmt: skip
+        except WorkoutAudioError as error:  # the page shows paths as it names them
+            raise UsageError(self._tidy(str(error))) from None
+        token = self.feeds.token_of(result.folder)
+        return {
+            "program": self.folder.relative(path),
+            "built": len(result.built),
+            "skipped": len(result.skipped),
+            **self._feed_view(token, request),
+        }
+
+    @staticmethod
+    def _program_voice(program: Program, engine: str) -> VoiceSettings:
+        """The program's voice, with the page's engine when the page names one."""
+        voice = program.voice
+        return voice if engine == "auto" else dataclasses.replace(voice, engine=engine)
+
+    def _feed_view(self, token: str, request: Request) -> dict[str, Any]:
+        """The feed's URL on the studio's own address, and its QR code for a phone."""
+        from ..programs.names import FEED_FILE
+        from ..serve.qr import svg_qr_uri
+
+        address = self.address or f"{request.url.scheme}://{request.headers.get('host', '')}"
+        url = f"{address}{FEEDS_PATH}/{token}/{FEED_FILE}"
+        return {"feed": url, "qr_svg": svg_qr_uri(url)}
+
     async def build_events(self, request: Request) -> Response:
         """The build's progress as server-sent events, from its start to its end."""
         name = self.folder.relative(self._routine_path(request.query_params.get("path", "")))
@@ -379,6 +484,16 @@ class _Studio:
     def _line_in(message: str, path: Path) -> int | None:
         found = re.match(rf"{re.escape(str(path))}:(\d+):", message)
         return int(found.group(1)) if found else None
+
+
+def _session_view(session: Session) -> dict[str, Any]:
+    return {
+        "week": session.week,
+        "day": session.day,
+        "title": session.title,
+        "stem": session.stem,
+        "length_s": None if session.length_ms is None else session.length_ms / 1000,
+    }
 
 
 def _too_big() -> JSONResponse:

@@ -51,6 +51,10 @@ async function loadFiles(chosen) {
   music.replaceChildren(music.options[0] || new Option("none (or the routine's)", ""));
   music.options[0].value = "";
   fill(music, files.music, musicNow);
+  const programs = $("program-list");
+  const programNow = programs.value;
+  programs.replaceChildren(new Option("none open", ""));
+  fill(programs, files.programs, programNow);
   if ($("engine").options.length === 0) {
     fill($("engine"), files.engines, files.engine);
     fill($("language"), files.languages, "");
@@ -248,6 +252,86 @@ function showTrack(track) {
   }
 }
 
+async function openProgram(path) {
+  const section = $("program");
+  section.hidden = !path;
+  if (!path) return;
+  const program = await api("GET", `/api/program?path=${encodeURIComponent(path)}`);
+  $("program-title").textContent = program.name ? `Program: ${program.name}` : "Program";
+  $("program-description").textContent = program.description || "";
+  const errors = $("program-errors");
+  errors.replaceChildren();
+  for (const problem of program.errors) {
+    const item = document.createElement("li");
+    item.textContent = problem.text;
+    if (problem.line) item.dataset.line = problem.line;
+    errors.append(item);
+  }
+  const sessions = $("sessions");
+  sessions.replaceChildren();
+  for (const session of program.sessions) {
+    const item = document.createElement("li");
+    const length = session.length_s ? ` (${clock(session.length_s)})` : "";
+    item.textContent = `Week ${session.week}, day ${session.day}: ${session.title}${length}`;
+    sessions.append(item);
+  }
+  $("build-all").disabled = program.errors.length > 0;
+  $("program-error").textContent = "";
+  showFeed(program);
+  section.scrollIntoView({ block: "nearest" });
+}
+
+function showFeed(built) {
+  $("feed-box").hidden = !built.feed;
+  if (!built.feed) return;
+  $("feed").href = $("feed").textContent = built.feed;
+  $("qr").src = built.qr_svg; // drawn by the server as a data: URI
+}
+
+async function buildAll() {
+  const path = $("program-list").value;
+  const button = $("build-all");
+  const progress = $("program-progress");
+  const label = $("program-progress-label");
+  $("program-error").textContent = "";
+  let started;
+  try {
+    started = await api("POST", "/api/program/build", { path, engine: $("engine").value });
+  } catch (error) {
+    $("program-error").textContent = error.message;
+    return;
+  }
+  button.disabled = true;
+  progress.value = 0;
+  label.textContent = "Making the speech for every session";
+  const events = new EventSource(started.events);
+  const end = () => {
+    events.close();
+    button.disabled = false;
+  };
+  events.addEventListener("progress", (message) => {
+    const step = JSON.parse(message.data);
+    progress.value = step.total ? (step.done / step.total) * 0.95 : 0; // the end waits for the feed
+    if (step.done) label.textContent = `Sessions: ${step.done} of ${step.total}`;
+  });
+  events.addEventListener("finished", (message) => {
+    end();
+    const built = JSON.parse(message.data).finished;
+    progress.value = 1;
+    label.textContent = `Built ${built.built}, up to date ${built.skipped}`;
+    showFeed(built);
+  });
+  events.addEventListener("failed", (message) => {
+    end();
+    progress.value = 0;
+    label.textContent = "Failed";
+    $("program-error").textContent = JSON.parse(message.data).failed;
+  });
+  events.onerror = () => {
+    if (events.readyState === EventSource.CLOSED) end();
+  };
+}
+
 player.addEventListener("timeupdate", () => {
   const now = player.currentTime;
   const said = cues.filter((cue) => cue.start_s <= now).pop();
@@ -291,6 +375,10 @@ editor.addEventListener("keydown", (key) => {
 });
 for (const id of ["length", "language", "engine"]) $(id).addEventListener("change", check);
 $("routine-list").addEventListener("change", (event) => openRoutine(event.target.value));
+$("program-list").addEventListener("change", (event) =>
+  openProgram(event.target.value).catch((error) => ($("program-error").textContent = error.message)),
+);
+$("build-all").addEventListener("click", buildAll);
 $("save").addEventListener("click", save);
 $("new-routine").addEventListener("click", newRoutine);
 $("build").addEventListener("click", build);
