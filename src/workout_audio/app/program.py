@@ -92,6 +92,14 @@ def program_build_command(
             "--jobs", help="Sessions made at once (default: one per core).", min=1, metavar="N"
         ),
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Make the sessions on a Dask cluster: its scheduler's address (tcp://HOST:8786).",
+            metavar="ADDRESS",
+        ),
+    ] = None,
     cache_dir: CacheOpt = None,
     engine: Annotated[
         str | None,
@@ -149,7 +157,7 @@ def program_build_command(
         say(f"{'made' if made else 'up to date'}: {session.stem}  {session.title}")
 
     result = build_program(
-        program, output_dir, base_url=base_url, jobs=jobs, voice=voice_wanted,
+        program, output_dir, base_url=base_url, jobs=jobs, scheduler=scheduler, voice=voice_wanted,
         music=music_wanted, encode=encode, cache_dir=cache_dir, progress=told,
     )  # fmt: skip
     say(

@@ -11,31 +11,32 @@ import dataclasses
 import glob
 import hashlib
 import json
-import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import WorkoutAudioError
+from ..errors import UsageError, WorkoutAudioError
 from ..pipeline import build
-from ..preparation import prepare
+from ..preparation import RoutineLike, prepare
 from ..settings import VoiceSettings
 from ..speech import SpeechCache, choose_engine, synthesize_phrases
-from ..storage.files import PART_SUFFIX, write_whole
+from ..storage.files import PART_SUFFIX, file_facts, write_whole
 from ..timeline.phrases import phrases_for
 from .manifest import BatchItem
 
 __all__ = [
     "ItemResult",
+    "Problem",
     "SpeechJob",
     "build_item",
     "is_up_to_date",
+    "remove_leftovers",
     "speak_phrases",
     "speech_jobs",
     "stamp_of",
 ]
 
-log = logging.getLogger(__name__)
 _STAMP_SUFFIX = ".batch-stamp"
 
 
@@ -63,18 +64,35 @@ class ItemResult:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """A job's own problem, carried back from its worker as text: an exception with
+    arguments of its own does not always survive the trip (pickle calls it again)."""
+
+    message: str
+    usage: bool  # the input's fault (exit 2), not the machine's
+
+    @classmethod
+    def of(cls, error: WorkoutAudioError) -> Problem:
+        return cls(str(error), isinstance(error, UsageError))
+
+    def error(self) -> WorkoutAudioError:
+        """The problem raised again, in this process."""
+        return UsageError(self.message) if self.usage else WorkoutAudioError(self.message)
+
+
+@dataclass(frozen=True)
 class SpeechJob:
     """Every phrase one voice says across a batch, made once before the tracks.
 
     Attributes:
         voice: the voice, the listener's name left out.
-        tracks: each distinct (routine, length) it speaks: prepared, so the phrases a
-            fitted length adds are made here too.
+        tracks: each distinct (routine or its file, length) it speaks: prepared, so the
+            phrases a fitted length adds are made here too.
         names: the listeners it greets.
     """
 
     voice: VoiceSettings
-    tracks: tuple[tuple[Path, int | None], ...]
+    tracks: tuple[tuple[RoutineLike, int | None], ...]
     names: tuple[str, ...]
 
 
@@ -92,10 +110,12 @@ def speech_jobs(items: list[BatchItem]) -> list[SpeechJob]:
     ]
 
 
-def speak_phrases(job: SpeechJob, cache_dir: Path | None) -> int:
+def speak_phrases(job: SpeechJob, cache_dir: Path | None) -> int | Problem:
     """Make (or find in the cache) every phrase of ``job``; the count of phrases it holds.
 
-    A problem is logged, not raised: the tracks that need the voice report it themselves.
+    A problem (a length the routine cannot make, an engine missing) is returned, not
+    raised or printed by the worker: a batch's tracks report it themselves, a program
+    stops on it, each in one line.
     """
     try:
         count = 0
@@ -109,15 +129,16 @@ def speak_phrases(job: SpeechJob, cache_dir: Path | None) -> int:
             engine, _ = choose_engine(job.voice, job.voice.language, phrases=greetings, cache=cache)
             count += len(synthesize_phrases(engine, greetings, cache))
         return count
-    except (WorkoutAudioError, OSError) as error:
-        log.warning("speech for %s: %s", job.voice.language, error)
-        return 0
+    except WorkoutAudioError as error:
+        return Problem.of(error)
+    except OSError as error:
+        return Problem(str(error), usage=False)
 
 
 def build_item(item: BatchItem, cache_dir: Path | None) -> ItemResult:
     """Build one track as ``build`` would, then stamp it; a problem is returned, not raised."""
     started = time.monotonic()
-    _remove_leftovers(item)
+    remove_leftovers((*item.files, _stamp_path(item.output)))
     try:
         build(
             item.routine,
@@ -147,7 +168,7 @@ def stamp_of(item: BatchItem) -> str:
     facts = {
         "version": __version__,
         "routine": hashlib.sha256(item.routine.read_bytes()).hexdigest(),
-        "files": [_file_facts(path) for path in sources],
+        "files": [file_facts(path) for path in sources],
         "item": repr(dataclasses.replace(item, where="")),
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
@@ -162,10 +183,10 @@ def is_up_to_date(item: BatchItem) -> bool:
         return False
 
 
-def _remove_leftovers(item: BatchItem) -> None:
-    """A worker killed mid-track leaves its temporary files (never the item's files): they
-    go before the item is built again. The item is the only writer of its files."""
-    for path in (*item.files, _stamp_path(item.output)):
+def remove_leftovers(files: Iterable[Path]) -> None:
+    """A worker killed mid-track leaves its temporary files (never the files themselves):
+    they go before the track is built again. The track's job is the only writer of its files."""
+    for path in files:
         # pending_file's names: .NAME.XXXX.part, or .STEM.XXXX.part.SUFFIX for the encoder
         name, stem, suffix = (glob.escape(part) for part in (path.name, path.stem, path.suffix))
         patterns = (f".{name}.*{PART_SUFFIX}*", f".{stem}.*{PART_SUFFIX}{suffix}")
@@ -175,9 +196,3 @@ def _remove_leftovers(item: BatchItem) -> None:
 
 def _stamp_path(output: Path) -> Path:
     return output.with_name(f".{output.name}{_STAMP_SUFFIX}")
-
-
-def _file_facts(path: Path) -> list[tuple[str, int, int]]:
-    """Each file's name, size and time: a folder of music, its files."""
-    files = sorted(path.iterdir()) if path.is_dir() else [path]
-    return [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]

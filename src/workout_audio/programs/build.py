@@ -1,8 +1,10 @@
 """A program to a folder of tracks and a feed: sessions side by side, up-to-date ones skipped.
 
-Every session is checked and its script fitted first, in this process (which also
-synthesises each distinct phrase of the whole program once into the shared speech
-cache); then the tracks are made side by side, one process a core, each from the cache.
+The sessions run on a batch executor (a local process pool, one worker a core, or a
+Dask cluster), which also runs a session again when its worker dies and drops the
+sessions not started on Ctrl-C. Every distinct phrase of the program is made first, in
+one job, into the shared speech cache, and every session's length fitted, before any
+file is written; then the tracks are made side by side, each from the cache.
 A small state file in the folder records each finished session's key (its routine,
 length, settings, the program and package versions) so a rebuild with nothing changed
 makes nothing; it is written after every finished session, so an interrupted build
@@ -15,24 +17,24 @@ import dataclasses
 import hashlib
 import json
 import logging
-import multiprocessing
-import signal
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..encode.formats import audio_format
-from ..errors import StoppedPartway, StorageError, UsageError
-from ..machine import usable_cores
+from ..errors import StoppedPartway, StorageError, UsageError, WorkoutAudioError
 from ..settings import EncodeSettings, MusicSettings, VoiceSettings
-from ..storage.files import write_whole
+from ..storage.files import PART_SUFFIX, file_facts, write_whole
 from .feed import write_feed
 from .loader import load_program
 from .model import Program, Session, SessionDone
 from .names import COVER_FILE
+
+if TYPE_CHECKING:  # the executors load the pipeline: a rebuild with nothing to make needs neither
+    from ..batch.executors import Executor
+    from ..batch.jobs import Problem
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -40,7 +42,6 @@ __all__ = [
     "SessionJob",
     "build_program",
     "build_session",
-    "run_jobs",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,31 @@ class SessionJob:
     cover_title: str = ""
 
 
-def build_session(job: SessionJob) -> SessionDone:
+_Planned = tuple[Session, SessionJob, str]  # a session, its job, the key of what it is made from
+
+
+def build_session(job: SessionJob) -> SessionDone | Problem:
     """Make one session's track (tags, chapters, art), its WebVTT transcript and its
-    chapter pictures as files; the unit of work :func:`run_jobs` spreads over processes."""
+    chapter pictures as files; the unit of work the executor spreads over its workers.
+
+    A problem is returned, not raised, as a batch's jobs do: the sessions finished stay.
+    """
+    from ..batch.jobs import Problem, remove_leftovers
+    from ..outputs.sidecars import sidecar_paths
+
+    pictures = _pictures_folder(job.track)
+    remove_leftovers((job.track, *sidecar_paths(job.track, ("vtt",)), *_cover_of(job)))
+    for leftover in pictures.glob(f".*{PART_SUFFIX}*"):  # a worker killed mid-session
+        leftover.unlink(missing_ok=True)
+    try:
+        return _build_session(job, pictures)
+    except WorkoutAudioError as error:
+        return Problem.of(error)
+    except OSError as error:
+        return Problem(str(StorageError.from_os_error(error, job.track)), usage=False)
+
+
+def _build_session(job: SessionJob, folder: Path) -> SessionDone:
     from ..outputs.art import block_summaries
     from ..outputs.art_cache import cached_artwork
     from ..pipeline import build
@@ -80,7 +103,6 @@ def build_session(job: SessionJob) -> SessionDone:
     )  # fmt: skip
     script = result.script
     art = cached_artwork(script, True, CacheRoot(job.cache_dir).art)
-    folder = job.track.parent / f"{job.track.stem}.chapters"
     folder.mkdir(exist_ok=True)
     pictures = []
     for number, picture in enumerate(art.chapter_images, start=1):
@@ -106,36 +128,12 @@ def build_session(job: SessionJob) -> SessionDone:
     )
 
 
-def run_jobs(jobs: Sequence[SessionJob], workers: int) -> Iterator[tuple[int, SessionDone]]:
-    """Run the jobs side by side in ``workers`` processes; yield (index, result) as each
-    finishes. The one seam between a program and whatever runs its sessions."""
-    if workers <= 1 or len(jobs) <= 1:
-        for index, job in enumerate(jobs):
-            yield index, build_session(job)
-        return
-    context = multiprocessing.get_context("spawn")  # no threads or locks copied from here
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_stoppable)
-    running: dict[Future[SessionDone], int] = {}
-    try:
-        running = {pool.submit(build_session, job): index for index, job in enumerate(jobs)}
-        pending = set(running)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield running[future], future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+def _pictures_folder(track: Path) -> Path:
+    return track.parent / f"{track.stem}.chapters"
 
 
-def _stoppable() -> None:
-    """A worker stops on Ctrl-C and SIGTERM whatever its parent ignored, cleaning up as it
-    goes (a track half-written is a hidden temporary file, removed as the job unwinds)."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _terminated)
-
-
-def _terminated(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+def _cover_of(job: SessionJob) -> tuple[Path, ...]:
+    return () if job.cover is None else (job.cover,)
 
 
 @dataclass(frozen=True)
@@ -167,6 +165,8 @@ def build_program(
     *,
     base_url: str | None = None,
     jobs: int | None = None,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
     voice: VoiceSettings | None = None,
     music: MusicSettings | None = None,
     encode: EncodeSettings | None = None,
@@ -180,7 +180,11 @@ def build_program(
         output_dir: the folder for the tracks and the feed (made when missing).
         base_url: where the folder will be served; every URL in the feed starts with it
             (default ``http://localhost:8000/``).
-        jobs: sessions made at once (default: one per core).
+        jobs: sessions made at once on this machine (default: one per core).
+        scheduler: a Dask scheduler's address (``tcp://host:8786``): the sessions are
+            made on its cluster instead.
+        executor: where the sessions are made, already open (default: from ``jobs``
+            and ``scheduler``, as :func:`executor_for` makes it); left open.
         voice: voice settings over the program's own (None: the program's).
         music: music over the program's own (None: the program's).
         encode: encoding settings over the program's own (None: the program's).
@@ -194,8 +198,8 @@ def build_program(
         UsageError: a bad program, routine, base URL or output folder (before anything is written).
         WorkoutAudioError: an engine, encoder or storage problem, in one line.
     """
-    from ..preparation import prepare
-
+    if executor is not None and (jobs is not None or scheduler is not None):
+        raise UsageError("build_program: give an executor, or jobs and scheduler, not both")
     loaded = program if isinstance(program, Program) else load_program(program)
     base = check_base_url(base_url or DEFAULT_BASE_URL)
     folder = Path(output_dir)
@@ -209,7 +213,7 @@ def build_program(
     state = _read_state(folder)
     from .. import __version__
 
-    planned: list[tuple[Session, SessionJob, str]] = []
+    planned: list[_Planned] = []
     for index, session in enumerate(loaded.sessions):
         track = folder / f"{session.stem}{audio_suffix}"
         job = SessionJob(
@@ -224,40 +228,17 @@ def build_program(
         for session, job, key in planned
         if not _up_to_date(state.get(session.stem), key, job, folder)
     ]
-    # Every length fitted and every phrase of the program made before any file is written.
-    for _session, job, _ in todo:
-        prepare(job.routine, voice=voice, length_ms=job.length_ms, cache_dir=cache)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise StorageError.from_os_error(error, folder) from None
-    workers = max(1, jobs or usable_cores())
-    if workers > 1 and len(todo) > 1:  # the sessions keep the cores busy: one encoder each
-        todo = [
-            (s, dataclasses.replace(j, encode=dataclasses.replace(j.encode, encoders=1)), k)
-            for s, j, k in todo
-        ]
     skipped = tuple(s for s, _, _ in planned if all(s is not t for t, _, _ in todo))
     if progress:
         for session in skipped:
             progress(session, False)
-    finished: list[SessionJob] = []
-    try:
-        for index, done in run_jobs([job for _, job, _ in todo], workers):
-            session, job, key = todo[index]
-            size = (folder / done.track).stat().st_size
-            state[session.stem] = {"key": key, "bytes": size, **dataclasses.asdict(done)}
-            _write_state(folder, state)
-            finished.append(job)
-            if progress:
-                progress(session, True)
-    except KeyboardInterrupt as stopped:
-        if not finished:
-            raise
-        # The sessions finished stay, and the next run skips them: say which.
-        missed = tuple(job.track for _, job, _ in todo if job not in finished)
-        written = tuple(job.track for job in finished)
-        raise StoppedPartway(stopped, written=written, not_written=missed) from None
+    if todo and executor is None:
+        from ..batch.executors import executor_for
+
+        with executor_for(scheduler, jobs) as runner:
+            _build_sessions(runner, todo, folder, state, progress, cache)
+    elif todo and executor is not None:
+        _build_sessions(executor, todo, folder, state, progress, cache)
     sessions = tuple(_from_json(state[session.stem]) for session, _, _ in planned)
     feed = write_feed(loaded, folder, base, sessions)
     return ProgramResult(
@@ -269,6 +250,62 @@ def build_program(
         sessions=sessions,
         feed_url=base + feed.name,
     )
+
+
+def _build_sessions(
+    executor: Executor,
+    todo: list[_Planned],
+    folder: Path,
+    state: dict[str, dict[str, Any]],
+    progress: Callable[[Session, bool], None] | None,
+    cache: Path | None,
+) -> None:
+    """The program's phrases first (every length fitted before any file is written), then
+    the sessions side by side; the state file is written as each session is finished."""
+    from ..batch.jobs import Problem, SpeechJob
+    from ..batch.runner import speak_all
+
+    voice = todo[0][1].voice
+    speech = SpeechJob(voice, tuple((job.routine, job.length_ms) for _, job, _ in todo), ())
+    for problem in speak_all(executor, [speech], cache):
+        raise problem.error()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StorageError.from_os_error(error, folder) from None
+    if executor.workers > 1 and len(todo) > 1:  # the sessions keep the cores busy: one encoder each
+        todo = [
+            (s, dataclasses.replace(j, encode=dataclasses.replace(j.encode, encoders=1)), k)
+            for s, j, k in todo
+        ]
+    finished: list[SessionJob] = []
+    problems: list[Problem] = []
+
+    def arrived(position: int, result: object) -> None:
+        session, job, key = todo[position]
+        if isinstance(result, SessionDone):
+            size = (folder / result.track).stat().st_size
+            state[session.stem] = {"key": key, "bytes": size, **dataclasses.asdict(result)}
+            _write_state(folder, state)
+            finished.append(job)
+            if progress:
+                progress(session, True)
+        elif isinstance(result, Problem):
+            problems.append(result)
+        else:  # its worker died every time it ran it
+            problems.append(Problem(f"{job.track}: {result}", usage=False))
+
+    try:
+        executor.run(build_session, [(job,) for _, job, _ in todo], arrived)
+    except KeyboardInterrupt as stopped:
+        if not finished:
+            raise
+        # The sessions finished stay, and the next run skips them: say which.
+        missed = tuple(job.track for _, job, _ in todo if job not in finished)
+        written = tuple(job.track for job in finished)
+        raise StoppedPartway(stopped, written=written, not_written=missed) from None
+    for problem in problems:  # the others are finished, and the next run skips them
+        raise problem.error()
 
 
 def check_base_url(url: str) -> str:
@@ -285,15 +322,26 @@ def check_base_url(url: str) -> str:
 
 def _key(job: SessionJob, program: Program, version: str) -> str:
     """All that a session's files are made from; the same key means the same files."""
+    # The routine's path only cites it in messages: the same file named from another folder
+    # (relative or absolute) makes the same files.
+    routine = dataclasses.replace(job.routine, path=str(Path(job.routine.path).resolve()))
     made_from = (
-        _STATE_VERSION, version, program.name, repr(job.routine), job.length_ms,
+        _STATE_VERSION, version, program.name, repr(routine), job.length_ms,
         repr(dataclasses.replace(job.voice, rate=float(job.voice.rate))), repr(job.music),
         repr(dataclasses.replace(  # -18 and -18.0 ask for the same track
             job.encode, encoders=None, loudness_lufs=float(job.encode.loudness_lufs)
         )),
-        job.cover is not None,
+        job.cover is not None, _read_files_facts(job),
     )  # fmt: skip
     return hashlib.sha256(repr(made_from).encode()).hexdigest()
+
+
+def _read_files_facts(job: SessionJob) -> list[list[tuple[str, int, int]]]:
+    """The files a session reads besides its routine (its music, the routine's own sounds),
+    by size and time: one replaced in place makes the session again."""
+    music = job.music.source if job.music is not None else None
+    paths = [*([music] if music is not None else []), *(s.path for s in job.routine.sounds)]
+    return [file_facts(path) for path in paths if path.exists()]
 
 
 def _up_to_date(entry: dict[str, Any] | None, key: str, job: SessionJob, folder: Path) -> bool:

@@ -44,11 +44,23 @@ def write_feed(program: Program, folder: Path, base_url: str, done: Sequence[Ses
     """Write the chapters files, program.m3u8, index.html and, last, feed.xml."""
     for facts in done:
         document = chapters_document(program, facts, base_url)
-        write_whole(folder / _chapters_name(facts.track), document.encode())
-    write_whole(folder / PLAYLIST_FILE, _playlist(program, done).encode())
-    write_whole(folder / INDEX_FILE, _index(program, done).encode())
+        _write_changed(folder / _chapters_name(facts.track), document.encode())
+    _write_changed(folder / PLAYLIST_FILE, _playlist(program, done).encode())
+    _write_changed(folder / INDEX_FILE, _index(program, done).encode())
     feed = _feed(program, done, base_url, folder)
-    return write_whole(folder / FEED_FILE, feed)
+    return _write_changed(folder / FEED_FILE, feed)
+
+
+def _write_changed(path: Path, data: bytes) -> Path:
+    """Write ``path`` whole, unless it already holds ``data``: a rebuild that changes nothing
+    leaves the files and their times, so a server's ETag and Last-Modified stay, and a
+    podcast app that checks the feed fetches nothing again."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return path
+    except OSError:
+        pass  # not there yet, or unreadable: written afresh
+    return write_whole(path, data)
 
 
 def chapters_document(program: Program, facts: SessionDone, base_url: str) -> str:

@@ -19,7 +19,14 @@ from pathlib import Path
 
 from ..errors import StorageError
 
-__all__ = ["PART_SUFFIX", "Pending", "give_usual_permissions", "pending_file", "write_whole"]
+__all__ = [
+    "PART_SUFFIX",
+    "Pending",
+    "file_facts",
+    "give_usual_permissions",
+    "pending_file",
+    "write_whole",
+]
 
 PART_SUFFIX = ".part"  # every temporary file ends so (perhaps followed by its own suffix)
 _umask: int | None = None
@@ -108,3 +115,10 @@ def write_whole(path: Path, data: bytes, *, mode: int | None = None) -> Path:
             return pending.commit(mode)
     except OSError as error:
         raise StorageError.from_os_error(error, path) from None
+
+
+def file_facts(path: Path) -> list[tuple[str, int, int]]:
+    """Each file's name, size and time (a folder's files, in name order): what a stamp
+    compares to see that a file a track reads was changed, without reading it."""
+    files = sorted(path.iterdir()) if path.is_dir() else [path]
+    return [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]
