@@ -178,10 +178,15 @@ class EncoderLevels:
     predicted_lufs: float
     predicted_peak_dbtp: float  # as decoded: after the gain and the codec's overshoot
     limit_dbfs: float | None
+    # The gain and the limiter are applied in this process (peak_limit.py), true peaks
+    # held at limit_dbfs, and ffmpeg only encodes: a track with music that needs limiting.
+    in_process: bool = False
 
     @property
     def filter(self) -> str:
         """ffmpeg's filter for these levels."""
+        if self.in_process:
+            return "anull"
         return encoder_filter(self.gain_db, self.limit_dbfs)
 
 
@@ -200,18 +205,68 @@ def encoder_levels(
     """
     output_format = audio_format(options.format)
     channels = CHANNELS if music is None else MUSIC_CHANNELS
-    predicted = predicted_lufs(script, clips, music, profiles, tones, output_format.band_hz)
+    powers = predicted_powers(script, clips, music, profiles, tones, output_format.band_hz)
+    predicted = gated_loudness(powers)
     target = target_lufs(options.loudness_lufs, channels) - output_format.loudness_change_lu
     gain_db = target - predicted
     peak_dbtp = predicted_peak_dbfs(music, tones) + gain_db + output_format.peak_overshoot_db
-    limit_dbfs = None
-    if peak_dbtp > TRUE_PEAK_CEILING_DBTP:
-        limit_dbfs = TRUE_PEAK_CEILING_DBTP - output_format.peak_overshoot_db
-        log.info(
-            "peaks up to %.1f dBTP predicted: a limiter holds them at %.1f dBFS",
-            peak_dbtp, limit_dbfs,
-        )  # fmt: skip
-    return EncoderLevels(gain_db, predicted, peak_dbtp, limit_dbfs)
+    if peak_dbtp <= TRUE_PEAK_CEILING_DBTP:
+        return EncoderLevels(gain_db, predicted, peak_dbtp, None)
+    limit_dbfs = TRUE_PEAK_CEILING_DBTP - output_format.peak_overshoot_db
+    log.info(
+        "peaks up to %.1f dBTP predicted: a limiter holds them at %.1f dBTP",
+        peak_dbtp, limit_dbfs,
+    )  # fmt: skip
+    if music is None:  # rare (a loud target): ffmpeg's limiter, the voice split in parts
+        return EncoderLevels(gain_db, predicted, peak_dbtp, limit_dbfs)
+    gain_db = _limited_gain_db(script, clips, tones, music, powers, target, gain_db, limit_dbfs)
+    return EncoderLevels(gain_db, predicted, peak_dbtp, limit_dbfs, in_process=True)
+
+
+# The limiter takes loudness as it acts: it is run over the mix at these gains above the
+# one the prediction alone gives, and the gain that meets the target is read off between
+# them (the cost has been up to 1 LU on noise held 3 dB under its own peaks).
+_LIMITED_GAINS_DB = (0.0, 0.75, 1.5, 3.0)
+
+
+def _limited_gain_db(
+    script: Script,
+    clips: Mapping[str, bytes],
+    tones: Mapping[ToneName, bytes] | None,
+    music: Music,
+    powers: npt.NDArray[np.float64],
+    target_lufs: float,
+    unlimited_gain_db: float,
+    limit_dbtp: float,
+) -> float:
+    """The gain that brings the limited mix to ``target_lufs``: the mix is made once more,
+    without encoding it, and the limiter's gain at each of _LIMITED_GAINS_DB over
+    ``unlimited_gain_db`` scales the predicted powers bin by bin, gated as the meter
+    gates them."""
+    from ..audio.mix import mixed_pcm
+    from ..audio.peak_limit import limited_shares
+
+    gains_db = [unlimited_gain_db + step for step in _LIMITED_GAINS_DB]
+    ceiling = 10 ** (limit_dbtp / 20) * 32_768
+    mix = mixed_pcm(voice_pcm(script, clips, tones), script, music)
+    shares = limited_shares(
+        mix, MUSIC_CHANNELS, [10 ** (g / 20) for g in gains_db], ceiling, len(powers)
+    )
+    reached = [
+        gated_loudness(powers * share) + gain_db
+        for gain_db, share in zip(gains_db, shares, strict=True)
+    ]
+    for index in range(1, len(gains_db)):  # the loudness rises with the gain: interpolate
+        if reached[index] >= target_lufs or index == len(gains_db) - 1:
+            low, high = reached[index - 1], reached[index]
+            slope = (high - low) / (gains_db[index] - gains_db[index - 1])
+            found = gains_db[index - 1] + (target_lufs - low) / max(slope, 0.05)
+            log.info(
+                "the limiter takes %.2f LU: the gain is %.2f dB, not %.2f",
+                found - unlimited_gain_db, found, unlimited_gain_db,
+            )  # fmt: skip
+            return found
+    return unlimited_gain_db
 
 
 _SILENCE = bytes(SILENCE_CHUNK_SAMPLES * SAMPLE_WIDTH_BYTES)
@@ -363,17 +418,23 @@ class _Track:
         """Encode the track to ``path``: each span by its own ffmpeg, side by side, joined."""
         parts = [path, *(_temporary_beside(path, f".{i}.mp3") for i in range(1, len(spans)))]
         try:
+            levels = encoder_levels(
+                self.script, self.clips, self.options, self.music, self.profiles, self.tones
+            )
             if self.music is not None:
                 from ..audio.mix import mixed_pcm  # numpy loads only for music
 
                 voice = voice_pcm(self.script, self.clips, self.tones)
-                streams, channels = [mixed_pcm(voice, self.script, self.music)], MUSIC_CHANNELS
+                mix = mixed_pcm(voice, self.script, self.music)
+                if levels.in_process and levels.limit_dbfs is not None:
+                    from ..audio.peak_limit import limited_pcm
+
+                    gain, ceiling = 10 ** (levels.gain_db / 20), 10 ** (levels.limit_dbfs / 20)
+                    mix = limited_pcm(mix, MUSIC_CHANNELS, gain, ceiling * 32_768)
+                streams, channels = [mix], MUSIC_CHANNELS
             else:
                 streams = [voice_pcm(self.script, self.clips, self.tones, span) for span in spans]
                 channels = CHANNELS
-            levels = encoder_levels(
-                self.script, self.clips, self.options, self.music, self.profiles, self.tones
-            )
             output_format = audio_format(self.options.format)
             commands = [
                 [
