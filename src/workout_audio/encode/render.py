@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import tempfile
+from array import array
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +73,7 @@ def predicted_powers(
     profiles: Mapping[str, list[float]] | None = None,
     tones: Mapping[ToneName, bytes] | None = None,
     band_hz: float | None = None,
-) -> npt.NDArray[np.float64]:
+) -> npt.NDArray[np.float64] | array[float]:
     """The mix's K-weighted power in each BIN_MS, summed over its channels, before the
     encoder's gain: what the meter will see, from the script alone.
 
@@ -84,11 +85,12 @@ def predicted_powers(
     the band the codec keeps (the music's power above it is left out; speech and tones
     have none there).
     """
-    channels, powers = CHANNELS, silent_powers(script.length_ms)
-    if music is not None:
+    channels = CHANNELS if music is None else MUSIC_CHANNELS
+    powers: npt.NDArray[np.float64] | array[float] = silent_powers(script.length_ms)
+    if music is not None:  # numpy is loaded for the music anyway
         from ..audio.mix import music_bin_powers
 
-        channels, powers = MUSIC_CHANNELS, music_bin_powers(script, music, band_hz)
+        powers = music_bin_powers(script, music, band_hz)
     given = profiles or {}
     known = {text: given.get(text) or speech_profile(pcm) for text, pcm in clips.items()}
     sounds = _tone_profiles(tones)
@@ -207,8 +209,9 @@ def encoder_levels(
     channels = CHANNELS if music is None else MUSIC_CHANNELS
     powers = predicted_powers(script, clips, music, profiles, tones, output_format.band_hz)
     predicted = gated_loudness(powers)
-    target = target_lufs(options.loudness_lufs, channels) - output_format.loudness_change_lu
-    gain_db = target - predicted
+    heard_lufs = target_lufs(options.loudness_lufs, channels)
+    target = heard_lufs - output_format.loudness_change_lu
+    gain_db = _gain_to(powers, heard_lufs, output_format.loudness_change_lu)
     peak_dbtp = predicted_peak_dbfs(music, tones) + gain_db + output_format.peak_overshoot_db
     if peak_dbtp <= TRUE_PEAK_CEILING_DBTP:
         return EncoderLevels(gain_db, predicted, peak_dbtp, None)
@@ -223,6 +226,25 @@ def encoder_levels(
     return EncoderLevels(gain_db, predicted, peak_dbtp, limit_dbfs, in_process=True)
 
 
+def _gain_to(
+    powers: npt.NDArray[np.float64] | array[float], heard_lufs: float, codec_change_lu: float
+) -> float:
+    """The gain at which the predicted powers, after the codec's change, measure
+    ``heard_lufs``: the meter gates the track as heard, so a gain that lifts quiet blocks
+    over its absolute gate changes what it counts, and the gain is found again at the gain
+    found (twice is usually enough)."""
+    gain_db = heard_lufs - codec_change_lu - gated_loudness(powers)
+    for _ in range(_GAIN_STEPS):
+        missed_lu = heard_lufs - gated_loudness(powers, gain_db + codec_change_lu)
+        if not math.isfinite(missed_lu) or abs(missed_lu) < 0.01:
+            break
+        gain_db += missed_lu
+    return gain_db
+
+
+_GAIN_STEPS = 6  # the gate can flip back and forth at an edge: the last step stands
+
+
 # The limiter takes loudness as it acts: it is run over the mix at these gains above the
 # one the prediction alone gives, and the gain that meets the target is read off between
 # them (the cost has been up to 1 LU on noise held 3 dB under its own peaks).
@@ -234,7 +256,7 @@ def _limited_gain_db(
     clips: Mapping[str, bytes],
     tones: Mapping[ToneName, bytes] | None,
     music: Music,
-    powers: npt.NDArray[np.float64],
+    powers: npt.NDArray[np.float64] | array[float],
     target_lufs: float,
     unlimited_gain_db: float,
     limit_dbtp: float,
@@ -243,6 +265,8 @@ def _limited_gain_db(
     without encoding it, and the limiter's gain at each of _LIMITED_GAINS_DB over
     ``unlimited_gain_db`` scales the predicted powers bin by bin, gated as the meter
     gates them."""
+    import numpy as np
+
     from ..audio.mix import mixed_pcm
     from ..audio.peak_limit import limited_shares
 
@@ -253,7 +277,7 @@ def _limited_gain_db(
         mix, MUSIC_CHANNELS, [10 ** (g / 20) for g in gains_db], ceiling, len(powers)
     )
     reached = [
-        gated_loudness(powers * share) + gain_db
+        gated_loudness(np.asarray(powers) * share, gain_db)
         for gain_db, share in zip(gains_db, shares, strict=True)
     ]
     for index in range(1, len(gains_db)):  # the loudness rises with the gain: interpolate
