@@ -18,7 +18,7 @@ import os
 import tempfile
 from array import array
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,6 +73,8 @@ def predicted_powers(
     profiles: Mapping[str, list[float]] | None = None,
     tones: Mapping[ToneName, bytes] | None = None,
     band_hz: float | None = None,
+    *,
+    voice: bool = True,
 ) -> npt.NDArray[np.float64] | array[float]:
     """The mix's K-weighted power in each BIN_MS, summed over its channels, before the
     encoder's gain: what the meter will see, from the script alone.
@@ -91,6 +93,8 @@ def predicted_powers(
         from ..audio.mix import music_bin_powers
 
         powers = music_bin_powers(script, music, band_hz)
+    if not voice:  # the music alone
+        return powers
     given = profiles or {}
     known = {text: given.get(text) or speech_profile(pcm) for text, pcm in clips.items()}
     sounds = _tone_profiles(tones)
@@ -183,6 +187,9 @@ class EncoderLevels:
     # The gain and the limiter are applied in this process (peak_limit.py), true peaks
     # held at limit_dbfs, and ffmpeg only encodes: a track with music that needs limiting.
     in_process: bool = False
+    # The music a fraction of a decibel off its set level: clear of the meter's gate
+    # (_clear_of_the_gate). The mix plays it so.
+    music_offset_db: float = 0.0
 
     @property
     def filter(self) -> str:
@@ -207,14 +214,23 @@ def encoder_levels(
     """
     output_format = audio_format(options.format)
     channels = CHANNELS if music is None else MUSIC_CHANNELS
-    powers = predicted_powers(script, clips, music, profiles, tones, output_format.band_hz)
-    predicted = gated_loudness(powers)
     heard_lufs = target_lufs(options.loudness_lufs, channels)
     target = heard_lufs - output_format.loudness_change_lu
+    music_offset_db = 0.0
+    if music is None:
+        powers = predicted_powers(script, clips, None, profiles, tones)
+    else:
+        powers, music_offset_db = _clear_of_the_gate(
+            predicted_powers(script, clips, music, profiles, tones, output_format.band_hz),
+            predicted_powers(script, {}, music, {}, {}, output_format.band_hz, voice=False),
+            heard_lufs - output_format.loudness_change_lu,
+        )
+        music = replace(music, level_db=music.level_db + music_offset_db)
+    predicted = gated_loudness(powers)
     gain_db = _gain_to(powers, heard_lufs, output_format.loudness_change_lu)
     peak_dbtp = predicted_peak_dbfs(music, tones) + gain_db + output_format.peak_overshoot_db
     if peak_dbtp <= TRUE_PEAK_CEILING_DBTP:
-        return EncoderLevels(gain_db, predicted, peak_dbtp, None)
+        return EncoderLevels(gain_db, predicted, peak_dbtp, None, music_offset_db=music_offset_db)
     limit_dbfs = TRUE_PEAK_CEILING_DBTP - output_format.peak_overshoot_db
     log.info(
         "peaks up to %.1f dBTP predicted: a limiter holds them at %.1f dBTP",
@@ -223,7 +239,44 @@ def encoder_levels(
     if music is None:  # rare (a loud target): ffmpeg's limiter, the voice split in parts
         return EncoderLevels(gain_db, predicted, peak_dbtp, limit_dbfs)
     gain_db = _limited_gain_db(script, clips, tones, music, powers, target, gain_db, limit_dbfs)
-    return EncoderLevels(gain_db, predicted, peak_dbtp, limit_dbfs, in_process=True)
+    return EncoderLevels(
+        gain_db, predicted, peak_dbtp, limit_dbfs, in_process=True, music_offset_db=music_offset_db
+    )
+
+
+# A track whose rests hold the music right at the meter's relative gate measures a whole
+# LU louder or quieter as the codec's noise tips those blocks one way or the other. The
+# music then moves by the least of these (decibels) that clears most of them off the gate:
+# too little to hear against the voice.
+_MUSIC_NUDGES_DB = (0.0, -0.25, 0.25, -0.5, 0.5, -0.75, 0.75)
+_EDGE_ALLOWED_LU = 0.2  # blocks near the gate may move the loudness this far, no more
+
+
+def _clear_of_the_gate(
+    track: npt.NDArray[np.float64] | array[float],
+    music: npt.NDArray[np.float64] | array[float],
+    target_lufs: float,
+) -> tuple[npt.NDArray[np.float64], float]:
+    """The track's powers (``music`` is its music's part) with the music nudged, and by how
+    much, so that few blocks sit on the meter's relative gate at the gain that reaches
+    ``target_lufs``."""
+    import numpy as np
+
+    from ..audio.loudness import gate_edge_lu
+
+    track_bins, music_bins = np.asarray(track), np.asarray(music)
+    best: tuple[float, npt.NDArray[np.float64], float] | None = None
+    for nudge_db in _MUSIC_NUDGES_DB:
+        powers = track_bins + music_bins * (10 ** (nudge_db / 10) - 1)
+        edge_lu = gate_edge_lu(powers, target_lufs - gated_loudness(powers))
+        if edge_lu <= _EDGE_ALLOWED_LU:
+            if nudge_db:
+                log.info("the music moves %+.2f dB, clear of the meter's gate", nudge_db)
+            return powers, nudge_db
+        if best is None or edge_lu < best[0]:
+            best = (edge_lu, powers, nudge_db)
+    assert best is not None
+    return best[1], best[2]
 
 
 def _gain_to(
@@ -449,7 +502,8 @@ class _Track:
                 from ..audio.mix import mixed_pcm  # numpy loads only for music
 
                 voice = voice_pcm(self.script, self.clips, self.tones)
-                mix = mixed_pcm(voice, self.script, self.music)
+                music = replace(self.music, level_db=self.music.level_db + levels.music_offset_db)
+                mix = mixed_pcm(voice, self.script, music)
                 if levels.in_process and levels.limit_dbfs is not None:
                     from ..audio.peak_limit import limited_pcm
 
