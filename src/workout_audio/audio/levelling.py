@@ -36,7 +36,15 @@ if TYPE_CHECKING:  # numpy is imported where clips are made, not by every build
 
     Samples = NDArray[np.float64]
 
-__all__ = ["CLIP_CREST_DB", "LEVELLING_SCHEME", "LevelledClip", "level_speech"]
+__all__ = [
+    "ATTACK_MS",
+    "CLIP_CREST_DB",
+    "LEVELLING_SCHEME",
+    "RELEASE_TAU_MS",
+    "LevelledClip",
+    "level_speech",
+    "running_min_ahead",
+]
 
 # A clip's peaks are held this far above its loudness when it enters the cache: speech
 # voices differ most in their peaks (piper's run 19 dB over its loudness), and a track

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     Block = NDArray[np.float32]  # samples by channels, 16-bit scale
     Gains = NDArray[np.float64]
 
-__all__ = ["TruePeakLimiter", "true_peaks"]
+__all__ = ["TruePeakLimiter", "limited_pcm", "limited_shares", "true_peaks"]
 
 OVERSAMPLING = 4  # BS.1770-4 Annex 2: true peak from the signal at 4x its rate
 # The interpolator: a Kaiser-windowed sinc, as long, as steep and cut as close to half the
