@@ -55,33 +55,21 @@ def _phases() -> NDArray[np.float64]:
     return phases
 
 
-def true_peaks(samples: Block, floor: float = 0.0) -> Gains:
+def true_peaks(samples: Block) -> Gains:
     """Per sample, the highest magnitude over its channels at it and at the oversampled
     points from it towards the next sample. ``samples`` carries TAPS/2 samples of context
-    on each side; the result is for the samples in between. Where neither sample is over
-    ``floor`` the sample peak stands: a peak between two samples rises under
-    _BETWEEN_DB over them except near half the rate, so only samples near a ceiling
-    need the interpolator (most of a track is far under it)."""
+    on each side; the result is for the samples in between."""
     import numpy as np
 
     half = _TAPS_PER_PHASE // 2
     count = len(samples) - 2 * half
-    magnitudes = np.abs(samples).max(axis=1)
-    peaks: Gains = magnitudes[half : half + count].astype(np.float64)
-    near = np.maximum(peaks, magnitudes[half + 1 : half + 1 + count]) > floor
-    where = np.flatnonzero(near)
-    if not len(where):
-        return peaks
-    # the taps between x[n] and x[n+1] reach x[n-half+1 .. n+half]: window starts at n+1
-    reach = where[:, None] + 1 + np.arange(_TAPS_PER_PHASE)
-    for channel in range(samples.shape[1]):
-        windows = samples[:, channel].astype(np.float64)[reach]
-        between = np.abs(windows @ _phases().T).max(axis=1)
-        np.maximum.at(peaks, where, between)
+    peaks: Gains = np.abs(samples[half : half + count]).max(axis=1).astype(np.float64)
+    for taps in _phases():
+        for channel in range(samples.shape[1]):
+            # between x[n] and x[n+1]: taps over x[n-half+1 .. n+half]
+            between = np.convolve(samples[:, channel].astype(np.float64), taps[::-1], "valid")
+            np.maximum(peaks, np.abs(between[1 : 1 + count]), out=peaks)
     return peaks
-
-
-_BETWEEN_DB = 6.0
 
 
 class TruePeakLimiter:
@@ -138,9 +126,7 @@ class TruePeakLimiter:
 
         assert self.pending is not None
         window = self.pending[: self.context + ready + self.attack + self.context]
-        # for the ready samples and the lookahead after them
-        floor = self.ceiling / max(self.gains) * 10 ** (-_BETWEEN_DB / 20)
-        peaks = true_peaks(window, floor)
+        peaks = true_peaks(window)  # for the ready samples and the lookahead after them
         with np.errstate(divide="ignore"):
             headroom = self.ceiling / peaks
         ahead = running_min_ahead(headroom, self.attack)[:ready]
