@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "routines" / "runners-total-body.yaml"
 PYRAMID = ROOT / "routines" / "pyramid-ladder.yaml"
 BEDS = {
-    "pink+hum": "anoisesrc=d=180:c=pink:a=0.2[noise];sine=frequency=110:duration=180[hum];"
+    "pink+hum": "anoisesrc=d=180:c=pink:a=0.2:seed=17[noise];sine=frequency=110:duration=180[hum];"
     "[noise][hum]amix=inputs=2,aformat=channel_layouts=stereo",
     "tones": "sine=frequency=220:duration=180[a];sine=frequency=330:duration=180[b];"
     "sine=frequency=440:duration=180[c];[a][b][c]amix=inputs=3,aformat=channel_layouts=stereo",

@@ -36,7 +36,15 @@ if TYPE_CHECKING:  # numpy is imported where clips are made, not by every build
 
     Samples = NDArray[np.float64]
 
-__all__ = ["CLIP_CREST_DB", "LEVELLING_SCHEME", "LevelledClip", "level_speech"]
+__all__ = [
+    "ATTACK_MS",
+    "CLIP_CREST_DB",
+    "LEVELLING_SCHEME",
+    "RELEASE_TAU_MS",
+    "LevelledClip",
+    "level_speech",
+    "running_min_ahead",
+]
 
 # A clip's peaks are held this far above its loudness when it enters the cache: speech
 # voices differ most in their peaks (piper's run 19 dB over its loudness), and a track
@@ -46,11 +54,11 @@ CLIP_CREST_DB = 9.0
 # limiter, before) are other entries. Change it whenever levelled samples would change.
 LEVELLING_SCHEME = "numpy-limiter-1"
 
-_ATTACK_MS = 5  # the gain reaches a peak's level over this lookahead (alimiter's attack)
+ATTACK_MS = 5  # the gain reaches a peak's level over this lookahead (alimiter's attack)
 # ... and comes back after it, exponentially with this time constant: fitted so that at
 # equal gain piper's clips measure within 0.2 LU of alimiter's release=60 (a straight
 # ramp back over 60 ms) and differ from its output 45 dB below full scale (RMS).
-_RELEASE_TAU_MS = 40
+RELEASE_TAU_MS = 40
 _LEVELLING_PASSES = 10  # limiting lowers the loudness; each pass makes it up
 _LEVEL_TOLERANCE_LU = 0.03  # passes are cheap: finer than the meter's 0.1 LU display
 # Piper's peaks stand 19 dB over its loudness and are held at 9: there a decibel of gain
@@ -228,7 +236,7 @@ def _profile(weighted: Samples) -> list[float]:
 class _Limiter:
     """The gain (at most 1) that holds every peak of a clip, at any gain, at ``ceiling``.
 
-    The gain each sample needs is held from _ATTACK_MS before it (a running minimum over
+    The gain each sample needs is held from ATTACK_MS before it (a running minimum over
     the lookahead), then averaged over that window: a straight ramp that reaches the
     needed gain exactly at the peak. The reduction then decays exponentially, so a run
     of peaks is ridden smoothly instead of pumping. The running minimum of the needed
@@ -238,11 +246,11 @@ class _Limiter:
     def __init__(self, samples: Samples, ceiling: float) -> None:
         import numpy as np
 
-        self.attack = SAMPLE_RATE_HZ * _ATTACK_MS // 1000
+        self.attack = SAMPLE_RATE_HZ * ATTACK_MS // 1000
         with np.errstate(divide="ignore"):  # silence needs no limiting: infinite headroom
             headroom = ceiling / np.abs(samples)
-        self.least_ahead = _running_min_ahead(headroom, self.attack)
-        self.decay = np.arange(len(samples)) / (SAMPLE_RATE_HZ * _RELEASE_TAU_MS / 1000)
+        self.least_ahead = running_min_ahead(headroom, self.attack)
+        self.decay = np.arange(len(samples)) / (SAMPLE_RATE_HZ * RELEASE_TAU_MS / 1000)
 
     def gain(self, clip_gain: float) -> Samples:
         """The limiter's gain for the clip times ``clip_gain``."""
@@ -253,7 +261,7 @@ class _Limiter:
             return ahead
         ramp = np.cumsum(np.concatenate([np.ones(self.attack), ahead]))
         reduction = 1.0 - (ramp[self.attack :] - ramp[: -self.attack]) / self.attack
-        # Hold the deepest reduction seen, decaying by e every _RELEASE_TAU_MS, in one
+        # Hold the deepest reduction seen, decaying by e every RELEASE_TAU_MS, in one
         # pass: log r[n] = max over k <= n of (log r[k] - (n - k) / tau).
         with np.errstate(divide="ignore"):
             logs = np.log(np.maximum(reduction, 0.0))
@@ -271,7 +279,7 @@ def _rounded(samples: Samples, ceiling: float) -> Samples:
     return rounded
 
 
-def _running_min_ahead(values: Samples, window: int) -> Samples:
+def running_min_ahead(values: Samples, window: int) -> Samples:
     """The least of ``values[n : n + window]`` for every n (van Herk / Gil-Werman: two
     passes of running minima over blocks, whatever the window)."""
     import numpy as np

@@ -8,8 +8,10 @@ ffmpeg's ebur128 filter, the same meter players and podcast hosts use.
 from __future__ import annotations
 
 import cmath
+import itertools
 import math
 import re
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,21 +192,30 @@ _HOP_BINS = 100 // BIN_MS  # ... and start every 100 ms (75 % overlap)
 _RELATIVE_GATE_LU = 10.0  # BS.1770's relative gate: blocks this far under the mean are left out
 
 
-def silent_powers(length_ms: int) -> npt.NDArray[np.float64]:
-    """A track's power per BIN_MS, all zero (8 bytes a bin: a 2-hour track holds 720,000)."""
-    import numpy as np
+def silent_powers(length_ms: int) -> array[float]:
+    """A track's power per BIN_MS, all zero (8 bytes a bin: a 2-hour track holds 720,000).
 
-    return np.zeros(-(-length_ms // BIN_MS), dtype=np.float64)
+    A plain array: a voice-only track is predicted without numpy, which a warm build
+    would otherwise load for this alone (add_powers and gated_loudness take either).
+    """
+    return array("d", bytes(8 * -(-length_ms // BIN_MS)))
 
 
-def gated_loudness(powers: Sequence[float] | npt.NDArray[np.float64]) -> float:
-    """Integrated loudness from the mean power in each BIN_MS of a track, gated exactly as
-    the meter gates (ITU-R BS.1770-4 section 2.8: 400 ms blocks every 100 ms, kept above
-    the absolute gate of -70 LUFS, then above the relative gate 10 LU under their mean).
+def gated_loudness(
+    powers: Sequence[float] | npt.NDArray[np.float64], gain_db: float = 0.0
+) -> float:
+    """Integrated loudness from the mean power in each BIN_MS of a track, heard at
+    ``gain_db``, gated exactly as the meter gates (ITU-R BS.1770-4 section 2.8: 400 ms
+    blocks every 100 ms, kept above the absolute gate of -70 LUFS, then above the relative
+    gate 10 LU under their mean). The gain matters: the absolute gate acts on the track
+    as heard, and a quiet stretch the gain lifts over it lowers the relative gate.
 
     Power here is the K-weighted mean square summed over channels, so a bin's powers from
-    the voice, the tones and the music add: they are unrelated sounds.
+    the voice, the tones and the music add: they are unrelated sounds. A plain array
+    (silent_powers) is gated in Python, anything else with numpy.
     """
+    if isinstance(powers, array):
+        return _gated_in_python(powers, gain_db)
     import numpy as np
 
     bins = np.asarray(powers, dtype=np.float64)
@@ -213,11 +224,54 @@ def gated_loudness(powers: Sequence[float] | npt.NDArray[np.float64]) -> float:
     running = np.concatenate([[0.0], np.cumsum(bins)])
     starts = np.arange(0, len(bins) - _BLOCK_BINS + 1, _HOP_BINS)
     blocks = (running[starts + _BLOCK_BINS] - running[starts]) / _BLOCK_BINS
-    audible = blocks[blocks > lufs_to_power(_SILENT_LUFS)]
+    audible = blocks[blocks > lufs_to_power(_SILENT_LUFS - gain_db)]
     if not len(audible):
         return -math.inf
     gate = lufs_to_power(power_to_lufs(float(audible.mean())) - _RELATIVE_GATE_LU)
-    return power_to_lufs(float(audible[audible > gate].mean()))
+    return power_to_lufs(float(audible[audible > gate].mean())) + gain_db
+
+
+def gate_edge_lu(powers: npt.NDArray[np.float64], gain_db: float = 0.0) -> float:
+    """How far the integrated loudness (heard at ``gain_db``) moves between every block
+    within GATE_EDGE_LU of the relative gate falling under it and every one passing it:
+    the codec's noise can tip such blocks either way, so this is what a prediction cannot
+    promise. Each quiet block let in lowers the mean of the gated blocks."""
+    import numpy as np
+
+    bins = np.asarray(powers, dtype=np.float64)
+    if len(bins) < _BLOCK_BINS:
+        return 0.0
+    running = np.concatenate([[0.0], np.cumsum(bins)])
+    starts = np.arange(0, len(bins) - _BLOCK_BINS + 1, _HOP_BINS)
+    blocks = (running[starts + _BLOCK_BINS] - running[starts]) / _BLOCK_BINS
+    audible = blocks[blocks > lufs_to_power(_SILENT_LUFS - gain_db)]
+    if not len(audible):
+        return 0.0
+    gate = lufs_to_power(power_to_lufs(float(audible.mean())) - _RELATIVE_GATE_LU)
+    edge = 10 ** (GATE_EDGE_LU / 10)
+    widest = audible[audible > gate / edge]
+    narrowest = audible[audible > gate * edge]
+    if not len(narrowest):
+        return 0.0
+    return power_to_lufs(float(narrowest.mean())) - power_to_lufs(float(widest.mean()))
+
+
+GATE_EDGE_LU = 0.5  # a block this close to the relative gate may end up on either side
+
+
+def _gated_in_python(bins: array[float], gain_db: float) -> float:
+    """gated_loudness's blocks and gates, step for step, without numpy."""
+    if len(bins) < _BLOCK_BINS:
+        return -math.inf
+    running = [0.0, *itertools.accumulate(bins)]
+    starts = range(0, len(bins) - _BLOCK_BINS + 1, _HOP_BINS)
+    blocks = [(running[s + _BLOCK_BINS] - running[s]) / _BLOCK_BINS for s in starts]
+    audible = [block for block in blocks if block > lufs_to_power(_SILENT_LUFS - gain_db)]
+    if not audible:
+        return -math.inf
+    gate = lufs_to_power(power_to_lufs(math.fsum(audible) / len(audible)) - _RELATIVE_GATE_LU)
+    kept = [block for block in audible if block > gate]
+    return power_to_lufs(math.fsum(kept) / len(kept)) + gain_db
 
 
 def _binned_powers(weighted: npt.NDArray[np.float64], channels: int) -> npt.NDArray[np.float64]:
@@ -348,7 +402,7 @@ def parse_profile(text: str) -> list[float]:
 
 
 def add_powers(
-    powers: npt.NDArray[np.float64],
+    powers: npt.NDArray[np.float64] | array[float],
     start_samples: int,
     profile: Sequence[float] | npt.NDArray[np.float64],
     scale: float = 1.0,
@@ -356,17 +410,25 @@ def add_powers(
     """Add a sound's profile (a power per BIN_MS from its first sample), times ``scale``,
     into a track's from ``start_samples``. A sound that starts inside a bin spreads each of
     its bins over the two of the track's it straddles, in proportion."""
-    import numpy as np
-
     first, offset = divmod(start_samples, _BIN_SAMPLES)
     share = offset / _BIN_SAMPLES
     room = len(powers) - first
     if room <= 0:
         return
-    placed = np.asarray(profile, dtype=np.float64)[:room] * scale
-    powers[first : first + len(placed)] += placed * (1 - share)
+    if isinstance(powers, array):  # a voice-only track, without numpy: a clip at a time
+        placed = [power * scale for power in profile[:room]]
+        for index, power in enumerate(placed):
+            powers[first + index] += power * (1 - share)
+        if share:
+            for index, power in enumerate(placed[: room - 1]):
+                powers[first + 1 + index] += power * share
+        return
+    import numpy as np
+
+    placed_array = np.asarray(profile, dtype=np.float64)[:room] * scale
+    powers[first : first + len(placed_array)] += placed_array * (1 - share)
     if share:
-        tail = placed[: room - 1] * share
+        tail = placed_array[: room - 1] * share
         powers[first + 1 : first + 1 + len(tail)] += tail
 
 

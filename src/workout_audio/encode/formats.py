@@ -38,11 +38,12 @@ class AudioFormat:
     # as speech or noise; AAC and Opus give back the level they were given. Measured
     # with scripts/loudness_check.py; the gain in front of the encoder makes it up.
     loudness_change_lu: float = 0.0
-    # How far the decoded track's true peak can rise over the mix's sample peaks before
-    # the encoder: loud white noise held at -3 dBFS decodes at -2.6 dBTP from LAME, -2.9
-    # from AAC and -1.7 from Opus (128 kbit/s), so 2 dB covers all three. When the
-    # predicted peaks would pass the ceiling, the limiter holds sample peaks this far
-    # under it.
+    # How far the decoded track's true peak can rise over the mix's true peak before the
+    # encoder. Pink noise with a hum, its true peaks held at -3 dBTP in this process
+    # (peak_limit.py), decodes at -0.8 dBTP from LAME, -2.3 from AAC and -1.5 from Opus
+    # (128 kbit/s, scripts/loudness_check.py): each format keeps a margin over what it did.
+    # When the predicted peaks would pass the ceiling, the limiter holds true peaks this
+    # far under it.
     peak_overshoot_db: float = 2.0
     # The band the encoder keeps at our bitrates (its lowpass): music above it is not heard,
     # and the loudness is predicted without it. Read off decoded white noise at 128 kbit/s:
@@ -61,15 +62,18 @@ FORMATS: dict[str, AudioFormat] = {
             "mp3", ".mp3", "libmp3lame", "mp3", write_tags,
             "MP3 with ID3 chapters, lyrics and art", "audio/mpeg",
             splittable=True, chapter_art=True, loudness_change_lu=-0.45, band_hz=17_000.0,
+            peak_overshoot_db=3.0,
         ),
         # ipod: the MP4 flavour Apple's players expect of .m4a
         AudioFormat(
             "m4a", ".m4a", "aac", "ipod", write_mp4_tags,
             "AAC in MP4, with chapters, cover and lyrics", "audio/mp4", band_hz=16_700.0,
+            peak_overshoot_db=1.5,
         ),
         AudioFormat(
             "opus", ".opus", "libopus", "opus", write_opus_tags,
             "Opus in Ogg, with chapter comments", "audio/ogg",
+            peak_overshoot_db=2.5,
         ),
     ]
 }  # fmt: skip

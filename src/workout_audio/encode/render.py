@@ -16,8 +16,9 @@ import logging
 import math
 import os
 import tempfile
+from array import array
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,7 +73,9 @@ def predicted_powers(
     profiles: Mapping[str, list[float]] | None = None,
     tones: Mapping[ToneName, bytes] | None = None,
     band_hz: float | None = None,
-) -> npt.NDArray[np.float64]:
+    *,
+    voice: bool = True,
+) -> npt.NDArray[np.float64] | array[float]:
     """The mix's K-weighted power in each BIN_MS, summed over its channels, before the
     encoder's gain: what the meter will see, from the script alone.
 
@@ -84,11 +87,14 @@ def predicted_powers(
     the band the codec keeps (the music's power above it is left out; speech and tones
     have none there).
     """
-    channels, powers = CHANNELS, silent_powers(script.length_ms)
-    if music is not None:
+    channels = CHANNELS if music is None else MUSIC_CHANNELS
+    powers: npt.NDArray[np.float64] | array[float] = silent_powers(script.length_ms)
+    if music is not None:  # numpy is loaded for the music anyway
         from ..audio.mix import music_bin_powers
 
-        channels, powers = MUSIC_CHANNELS, music_bin_powers(script, music, band_hz)
+        powers = music_bin_powers(script, music, band_hz)
+    if not voice:  # the music alone
+        return powers
     given = profiles or {}
     known = {text: given.get(text) or speech_profile(pcm) for text, pcm in clips.items()}
     sounds = _tone_profiles(tones)
@@ -178,10 +184,18 @@ class EncoderLevels:
     predicted_lufs: float
     predicted_peak_dbtp: float  # as decoded: after the gain and the codec's overshoot
     limit_dbfs: float | None
+    # The gain and the limiter are applied in this process (peak_limit.py), true peaks
+    # held at limit_dbfs, and ffmpeg only encodes: a track with music that needs limiting.
+    in_process: bool = False
+    # The music a fraction of a decibel off its set level: clear of the meter's gate
+    # (_clear_of_the_gate). The mix plays it so.
+    music_offset_db: float = 0.0
 
     @property
     def filter(self) -> str:
         """ffmpeg's filter for these levels."""
+        if self.in_process:
+            return "anull"
         return encoder_filter(self.gain_db, self.limit_dbfs)
 
 
@@ -200,18 +214,139 @@ def encoder_levels(
     """
     output_format = audio_format(options.format)
     channels = CHANNELS if music is None else MUSIC_CHANNELS
-    predicted = predicted_lufs(script, clips, music, profiles, tones, output_format.band_hz)
-    target = target_lufs(options.loudness_lufs, channels) - output_format.loudness_change_lu
-    gain_db = target - predicted
+    heard_lufs = target_lufs(options.loudness_lufs, channels)
+    target = heard_lufs - output_format.loudness_change_lu
+    music_offset_db = 0.0
+    if music is None:
+        powers = predicted_powers(script, clips, None, profiles, tones)
+    else:
+        powers, music_offset_db = _clear_of_the_gate(
+            predicted_powers(script, clips, music, profiles, tones, output_format.band_hz),
+            predicted_powers(script, {}, music, {}, {}, output_format.band_hz, voice=False),
+            heard_lufs - output_format.loudness_change_lu,
+        )
+        music = replace(music, level_db=music.level_db + music_offset_db)
+    predicted = gated_loudness(powers)
+    gain_db = _gain_to(powers, heard_lufs, output_format.loudness_change_lu)
     peak_dbtp = predicted_peak_dbfs(music, tones) + gain_db + output_format.peak_overshoot_db
-    limit_dbfs = None
-    if peak_dbtp > TRUE_PEAK_CEILING_DBTP:
-        limit_dbfs = TRUE_PEAK_CEILING_DBTP - output_format.peak_overshoot_db
-        log.info(
-            "peaks up to %.1f dBTP predicted: a limiter holds them at %.1f dBFS",
-            peak_dbtp, limit_dbfs,
-        )  # fmt: skip
-    return EncoderLevels(gain_db, predicted, peak_dbtp, limit_dbfs)
+    if peak_dbtp <= TRUE_PEAK_CEILING_DBTP:
+        return EncoderLevels(gain_db, predicted, peak_dbtp, None, music_offset_db=music_offset_db)
+    limit_dbfs = TRUE_PEAK_CEILING_DBTP - output_format.peak_overshoot_db
+    log.info(
+        "peaks up to %.1f dBTP predicted: a limiter holds them at %.1f dBTP",
+        peak_dbtp, limit_dbfs,
+    )  # fmt: skip
+    if music is None:  # rare (a loud target): ffmpeg's limiter, the voice split in parts
+        return EncoderLevels(gain_db, predicted, peak_dbtp, limit_dbfs)
+    gain_db = _limited_gain_db(script, clips, tones, music, powers, target, gain_db, limit_dbfs)
+    return EncoderLevels(
+        gain_db, predicted, peak_dbtp, limit_dbfs, in_process=True, music_offset_db=music_offset_db
+    )
+
+
+# A track whose rests hold the music right at the meter's relative gate measures a whole
+# LU louder or quieter as the codec's noise tips those blocks one way or the other. The
+# music then moves by the least of these (decibels) that clears most of them off the gate:
+# too little to hear against the voice.
+_MUSIC_NUDGES_DB = (0.0, -0.25, 0.25, -0.5, 0.5, -0.75, 0.75)
+_EDGE_ALLOWED_LU = 0.2  # blocks near the gate may move the loudness this far, no more
+
+
+def _clear_of_the_gate(
+    track: npt.NDArray[np.float64] | array[float],
+    music: npt.NDArray[np.float64] | array[float],
+    target_lufs: float,
+) -> tuple[npt.NDArray[np.float64], float]:
+    """The track's powers (``music`` is its music's part) with the music nudged, and by how
+    much, so that few blocks sit on the meter's relative gate at the gain that reaches
+    ``target_lufs``."""
+    import numpy as np
+
+    from ..audio.loudness import gate_edge_lu
+
+    track_bins, music_bins = np.asarray(track), np.asarray(music)
+    best: tuple[float, npt.NDArray[np.float64], float] | None = None
+    for nudge_db in _MUSIC_NUDGES_DB:
+        powers = track_bins + music_bins * (10 ** (nudge_db / 10) - 1)
+        edge_lu = gate_edge_lu(powers, target_lufs - gated_loudness(powers))
+        if edge_lu <= _EDGE_ALLOWED_LU:
+            if nudge_db:
+                log.info("the music moves %+.2f dB, clear of the meter's gate", nudge_db)
+            return powers, nudge_db
+        if best is None or edge_lu < best[0]:
+            best = (edge_lu, powers, nudge_db)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _gain_to(
+    powers: npt.NDArray[np.float64] | array[float], heard_lufs: float, codec_change_lu: float
+) -> float:
+    """The gain at which the predicted powers, after the codec's change, measure
+    ``heard_lufs``: the meter gates the track as heard, so a gain that lifts quiet blocks
+    over its absolute gate changes what it counts, and the gain is found again at the gain
+    found (twice is usually enough)."""
+    gain_db = heard_lufs - codec_change_lu - gated_loudness(powers)
+    for _ in range(_GAIN_STEPS):
+        missed_lu = heard_lufs - gated_loudness(powers, gain_db + codec_change_lu)
+        if not math.isfinite(missed_lu) or abs(missed_lu) < 0.01:
+            break
+        gain_db += missed_lu
+    return gain_db
+
+
+_GAIN_STEPS = 6  # the gate can flip back and forth at an edge: the last step stands
+
+
+# The limiter takes loudness as it acts: it is run over the mix at these gains above the
+# one the prediction alone gives, and the gain that meets the target is read off between
+# them. No more is made up than the last: a track the meter hears only in its short cues
+# (a long hold under quiet music) would reach its target only with the voice crushed, and
+# stays a little under it instead.
+_LIMITED_GAINS_DB = (0.0, 0.5, 1.0, 1.5)
+
+
+def _limited_gain_db(
+    script: Script,
+    clips: Mapping[str, bytes],
+    tones: Mapping[ToneName, bytes] | None,
+    music: Music,
+    powers: npt.NDArray[np.float64] | array[float],
+    target_lufs: float,
+    unlimited_gain_db: float,
+    limit_dbtp: float,
+) -> float:
+    """The gain that brings the limited mix to ``target_lufs``: the mix is made once more,
+    without encoding it, and the limiter's gain at each of _LIMITED_GAINS_DB over
+    ``unlimited_gain_db`` scales the predicted powers bin by bin, gated as the meter
+    gates them."""
+    import numpy as np
+
+    from ..audio.mix import mixed_pcm
+    from ..audio.peak_limit import limited_shares
+
+    gains_db = [unlimited_gain_db + step for step in _LIMITED_GAINS_DB]
+    ceiling = 10 ** (limit_dbtp / 20) * 32_768
+    mix = mixed_pcm(voice_pcm(script, clips, tones), script, music)
+    shares = limited_shares(
+        mix, MUSIC_CHANNELS, [10 ** (g / 20) for g in gains_db], ceiling, len(powers)
+    )
+    reached = [
+        gated_loudness(np.asarray(powers) * share, gain_db)
+        for gain_db, share in zip(gains_db, shares, strict=True)
+    ]
+    for index in range(1, len(gains_db)):  # the loudness rises with the gain: interpolate
+        if reached[index] >= target_lufs or index == len(gains_db) - 1:
+            low, high = reached[index - 1], reached[index]
+            slope = (high - low) / (gains_db[index] - gains_db[index - 1])
+            found = gains_db[index - 1] + (target_lufs - low) / max(slope, 0.05)
+            found = min(max(found, gains_db[0]), gains_db[-1])
+            log.info(
+                "the limiter takes %.2f LU: the gain is %.2f dB, not %.2f",
+                found - unlimited_gain_db, found, unlimited_gain_db,
+            )  # fmt: skip
+            return found
+    return unlimited_gain_db
 
 
 _SILENCE = bytes(SILENCE_CHUNK_SAMPLES * SAMPLE_WIDTH_BYTES)
@@ -363,17 +498,24 @@ class _Track:
         """Encode the track to ``path``: each span by its own ffmpeg, side by side, joined."""
         parts = [path, *(_temporary_beside(path, f".{i}.mp3") for i in range(1, len(spans)))]
         try:
+            levels = encoder_levels(
+                self.script, self.clips, self.options, self.music, self.profiles, self.tones
+            )
             if self.music is not None:
                 from ..audio.mix import mixed_pcm  # numpy loads only for music
 
                 voice = voice_pcm(self.script, self.clips, self.tones)
-                streams, channels = [mixed_pcm(voice, self.script, self.music)], MUSIC_CHANNELS
+                music = replace(self.music, level_db=self.music.level_db + levels.music_offset_db)
+                mix = mixed_pcm(voice, self.script, music)
+                if levels.in_process and levels.limit_dbfs is not None:
+                    from ..audio.peak_limit import limited_pcm
+
+                    gain, ceiling = 10 ** (levels.gain_db / 20), 10 ** (levels.limit_dbfs / 20)
+                    mix = limited_pcm(mix, MUSIC_CHANNELS, gain, ceiling * 32_768)
+                streams, channels = [mix], MUSIC_CHANNELS
             else:
                 streams = [voice_pcm(self.script, self.clips, self.tones, span) for span in spans]
                 channels = CHANNELS
-            levels = encoder_levels(
-                self.script, self.clips, self.options, self.music, self.profiles, self.tones
-            )
             output_format = audio_format(self.options.format)
             commands = [
                 [

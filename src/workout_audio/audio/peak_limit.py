@@ -1,0 +1,230 @@
+"""A track's true peaks held under a ceiling in this process, as the mix streams by.
+
+ffmpeg's ``alimiter`` holds sample peaks only, and not strictly: a codec then rebuilds
+the waveform between samples and its decoded peaks rose 2 dB over the ceiling on noisy
+music. This limiter looks at the peaks between samples too (BS.1770's true peak: the
+signal 4x oversampled), with the same shape as the clip levelling's limiter
+(levelling.py: the gain falls in a straight line over the 5 ms before a peak, and comes
+back exponentially), and reports its gain, so the loudness it takes is made up before
+the track is encoded rather than left to chance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cache
+from typing import TYPE_CHECKING
+
+from .levelling import ATTACK_MS, RELEASE_TAU_MS, running_min_ahead
+from .loudness import BIN_MS
+from .pcm import SAMPLE_RATE_HZ
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Block = NDArray[np.float32]  # samples by channels, 16-bit scale
+    Gains = NDArray[np.float64]
+
+__all__ = ["TruePeakLimiter", "limited_pcm", "limited_shares", "true_peaks"]
+
+OVERSAMPLING = 4  # BS.1770-4 Annex 2: true peak from the signal at 4x its rate
+# The interpolator: a Kaiser-windowed sinc, as long, as steep and cut as close to half the
+# rate as the resampler ffmpeg's meter oversamples with (libswresample's defaults), so
+# the peaks found here are the peaks the meter finds.
+_TAPS_PER_PHASE = 32
+_CUTOFF = 0.97  # of half the rate
+_KAISER_BETA = 9.0
+
+
+@cache
+def _phases() -> NDArray[np.float64]:
+    """The interpolator's filters, one per point between two samples."""
+    import numpy as np
+
+    half = _TAPS_PER_PHASE // 2
+    rows = []
+    for phase in range(1, OVERSAMPLING):
+        offset = phase / OVERSAMPLING
+        positions = np.arange(-half + 1, half + 1) - offset  # taps at x[n-half+1 .. n+half]
+        window = np.kaiser(_TAPS_PER_PHASE, _KAISER_BETA)
+        taps = np.sinc(positions * _CUTOFF) * window
+        rows.append(taps / taps.sum())
+    phases: NDArray[np.float64] = np.array(rows)
+    return phases
+
+
+def true_peaks(samples: Block) -> Gains:
+    """Per sample, the highest magnitude over its channels at it and at the oversampled
+    points from it towards the next sample. ``samples`` carries TAPS/2 samples of context
+    on each side; the result is for the samples in between."""
+    import numpy as np
+
+    half = _TAPS_PER_PHASE // 2
+    count = len(samples) - 2 * half
+    peaks: Gains = np.abs(samples[half : half + count]).max(axis=1).astype(np.float64)
+    for taps in _phases():
+        for channel in range(samples.shape[1]):
+            # between x[n] and x[n+1]: taps over x[n-half+1 .. n+half]
+            between = np.convolve(samples[:, channel].astype(np.float64), taps[::-1], "valid")
+            np.maximum(peaks, np.abs(between[1 : 1 + count]), out=peaks)
+    return peaks
+
+
+class TruePeakLimiter:
+    """The gain that holds a stream's true peaks at ``ceiling`` (16-bit scale) at each of
+    ``gains`` (the track's gain before limiting), fed block by block in time order.
+
+    The peaks are found once for all the gains: the gain each sample needs scales with
+    the track's gain. ``envelopes`` gives, for a block, the limiter's gain at every one of
+    ``gains``, lagging the input by the lookahead; ``finish`` gives the rest.
+    """
+
+    def __init__(self, ceiling: float, gains: Sequence[float]) -> None:
+
+        self.ceiling = ceiling
+        self.gains = list(gains)
+        self.attack = SAMPLE_RATE_HZ * ATTACK_MS // 1000
+        self.tau_samples = SAMPLE_RATE_HZ * RELEASE_TAU_MS / 1000
+        half = _TAPS_PER_PHASE // 2
+        self.context = half
+        self.pending: Block | None = None  # input not yet enveloped (with left context)
+        self.held_log = [-math.inf] * len(self.gains)  # the held reduction, per gain
+        # the lookahead minima of the last attack samples, per gain (None: at the start,
+        # where the first peaks are held from the first sample on)
+        self.last_ahead: list[Gains | None] = [None for _ in self.gains]
+
+    def envelopes(self, block: Block) -> list[Gains]:
+        """The limiter's gain per gain for the samples that ``block`` lets us decide."""
+        import numpy as np
+
+        channels = block.shape[1]
+        if self.pending is None:
+            self.pending = np.zeros((self.context, channels), dtype=np.float32)
+        self.pending = np.concatenate([self.pending, block])
+        # decided: all but the lookahead and the interpolator's right context
+        ready = len(self.pending) - self.context - self.attack - self.context
+        if ready <= 0:
+            return [np.zeros(0) for _ in self.gains]
+        return self._decide(ready)
+
+    def finish(self) -> list[Gains]:
+        """The limiter's gain for the samples still held: the stream has ended."""
+        import numpy as np
+
+        if self.pending is None:
+            return [np.zeros(0) for _ in self.gains]
+        channels = self.pending.shape[1]
+        tail = np.zeros((self.attack + 2 * self.context, channels), dtype=np.float32)
+        ready = len(self.pending) - self.context
+        self.pending = np.concatenate([self.pending, tail])
+        return self._decide(ready) if ready > 0 else [np.zeros(0) for _ in self.gains]
+
+    def _decide(self, ready: int) -> list[Gains]:
+        import numpy as np
+
+        assert self.pending is not None
+        window = self.pending[: self.context + ready + self.attack + self.context]
+        peaks = true_peaks(window)  # for the ready samples and the lookahead after them
+        with np.errstate(divide="ignore"):
+            headroom = self.ceiling / peaks
+        ahead = running_min_ahead(headroom, self.attack)[:ready]
+        decay = (np.arange(ready) + 1) / self.tau_samples
+        result = []
+        for index, gain in enumerate(self.gains):
+            needed = np.minimum(ahead / gain, 1.0)
+            before = self.last_ahead[index]
+            if before is None:
+                before = np.full(self.attack, needed[0])
+            joined = np.concatenate([before, needed])
+            ramp = np.cumsum(np.concatenate([[0.0], joined]))
+            reduction = 1.0 - (ramp[self.attack + 1 :] - ramp[1 : -self.attack]) / self.attack
+            with np.errstate(divide="ignore"):
+                logs = np.log(np.maximum(reduction, 0.0)) + decay
+            held = np.maximum.accumulate(np.concatenate([[self.held_log[index]], logs]))[1:]
+            held -= decay
+            self.held_log[index] = float(held[-1])
+            self.last_ahead[index] = joined[-self.attack :]
+            result.append(1.0 - np.exp(held))
+        self.pending = self.pending[ready:]
+        return result
+
+
+def limited_pcm(
+    blocks: Iterable[bytes], channels: int, gain: float, ceiling: float
+) -> Iterator[bytes]:
+    """16-bit PCM (``channels`` interleaved) at ``gain``, its true peaks held at
+    ``ceiling`` (16-bit scale), as 16-bit PCM: the same length, a lookahead later."""
+    import numpy as np
+
+    limiter = TruePeakLimiter(ceiling, [gain])
+    queue: list[Block] = []  # input waiting for its gains
+    queued = 0
+    leftover = b""
+    frame = 2 * channels
+    bound = math.floor(ceiling)
+
+    def emit(envelope: Gains) -> bytes:
+        nonlocal queued
+        wanted = len(envelope)
+        if not wanted:
+            return b""
+        joined = np.concatenate(queue) if len(queue) > 1 else queue[0]
+        now, rest = joined[:wanted], joined[wanted:]
+        queue[:] = [rest] if len(rest) else []
+        queued -= wanted
+        out = np.clip(np.rint(now * (gain * envelope)[:, None]), -bound, bound)
+        return bytes(out.astype("<i2").tobytes())
+
+    for data in blocks:
+        data = leftover + data
+        whole = len(data) - len(data) % frame
+        leftover = data[whole:]
+        if not whole:
+            continue
+        block = np.frombuffer(data[:whole], dtype="<i2").astype(np.float32).reshape(-1, channels)
+        queue.append(block)
+        queued += len(block)
+        (envelope,) = limiter.envelopes(block)
+        if piece := emit(envelope):
+            yield piece
+    (envelope,) = limiter.finish()
+    if piece := emit(envelope):
+        yield piece
+
+
+def limited_shares(
+    blocks: Iterable[bytes], channels: int, gains: Sequence[float], ceiling: float, bins: int
+) -> list[Gains]:
+    """For each of ``gains``, the share of its power the limiter leaves in each BIN_MS of
+    the stream (the mean square of its gain there): the limiter's gain moves slowly
+    against the K-weighting's response, so a bin's K-weighted power is scaled by it."""
+    import numpy as np
+
+    limiter = TruePeakLimiter(ceiling, gains)
+    bin_samples = SAMPLE_RATE_HZ * BIN_MS // 1000
+    sums = [np.zeros(bins + 1) for _ in gains]
+    position = 0
+    leftover = b""
+    frame = 2 * channels
+
+    def add(envelopes: list[Gains]) -> None:
+        nonlocal position
+        count = len(envelopes[0])
+        if not count:
+            return
+        which = np.minimum((position + np.arange(count)) // bin_samples, bins)
+        for total, envelope in zip(sums, envelopes, strict=True):
+            total += np.bincount(which, weights=envelope**2, minlength=bins + 1)[: bins + 1]
+        position += count
+
+    for data in blocks:
+        data = leftover + data
+        whole = len(data) - len(data) % frame
+        leftover = data[whole:]
+        if whole:
+            block = np.frombuffer(data[:whole], dtype="<i2").astype(np.float32)
+            add(limiter.envelopes(block.reshape(-1, channels)))
+    add(limiter.finish())
+    return [total[:bins] / bin_samples for total in sums]
