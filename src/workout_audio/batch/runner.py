@@ -11,25 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import StoppedPartway
+from ..execution import Executor, JobLost, speak_all
 from ..storage.files import write_whole
-from .executors import Executor, JobLost
-from .jobs import (
-    ItemResult,
-    Problem,
-    SpeechJob,
-    build_item,
-    is_up_to_date,
-    speak_phrases,
-    speech_jobs,
-)
+from .jobs import ItemResult, build_item, is_up_to_date, speech_jobs
 from .manifest import BatchItem, Manifest
 
-__all__ = ["BatchReport", "run_batch", "speak_all", "write_report"]
+__all__ = ["BatchReport", "run_batch", "write_report"]
 
 log = logging.getLogger(__name__)
 OnItem = Callable[[ItemResult, int, int], None]  # a result, items done, items in all
@@ -120,19 +112,6 @@ def run_batch(
         seconds=round(time.monotonic() - started, 3),
         items=tuple(results[index] for index in range(len(items))),
     )
-
-
-def speak_all(
-    executor: Executor, jobs: Sequence[SpeechJob], cache_dir: Path | None
-) -> list[Problem]:
-    """Every voice's phrases made on ``executor``, one job a voice, before any track is
-    started: two workers then never synthesise the same phrase. The problems met."""
-    results = executor.run(speak_phrases, [(job, cache_dir) for job in jobs])
-    return [
-        result if isinstance(result, Problem) else Problem(f"speech: {result}", usage=False)
-        for result in results
-        if not isinstance(result, int)
-    ]
 
 
 def write_report(report: BatchReport, path: Path) -> Path:
