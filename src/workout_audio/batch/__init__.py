@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from ..execution import DaskExecutor, Executor, JobLost, LocalExecutor, executor_for
 from .jobs import ItemResult
-from .manifest import BatchItem, Manifest, load_manifest, manifest_schema, setting_names
+from .manifest import (
+    BatchItem,
+    Manifest,
+    ProgramItem,
+    load_manifest,
+    manifest_schema,
+    setting_names,
+)
 from .runner import BatchReport, run_batch, write_report
 
 __all__ = [
@@ -21,6 +28,7 @@ __all__ = [
     "JobLost",
     "LocalExecutor",
     "Manifest",
+    "ProgramItem",
     "executor_for",
     "load_manifest",
     "manifest_schema",

@@ -38,10 +38,12 @@ class ItemResult:
 
     Attributes:
         where: the manifest's ``file:line`` of the item.
-        output: the track.
+        output: the track, or a program's folder.
         status: ``built``, ``up to date`` (skipped), ``failed`` or ``cancelled``.
         seconds: the time its build took (0 when skipped or cancelled).
         error: the problem, in one line, when it failed.
+        sessions_built: for a program, the sessions made (None for a track).
+        sessions_skipped: for a program, the sessions already up to date.
     """
 
     where: str
@@ -49,6 +51,8 @@ class ItemResult:
     status: str
     seconds: float = 0.0
     error: str | None = None
+    sessions_built: int | None = None
+    sessions_skipped: int | None = None
 
     @property
     def ok(self) -> bool:
