@@ -247,7 +247,8 @@ def test_csv_and_yaml_read_alike_and_paths_are_the_manifests(folder: Path) -> No
 def test_the_schema_names_every_setting_once() -> None:
     item = manifest_schema()["$defs"]["item"]
     assert setting_names()[:2] == ("routine", "output")
-    assert set(item["required"]) == {"routine", "output"}
+    assert set(item["required"]) == {"output"}
+    assert [one["required"] for one in item["oneOf"]] == [["routine"], ["program"]]
     assert "name" in setting_names()
     text = json.dumps(manifest_schema())
     assert text.count('"music_level"') == 1

@@ -23,8 +23,9 @@ LAYERS = [
     ("outputs",),
     ("encode",),
     ("pipeline", "preparation", "planning"),  # the library's flow, its dry run, its outputs
-    ("batch",),  # many tracks on a process pool or a Dask cluster, built on the pipeline
+    ("execution",),  # jobs side by side on a process pool or a Dask cluster
     ("programs",),  # multi-week plans built on the pipeline: tracks and a podcast feed
+    ("batch",),  # many tracks and programs at once, from a manifest
     ("serve",),  # a built folder over HTTP
     ("studio",),  # the local web page, built on the pipeline
     ("app", "__main__"),

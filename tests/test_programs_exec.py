@@ -18,7 +18,7 @@ from helpers import decoded
 from workout_audio import prepare
 from workout_audio.app.main import app
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ
-from workout_audio.batch import DaskExecutor
+from workout_audio.execution import DaskExecutor
 from workout_audio.programs import Session, build_program
 from workout_audio.settings import VoiceSettings
 

@@ -20,7 +20,7 @@ def batch_command(
         Path,
         typer.Argument(
             help="The manifest: items: in YAML, or a CSV with a column a setting "
-            "(routine, output, language, length, name, ...).",
+            "(routine or program, output, language, length, name, ...).",
             show_default=False,
             dir_okay=False,
             metavar="MANIFEST",
@@ -62,7 +62,7 @@ def batch_command(
         bool, typer.Option("--verbose", "-v", help="A line for each item as it is settled.")
     ] = False,
 ) -> None:
-    """Build every track of a manifest; the items up to date are skipped.
+    """Build every track and program of a manifest; the items up to date are skipped.
 
     Example: workout-audio batch members.csv -o build/members --report report.json
     """
@@ -83,7 +83,7 @@ def batch_command(
             disable=not err.is_terminal,
         ) as bar,
     ):
-        task = bar.add_task("tracks", total=len(checked.items))
+        task = bar.add_task("tracks", total=checked.count)
 
         def on_item(result: ItemResult, done: int, total: int) -> None:
             bar.update(task, completed=done)
@@ -103,7 +103,14 @@ def _line(result: ItemResult) -> None:
 
     took = f" in {result.seconds:.1f} s" if result.status == "built" else ""
     error = f": {result.error}" if result.error else ""
-    err.print(f"{result.status}: {result.output}{took}{error}", highlight=False, markup=False)
+    sessions = (
+        f" ({result.sessions_built} sessions built, {result.sessions_skipped} up to date)"
+        if result.sessions_built is not None
+        else ""
+    )
+    err.print(
+        f"{result.status}: {result.output}{took}{sessions}{error}", highlight=False, markup=False
+    )
 
 
 def _table(report: BatchReport) -> None:

@@ -1,15 +1,22 @@
 """Many tracks at once: a manifest of items built on a local process pool or a Dask cluster.
 
 :mod:`.manifest` reads and checks the manifest, :mod:`.jobs` holds the picklable
-work (a voice's phrases, one track), :mod:`.executors` runs it somewhere, and
-:mod:`.runner` puts them together into a report.
+work (one track), :mod:`..execution` runs it somewhere, and :mod:`.runner` puts
+them together into a report.
 """
 
 from __future__ import annotations
 
-from .executors import DaskExecutor, Executor, JobLost, LocalExecutor, executor_for
+from ..execution import DaskExecutor, Executor, JobLost, LocalExecutor, executor_for
 from .jobs import ItemResult
-from .manifest import BatchItem, Manifest, load_manifest, manifest_schema, setting_names
+from .manifest import (
+    BatchItem,
+    Manifest,
+    ProgramItem,
+    load_manifest,
+    manifest_schema,
+    setting_names,
+)
 from .runner import BatchReport, run_batch, write_report
 
 __all__ = [
@@ -21,6 +28,7 @@ __all__ = [
     "JobLost",
     "LocalExecutor",
     "Manifest",
+    "ProgramItem",
     "executor_for",
     "load_manifest",
     "manifest_schema",

@@ -1,4 +1,6 @@
-"""A batch manifest (YAML or CSV) -> checked items, one a track, before anything is made.
+"""A batch manifest (YAML or CSV) -> checked items, before anything is made.
+
+An item is a track (``routine:``) or a whole program (``program:``, its output a folder).
 
 The JSON Schema ``schema/manifest.schema.json`` is the one home of the settings'
 names: a YAML item's keys and a CSV file's columns are checked against it, and
@@ -14,7 +16,7 @@ import dataclasses
 import functools
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -23,6 +25,7 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped, unused-ignore]
 import yaml
 
+from ..encode.formats import audio_format
 from ..errors import UsageError
 from ..levels import (
     DEFAULT_TARGET_LUFS,
@@ -34,14 +37,26 @@ from ..levels import (
 from ..outputs.sidecars import DEFAULT_SIDECARS
 from ..planning import length_ms_of, plan_track, sidecar_names
 from ..preparation import check_language
+from ..programs import Program, check_base_url, load_program
 from ..routine import Routine, load_routine
 from ..settings import EncodeSettings, MusicSettings, VoiceSettings
 from ..speech import engine_class
 from ..timeline.fit import check_roughly
 
-__all__ = ["BatchItem", "Manifest", "load_manifest", "manifest_schema", "setting_names"]
+__all__ = [
+    "BatchItem",
+    "Manifest",
+    "ProgramItem",
+    "load_manifest",
+    "manifest_schema",
+    "setting_names",
+]
 
 _MAX_FILE_BYTES = 10_000_000  # 10,000 members at 4 lengths is about 2 MB of CSV
+_SOURCES = ("routine", "program")  # what an item is made from: exactly one of them
+_EITHER = "give either a routine or a program"
+_TRACK_ONLY = ("length", "sidecars")  # a program's sessions have their own
+_PROGRAM_ONLY = ("base_url",)
 
 
 @dataclass(frozen=True)
@@ -80,11 +95,40 @@ class BatchItem:
 
 
 @dataclass(frozen=True)
+class ProgramItem:
+    """A whole program of a batch, checked: built as ``program build`` builds it.
+
+    Attributes:
+        where: the manifest's ``file:line`` that asked for it, named in messages.
+        program: the program, its routines read and checked.
+        output: the folder for its tracks and feed.
+        voice: the program's voice with the row's settings over it.
+        music: the program's music with the row's settings over it.
+        encode: the program's encoding with the row's settings over it.
+        base_url: where the folder will be served (the feed's URLs start with it).
+    """
+
+    where: str
+    program: Program
+    output: Path
+    voice: VoiceSettings
+    music: MusicSettings | None
+    encode: EncodeSettings
+    base_url: str | None
+
+
+@dataclass(frozen=True)
 class Manifest:
-    """The items of a manifest, in its order."""
+    """The items of a manifest, in its order: the tracks, and the programs."""
 
     path: Path
     items: tuple[BatchItem, ...]
+    programs: tuple[ProgramItem, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """Every item, tracks and programs."""
+        return len(self.items) + len(self.programs)
 
 
 def manifest_schema() -> dict[str, Any]:
@@ -94,7 +138,8 @@ def manifest_schema() -> dict[str, Any]:
 
 
 def setting_names() -> tuple[str, ...]:
-    """An item's keys (a CSV's columns): ``routine``, ``output`` and the build settings."""
+    """An item's keys (a CSV's columns): ``routine`` or ``program``, ``output`` and the
+    build settings."""
     return tuple(manifest_schema()["$defs"]["item"]["properties"])
 
 
@@ -132,12 +177,18 @@ def load_manifest(path: str | Path, output_dir: str | Path | None = None) -> Man
     base = path.parent
     outputs = Path(output_dir) if output_dir is not None else base
     seen = _Seen()
-    items = [_item(row, base, outputs, seen) for row in rows]
-    _check_unique(items, lambda item: (item.output,))
+    checked = [
+        _program_item(row, base, outputs)
+        if "program" in row.values
+        else _item(row, base, outputs, seen)
+        for row in rows
+    ]
+    _check_unique(checked, lambda item: (item.output,))
     # Only now, every item checked, are the outputs' folders made.
-    items = [_planned(item) for item in items]
-    _check_unique(items, lambda item: item.files)
-    return Manifest(path, tuple(items))
+    items = [_planned(item) for item in checked if isinstance(item, BatchItem)]
+    programs = [item for item in checked if isinstance(item, ProgramItem)]
+    _check_unique([*items, *programs], lambda item: _files_of(item))
+    return Manifest(path, tuple(items), tuple(programs))
 
 
 @dataclass(frozen=True)
@@ -164,6 +215,11 @@ def _csv_rows(path: Path, text: str) -> Iterator[_Row]:
             raise UsageError(
                 f"{path}:1: the column {name!r} is missing (columns: {', '.join(columns)})"
             )
+    if not set(_SOURCES) & set(columns):
+        raise UsageError(
+            f"{path}:1: the column 'routine' (or 'program') is missing "
+            f"(columns: {', '.join(columns)})"
+        )
     line = reader.line_num
     count = 0
     for raw in reader:
@@ -209,6 +265,9 @@ def _yaml_rows(path: Path, text: str) -> Iterator[_Row]:
             extra = sorted(set(problem.instance) - set(problem.schema["properties"]))
             parts.append(extra[0])
             message = _unknown(extra[0])
+        elif problem.validator == "oneOf":
+            parts.append("routine")
+            message = _EITHER
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
         line = _line_of(node, parts)
         raise UsageError(f"{path}:{line}: {where.lstrip('.') or 'items'}: {message}")
@@ -255,21 +314,40 @@ class _Seen:
     voices: set[tuple[Path, VoiceSettings, str]] = field(default_factory=set)
 
 
+def _text(row: _Row, key: str) -> str | None:
+    value = row.values.get(key)
+    return None if value is None else str(value)
+
+
+def _checked(row: _Row, key: str, read: Callable[[], Any]) -> Any:  # noqa: ANN401 - its own type
+    """``read()``, its problem told at the row's ``key`` as the command line tells it."""
+    try:
+        return read()
+    except UsageError as error:
+        message = str(error)
+        for prefix in (f"--{key.replace('_', '-')}: ", "--lang: ", "--name: ", "--rate: "):
+            message = message.removeprefix(prefix)
+        raise UsageError(f"{row.at(key)}: {message}") from None
+
+
+def _check_keys(row: _Row, refused: tuple[str, ...], why: str) -> None:
+    sources = [key for key in _SOURCES if key in row.values]
+    if len(sources) != 1:
+        raise UsageError(f"{row.where}: routine: {_EITHER}")
+    for key in refused:
+        if key in row.values:
+            raise UsageError(f"{row.at(key)}: {why}")
+
+
 def _item(row: _Row, base: Path, outputs: Path, seen: _Seen) -> BatchItem:
+    _check_keys(row, _PROGRAM_ONLY, "only for a program: item")
     values = row.values
 
     def text(key: str) -> str | None:
-        value = values.get(key)
-        return None if value is None else str(value)
+        return _text(row, key)
 
     def checked(key: str, read: Any) -> Any:  # noqa: ANN401 - each setting's own type
-        try:
-            return read()
-        except UsageError as error:
-            message = str(error)
-            for prefix in (f"--{key.replace('_', '-')}: ", "--lang: ", "--name: ", "--rate: "):
-                message = message.removeprefix(prefix)
-            raise UsageError(f"{row.at(key)}: {message}") from None
+        return _checked(row, key, read)
 
     routine_path = base / str(values["routine"])
     if not routine_path.is_file():
@@ -277,20 +355,12 @@ def _item(row: _Row, base: Path, outputs: Path, seen: _Seen) -> BatchItem:
     if routine_path not in seen.routines:
         seen.routines[routine_path] = checked("routine", lambda: load_routine(routine_path))
     routine = seen.routines[routine_path]
-    voice_text = text("voice")
-    voice_file = base / voice_text if voice_text is not None else None
     voice = checked(
         "name",
         lambda: VoiceSettings(
             engine=text("engine") or "auto",
             language=text("language"),
-            voice_path=(
-                voice_file
-                if voice_file is not None and voice_file.exists()
-                else Path(voice_text)
-                if voice_text is not None
-                else None
-            ),
+            voice_path=_voice_path(row, base),
             listener_name=text("name"),
         ),
     )
@@ -307,15 +377,7 @@ def _item(row: _Row, base: Path, outputs: Path, seen: _Seen) -> BatchItem:
         seen.lengths.add((routine_path, length_ms))
     music = None
     if any(key in values for key in ("music", "music_level", "duck")):
-        source = base / str(values["music"]) if "music" in values else None
-        if source is not None and not source.exists():
-            raise UsageError(f"{row.at('music')}: {source} does not exist")
-        music = MusicSettings(
-            source=source,
-            level_db=_level(row, "music_level", MUSIC_LEVEL_RANGE_DB, "dB"),
-            duck_db=_level(row, "duck", DUCK_RANGE_DB, "dB"),
-            where=row.at("music"),
-        )
+        music = _music(row, base)
     loudness = _level(row, "loudness", LOUDNESS_RANGE_LUFS, "LUFS")
     encode = EncodeSettings(
         loudness_lufs=DEFAULT_TARGET_LUFS if loudness is None else loudness, encoders=1
@@ -335,6 +397,80 @@ def _item(row: _Row, base: Path, outputs: Path, seen: _Seen) -> BatchItem:
         sidecars=sidecars,
         language=language,
     )
+
+
+def _program_item(row: _Row, base: Path, outputs: Path) -> ProgramItem:
+    """A ``program:`` row: the program read and checked (its routines, its sessions' lengths
+    and language with the row's voice), its settings over the program's own."""
+    _check_keys(row, _TRACK_ONLY, "not for a program: item (each session has its own)")
+    program_path = base / str(row.values["program"])
+    if not program_path.is_file():
+        raise UsageError(f"{row.at('program')}: {program_path} does not exist")
+    program = _checked(row, "program", lambda: load_program(program_path))
+    said = program.voice
+    voice = _checked(
+        row,
+        "name",
+        lambda: dataclasses.replace(
+            said,
+            engine=_text(row, "engine") or said.engine,
+            language=_text(row, "language") or said.language,
+            voice_path=_voice_path(row, base) or said.voice_path,
+            listener_name=_text(row, "name") or said.listener_name,
+        ),
+    )
+    if voice.engine != "auto":
+        _checked(row, "engine", lambda: engine_class(voice.engine))
+    for session in program.sessions:
+        language = voice.language or session.routine.language
+        routine = _in_language(session.routine, language)
+        _checked(row, "language", functools.partial(check_language, routine, voice))
+        if session.length_ms is not None:
+            _checked(row, "program", functools.partial(check_roughly, routine, session.length_ms))
+    music = program.music
+    if any(key in row.values for key in ("music", "music_level", "duck")):
+        music = _music(row, base).over(program.music)
+    loudness = _level(row, "loudness", LOUDNESS_RANGE_LUFS, "LUFS")
+    format_name = _text(row, "format")
+    if format_name is not None:
+        _checked(row, "format", lambda: audio_format(format_name))
+    encode = dataclasses.replace(
+        program.encode,
+        format=format_name or program.encode.format,
+        loudness_lufs=program.encode.loudness_lufs if loudness is None else loudness,
+    )
+    base_url = _text(row, "base_url")
+    if base_url is not None:
+        _checked(row, "base_url", lambda: check_base_url(base_url))
+    output = outputs / str(row.values["output"])
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"{row.at('output')}: {output} is a file; give a folder for the program")
+    return ProgramItem(row.where, program, output, voice, music, encode, base_url)
+
+
+def _voice_path(row: _Row, base: Path) -> Path | None:
+    """A piper voice by file (relative to the manifest) or by name."""
+    voice_text = _text(row, "voice")
+    if voice_text is None:
+        return None
+    voice_file = base / voice_text
+    return voice_file if voice_file.exists() else Path(voice_text)
+
+
+def _music(row: _Row, base: Path) -> MusicSettings:
+    source = base / str(row.values["music"]) if "music" in row.values else None
+    if source is not None and not source.exists():
+        raise UsageError(f"{row.at('music')}: {source} does not exist")
+    return MusicSettings(
+        source=source,
+        level_db=_level(row, "music_level", MUSIC_LEVEL_RANGE_DB, "dB"),
+        duck_db=_level(row, "duck", DUCK_RANGE_DB, "dB"),
+        where=row.at("music"),
+    )
+
+
+def _files_of(item: BatchItem | ProgramItem) -> tuple[Path, ...]:
+    return item.files if isinstance(item, BatchItem) else (item.output,)
 
 
 def _planned(item: BatchItem) -> BatchItem:
@@ -368,9 +504,12 @@ def _level(row: _Row, key: str, valid: tuple[float, float], unit: str) -> float 
         raise UsageError(f"{row.at(key)}: {error}") from None
 
 
-def _check_unique(items: list[BatchItem], files: Callable[[BatchItem], Iterable[Path]]) -> None:
+def _check_unique(
+    items: Sequence[BatchItem | ProgramItem],
+    files: Callable[[BatchItem | ProgramItem], Iterable[Path]],
+) -> None:
     """Two items writing one file would race: refuse it, naming both rows."""
-    seen: dict[Path, BatchItem] = {}
+    seen: dict[Path, BatchItem | ProgramItem] = {}
     for item in items:
         for path in files(item):
             key = path.resolve()

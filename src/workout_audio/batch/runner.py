@@ -1,4 +1,5 @@
-"""A whole batch: skip what is up to date, make every voice's phrases once, then the tracks.
+"""A whole batch: skip what is up to date, make every voice's phrases once, then the tracks,
+then each program (its sessions side by side on the same executor).
 
 The phrases come first, one job a voice, so two workers never synthesise the same
 phrase; the tracks then find their speech in the cache (a folder every worker
@@ -11,25 +12,17 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..errors import StoppedPartway
+from ..errors import StoppedPartway, WorkoutAudioError
+from ..execution import Executor, JobLost, speak_all
 from ..storage.files import write_whole
-from .executors import Executor, JobLost
-from .jobs import (
-    ItemResult,
-    Problem,
-    SpeechJob,
-    build_item,
-    is_up_to_date,
-    speak_phrases,
-    speech_jobs,
-)
-from .manifest import BatchItem, Manifest
+from .jobs import ItemResult, build_item, is_up_to_date, speech_jobs
+from .manifest import BatchItem, Manifest, ProgramItem
 
-__all__ = ["BatchReport", "run_batch", "speak_all", "write_report"]
+__all__ = ["BatchReport", "run_batch", "write_report"]
 
 log = logging.getLogger(__name__)
 OnItem = Callable[[ItemResult, int, int], None]  # a result, items done, items in all
@@ -37,7 +30,7 @@ OnItem = Callable[[ItemResult, int, int], None]  # a result, items done, items i
 
 @dataclass(frozen=True)
 class BatchReport:
-    """Every item's result, in the manifest's order, and the batch's own time."""
+    """Every item's result (the tracks', then the programs'), and the batch's own time."""
 
     manifest: Path
     executor: str
@@ -74,7 +67,8 @@ def run_batch(
         manifest: the checked items (:func:`load_manifest`).
         executor: where the jobs run (:func:`executor_for`).
         cache_dir: the cache every worker shares (default: each worker's user cache).
-        force: build every item, even those whose files are up to date.
+        force: build every track, even those whose files are up to date (a program's
+            sessions are always skipped when up to date, as ``program build`` does).
         on_item: called as each item is settled (built, skipped or failed).
 
     Returns:
@@ -87,11 +81,12 @@ def run_batch(
     started = time.monotonic()
     items = list(manifest.items)
     results: dict[int, ItemResult] = {}
+    program_results: list[ItemResult] = []
 
     def settle(index: int, result: ItemResult) -> None:
         results[index] = result
         if on_item is not None:
-            on_item(result, len(results), len(items))
+            on_item(result, len(results) + len(program_results), manifest.count)
 
     for index, item in enumerate(items):
         if not force and is_up_to_date(item):
@@ -108,31 +103,53 @@ def run_batch(
                 settle(index, _result_of(items[index], result))
 
             executor.run(build_item, [(items[index], cache_dir) for index in todo], arrived)
+        for program in manifest.programs:
+            program_results.append(_build_program(program, executor, cache_dir))
+            if on_item is not None:
+                on_item(program_results[-1], len(results) + len(program_results), manifest.count)
     except KeyboardInterrupt as stop:
         built = [results[i] for i in sorted(results) if results[i].status == "built"]
         missed = [items[i].output for i in range(len(items)) if i not in results]
+        missed += [p.output for p in manifest.programs[len(program_results) :]]
         written = tuple(path for r in built for path in _files(items, r))
-        raise StoppedPartway(stop, written=written, not_written=tuple(missed)) from None
+        written += tuple(r.output for r in program_results if r.status == "built")
+        if isinstance(stop, StoppedPartway):  # a program's sessions finished before the stop
+            written += stop.written
+        partway = StoppedPartway(stop, written=written, not_written=tuple(missed))
+        if isinstance(stop, StoppedPartway):
+            partway.terminated = stop.terminated
+        raise partway from None
     return BatchReport(
         manifest=manifest.path,
         executor=executor.NAME,
         workers=executor.workers,
         seconds=round(time.monotonic() - started, 3),
-        items=tuple(results[index] for index in range(len(items))),
+        items=(*(results[index] for index in range(len(items))), *program_results),
     )
 
 
-def speak_all(
-    executor: Executor, jobs: Sequence[SpeechJob], cache_dir: Path | None
-) -> list[Problem]:
-    """Every voice's phrases made on ``executor``, one job a voice, before any track is
-    started: two workers then never synthesise the same phrase. The problems met."""
-    results = executor.run(speak_phrases, [(job, cache_dir) for job in jobs])
-    return [
-        result if isinstance(result, Problem) else Problem(f"speech: {result}", usage=False)
-        for result in results
-        if not isinstance(result, int)
-    ]
+def _build_program(item: ProgramItem, executor: Executor, cache_dir: Path | None) -> ItemResult:
+    """One program, as ``program build`` builds it, on the batch's own executor; its
+    problem is its own item's, never the batch's."""
+    from ..programs import build_program
+
+    started = time.monotonic()
+    try:
+        result = build_program(
+            item.program, item.output, base_url=item.base_url, executor=executor,
+            voice=item.voice, music=item.music, encode=item.encode, cache_dir=cache_dir,
+        )  # fmt: skip
+    except (WorkoutAudioError, OSError) as error:
+        seconds = time.monotonic() - started
+        return ItemResult(item.where, item.output, "failed", seconds, str(error))
+    return ItemResult(
+        item.where,
+        item.output,
+        "built" if result.built else "up to date",
+        time.monotonic() - started if result.built else 0.0,
+        sessions_built=len(result.built),
+        sessions_skipped=len(result.skipped),
+    )
 
 
 def write_report(report: BatchReport, path: Path) -> Path:

@@ -33,8 +33,7 @@ from .model import Program, Session, SessionDone
 from .names import COVER_FILE
 
 if TYPE_CHECKING:  # the executors load the pipeline: a rebuild with nothing to make needs neither
-    from ..batch.executors import Executor
-    from ..batch.jobs import Problem
+    from ..execution import Executor, Problem
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -76,7 +75,7 @@ def build_session(job: SessionJob) -> SessionDone | Problem:
 
     A problem is returned, not raised, as a batch's jobs do: the sessions finished stay.
     """
-    from ..batch.jobs import Problem, remove_leftovers
+    from ..execution import Problem, remove_leftovers
     from ..outputs.sidecars import sidecar_paths
 
     pictures = _pictures_folder(job.track)
@@ -233,7 +232,7 @@ def build_program(
         for session in skipped:
             progress(session, False)
     if todo and executor is None:
-        from ..batch.executors import executor_for
+        from ..execution import executor_for
 
         with executor_for(scheduler, jobs) as runner:
             _build_sessions(runner, todo, folder, state, progress, cache)
@@ -262,8 +261,7 @@ def _build_sessions(
 ) -> None:
     """The program's phrases first (every length fitted before any file is written), then
     the sessions side by side; the state file is written as each session is finished."""
-    from ..batch.jobs import Problem, SpeechJob
-    from ..batch.runner import speak_all
+    from ..execution import Problem, SpeechJob, speak_all
 
     voice = todo[0][1].voice
     speech = SpeechJob(voice, tuple((job.routine, job.length_ms) for _, job, _ in todo), ())

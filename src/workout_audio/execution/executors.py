@@ -1,4 +1,4 @@
-"""Where a batch's jobs run: a local process pool, or a Dask distributed cluster.
+"""Where jobs run (a batch's tracks, a program's sessions): a process pool or a Dask cluster.
 
 One narrow interface: picklable jobs in, results out in the jobs' order, and a
 callback as each result arrives. Our jobs return their own problems, so what an
