@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,8 +25,7 @@ from .options import (
 )
 
 if TYPE_CHECKING:
-    from ..programs import Program, Session
-    from ..settings import EncodeSettings, MusicSettings, VoiceSettings
+    from ..programs import Session
 
 __all__ = ["program_app"]
 
@@ -145,13 +143,15 @@ def program_build_command(
     """
     from ..programs import build_program, load_program
     from .console import say
+    from .options import encode_settings
 
     program = load_program(program_path)
-    voice_wanted = dataclasses.replace(
-        _voice(program, engine, lang, voice, rate), tld=tld, slow=slow
-    )
-    music_wanted = _music(program, music_settings(music, music_level, duck))
-    encode = _encode(program, bitrate, loudness, format_name)
+    voice_wanted, music_wanted, encode = program.settings_over(
+        music_settings(music, music_level, duck),
+        engine=engine, language=lang, voice_path=voice, rate=rate, tld=tld,
+        slow=slow or None, bitrate_kbps=bitrate, format=format_name,
+        loudness_lufs=None if loudness is None else encode_settings(None, loudness).loudness_lufs,
+    )  # fmt: skip
 
     def told(session: Session, made: bool) -> None:
         say(f"{'made' if made else 'up to date'}: {session.stem}  {session.title}")
@@ -163,40 +163,4 @@ def program_build_command(
     say(
         f"wrote {result.feed} ({len(result.built)} sessions made, "
         f"{len(result.skipped)} up to date); subscribe to {result.feed_url}"
-    )
-
-
-def _voice(
-    program: Program, engine: str | None, lang: str | None, voice: Path | None, rate: float | None
-) -> VoiceSettings:
-    """The program's voice, with what the command line says over it."""
-    said = program.voice
-    return dataclasses.replace(
-        said,
-        engine=engine or said.engine,
-        language=lang or said.language,
-        voice_path=voice or said.voice_path,
-        rate=said.rate if rate is None else rate,
-    )
-
-
-def _music(program: Program, asked: MusicSettings) -> MusicSettings | None:
-    if asked.source is None and asked.level_db is None and asked.duck_db is None:
-        return program.music
-    return asked.over(program.music)
-
-
-def _encode(
-    program: Program, bitrate: int | None, loudness: str | None, format_name: str | None
-) -> EncodeSettings:
-    from .options import encode_settings
-
-    said = program.encode
-    return dataclasses.replace(
-        said,
-        bitrate_kbps=bitrate or said.bitrate_kbps,
-        format=format_name or said.format,
-        loudness_lufs=said.loudness_lufs
-        if loudness is None
-        else encode_settings(None, loudness).loudness_lufs,
     )

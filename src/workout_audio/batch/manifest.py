@@ -407,16 +407,14 @@ def _program_item(row: _Row, base: Path, outputs: Path) -> ProgramItem:
     if not program_path.is_file():
         raise UsageError(f"{row.at('program')}: {program_path} does not exist")
     program = _checked(row, "program", lambda: load_program(program_path))
-    said = program.voice
-    voice = _checked(
+    voice, _, _ = _checked(
         row,
         "name",
-        lambda: dataclasses.replace(
-            said,
-            engine=_text(row, "engine") or said.engine,
-            language=_text(row, "language") or said.language,
-            voice_path=_voice_path(row, base) or said.voice_path,
-            listener_name=_text(row, "name") or said.listener_name,
+        lambda: program.settings_over(
+            engine=_text(row, "engine"),
+            language=_text(row, "language"),
+            voice_path=_voice_path(row, base),
+            listener_name=_text(row, "name"),
         ),
     )
     if voice.engine != "auto":
@@ -427,17 +425,13 @@ def _program_item(row: _Row, base: Path, outputs: Path) -> ProgramItem:
         _checked(row, "language", functools.partial(check_language, routine, voice))
         if session.length_ms is not None:
             _checked(row, "program", functools.partial(check_roughly, routine, session.length_ms))
-    music = program.music
-    if any(key in row.values for key in ("music", "music_level", "duck")):
-        music = _music(row, base).over(program.music)
+    asked_music = any(key in row.values for key in ("music", "music_level", "duck"))
     loudness = _level(row, "loudness", LOUDNESS_RANGE_LUFS, "LUFS")
     format_name = _text(row, "format")
     if format_name is not None:
         _checked(row, "format", lambda: audio_format(format_name))
-    encode = dataclasses.replace(
-        program.encode,
-        format=format_name or program.encode.format,
-        loudness_lufs=program.encode.loudness_lufs if loudness is None else loudness,
+    _, music, encode = program.settings_over(
+        _music(row, base) if asked_music else None, format=format_name, loudness_lufs=loudness
     )
     base_url = _text(row, "base_url")
     if base_url is not None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..routine import Routine
 from ..settings import EncodeSettings, MusicSettings, VoiceSettings
@@ -80,6 +82,30 @@ class Program:
         It names the program, not an address, so it stays when the feed is served elsewhere.
         """
         return uuid.uuid5(PODCAST_NAMESPACE, f"workout-audio/program/{self.name.casefold()}")
+
+    def settings_over(
+        self,
+        music: MusicSettings | None = None,
+        **asked: Any,  # noqa: ANN401 (named fields)
+    ) -> tuple[VoiceSettings, MusicSettings | None, EncodeSettings]:
+        """The program's own settings with what a user asked over them (``program build``'s
+        options, a batch row). ``asked`` names VoiceSettings and EncodeSettings fields; one
+        that is None was not asked for. ``music`` with nothing set is not asked for either."""
+        voice_fields = {field.name for field in dataclasses.fields(VoiceSettings)}
+        encode_fields = {field.name for field in dataclasses.fields(EncodeSettings)}
+        unknown = set(asked) - voice_fields - encode_fields
+        if unknown:
+            raise TypeError(f"not a voice or encoding setting: {', '.join(sorted(unknown))}")
+        given = {name: value for name, value in asked.items() if value is not None}
+        voice = dataclasses.replace(
+            self.voice, **{k: v for k, v in given.items() if k in voice_fields}
+        )
+        encode = dataclasses.replace(
+            self.encode, **{k: v for k, v in given.items() if k in encode_fields}
+        )
+        if music is None or (music.source, music.level_db, music.duck_db) == (None, None, None):
+            return voice, self.music, encode
+        return voice, music.over(self.music), encode
 
 
 @dataclass(frozen=True)
