@@ -80,6 +80,13 @@ class _FolderFiles(StaticFiles):
         super().__init__(directory=folder, html=False, follow_symlink=False)
         self.folder = folder.resolve()
 
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        # Said here, not left to starlette: its releases before 1.10 (1.7 is what Python
+        # 3.10 installs) answer 405 without the Allow header that HTTP asks for.
+        if scope["method"] not in ("GET", "HEAD"):
+            raise HTTPException(status_code=405, headers={"Allow": "GET, HEAD"})
+        return await super().get_response(path, scope)
+
     def get_path(self, scope: Scope) -> str:
         route_path: str = scope["path"][len(scope.get("root_path", "")) :]
         # Refused before normalising, so "a/../b" is no way in either.
