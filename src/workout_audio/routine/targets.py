@@ -78,43 +78,43 @@ class PaceTarget:
         return round(distance_m * self.slower_ms / PACE_UNITS_M[self.unit])
 
 
+class _Span:
+    """A value written alone (``Z2``) or as a range (``140-150bpm``): ``first`` to ``second``."""
+
+    first: float
+    second: float
+
+    @property
+    def ranged(self) -> bool:
+        """Written as a range of two different ends."""
+        return self.first != self.second
+
+
 @dataclass(frozen=True)
-class HeartRateTarget:
+class HeartRateTarget(_Span):
     """A zone (``Z2``), beats a minute, or a percent of maximum or threshold heart rate."""
 
     kind: HeartRateKind
     first: float
     second: float
 
-    @property
-    def ranged(self) -> bool:
-        return self.first != self.second
-
 
 @dataclass(frozen=True)
-class PowerTarget:
+class PowerTarget(_Span):
     """A percent of FTP, watts, or a power zone."""
 
     kind: PowerKind
     first: float
     second: float
 
-    @property
-    def ranged(self) -> bool:
-        return self.first != self.second
-
 
 @dataclass(frozen=True)
-class CadenceTarget:
+class CadenceTarget(_Span):
     """Revolutions (cycling) or steps (running) a minute."""
 
     first: float
     second: float
     unit: CadenceUnit
-
-    @property
-    def ranged(self) -> bool:
-        return self.first != self.second
 
 
 @dataclass(frozen=True)
