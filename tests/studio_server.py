@@ -1,14 +1,17 @@
 """The studio served by a real uvicorn on a free loopback port, on a thread while its
-``with`` block runs; stopped however the block ends. And the tiny routine its tests build."""
+``with`` block runs; stopped however the block ends. The tiny routine its tests build, and
+the reader of a build's server-sent events."""
 
 from __future__ import annotations
 
+import json
 import socket
 import textwrap
 import threading
 import time
 from pathlib import Path
 
+import httpx
 import uvicorn
 
 from workout_audio.studio import studio_app
@@ -78,3 +81,17 @@ class StudioServer:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._socket.close()
+
+
+def build_events(client: httpx.Client, url: str) -> list[tuple[str, dict[str, object]]]:
+    """Every server-sent event of a build, read until the server ends the stream."""
+    found = []
+    with client.stream("GET", url) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        kind = ""
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                kind = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                found.append((kind, json.loads(line.removeprefix("data: "))))
+    return found

@@ -3,7 +3,6 @@ and the refusals that keep the folder safe."""
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 import subprocess
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 from helpers import child_env, decode, invoke
-from studio_server import ENGINE, MISTAKE, TINY, StudioServer
+from studio_server import ENGINE, MISTAKE, TINY, StudioServer, build_events
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.studio.web import UPLOAD_BYTES_MAX
 
@@ -47,20 +46,6 @@ def _tone(path: Path, seconds: float = 2.0) -> Path:
         check=True,
     )  # fmt: skip
     return path
-
-
-def _events(client: httpx.Client, url: str) -> list[tuple[str, dict[str, object]]]:
-    """Every server-sent event of a build, read until the server ends the stream."""
-    found = []
-    with client.stream("GET", url) as stream:
-        assert stream.headers["content-type"].startswith("text/event-stream")
-        kind = ""
-        for line in stream.iter_lines():
-            if line.startswith("event: "):
-                kind = line.removeprefix("event: ")
-            elif line.startswith("data: "):
-                found.append((kind, json.loads(line.removeprefix("data: "))))
-    return found
 
 
 def test_the_page_carries_its_token_and_names_no_other_host(client: httpx.Client) -> None:
@@ -218,7 +203,7 @@ def test_a_build_streams_its_progress_to_the_end_and_its_files_download(
     )
     assert again.status_code == 409
     assert "already running" in again.json()["error"]
-    events = _events(client, started.json()["events"])
+    events = build_events(client, started.json()["events"])
     kinds = [kind for kind, _ in events]
     assert kinds[-1] == "finished", events[-1]
     encoding = [e for kind, e in events if kind == "progress" and e["stage"] == "encode"]
@@ -237,7 +222,7 @@ def test_a_build_streams_its_progress_to_the_end_and_its_files_download(
     for sidecar in finished["sidecars"]:
         assert client.get(sidecar).status_code == 200
     # the same stream, asked again after the end, replays it whole and ends
-    assert [kind for kind, _ in _events(client, started.json()["events"])] == kinds
+    assert [kind for kind, _ in build_events(client, started.json()["events"])] == kinds
 
 
 @pytest.mark.slow
@@ -246,14 +231,14 @@ def test_a_failed_build_shows_its_line_and_the_studio_keeps_working(
 ) -> None:
     wanted = {"path": "tiny.yaml", "engine": ENGINE, "length": "2h"}
     started = client.post("/api/build", json=wanted, headers=studio.headers())
-    events = _events(client, started.json()["events"])
+    events = build_events(client, started.json()["events"])
     kind, last = events[-1]
     assert kind == "failed"
     assert str(last["failed"]).startswith("tiny.yaml: cannot make a 2:00:00 track")
     assert client.get("/api/files").status_code == 200
     retried = client.post("/api/build", json={**wanted, "length": "bad"}, headers=studio.headers())
     assert retried.status_code == 202  # a failed build does not hold the routine
-    assert _events(client, retried.json()["events"])[-1][0] == "failed"
+    assert build_events(client, retried.json()["events"])[-1][0] == "failed"
 
 
 def test_the_command_refuses_a_folder_that_is_not_one(tmp_path: Path) -> None:

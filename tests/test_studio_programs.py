@@ -4,7 +4,6 @@ its own address under a token path, with a QR code of it for a phone."""
 
 from __future__ import annotations
 
-import json
 import textwrap
 import urllib.parse
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ import feedparser
 import httpx
 import pytest
 
-from studio_server import ENGINE, TINY, StudioServer
+from studio_server import ENGINE, TINY, StudioServer, build_events
 
 # Two sessions of a few seconds each: enough to be a program, quick to build.
 PROGRAM = textwrap.dedent(
@@ -53,20 +52,6 @@ def studio(folder: Path, speech_cache: Path) -> Iterator[StudioServer]:
 def client(studio: StudioServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=studio.url, timeout=120) as http:
         yield http
-
-
-def _events(client: httpx.Client, url: str) -> list[tuple[str, dict[str, object]]]:
-    """Every server-sent event of a build, read until the server ends the stream."""
-    found = []
-    with client.stream("GET", url) as stream:
-        assert stream.headers["content-type"].startswith("text/event-stream")
-        kind = ""
-        for line in stream.iter_lines():
-            if line.startswith("event: "):
-                kind = line.removeprefix("event: ")
-            elif line.startswith("data: "):
-                found.append((kind, json.loads(line.removeprefix("data: "))))
-    return found
 
 
 def test_programs_are_listed_apart_from_routines(client: httpx.Client) -> None:
@@ -119,7 +104,7 @@ def test_build_all_of_a_bad_program_fails_with_its_line_and_writes_nothing(
     wanted = {"path": "plans/two-days.yaml", "engine": ENGINE}
     started = client.post("/api/program/build", json=wanted, headers=studio.headers())
     assert started.status_code == 202
-    kind, last = _events(client, started.json()["events"])[-1]
+    kind, last = build_events(client, started.json()["events"])[-1]
     assert kind == "failed"
     assert str(last["failed"]).startswith("plans/two-days.yaml:8: ")
     assert not (folder / "build").exists()
@@ -140,7 +125,7 @@ def test_build_all_streams_to_the_end_and_the_studio_serves_the_feed(
     assert started.status_code == 202
     again = client.post("/api/program/build", json=wanted, headers=studio.headers())
     assert again.status_code == 409  # answered, not queued
-    events = _events(client, started.json()["events"])
+    events = build_events(client, started.json()["events"])
     kinds = [kind for kind, _ in events]
     assert kinds[-1] == "finished", events[-1]
     steps = [(e["done"], e["total"]) for kind, e in events if kind == "progress"]
