@@ -4,7 +4,6 @@ pool gives, even when one of its workers is killed mid-program; the command take
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import signal
@@ -58,25 +57,17 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_the_local_pool_and_a_dask_cluster_make_the_same_files_though_a_worker_dies(
+def test_the_local_pool_and_a_dask_cluster_make_the_same_files_though_a_cluster_worker_dies(
     program: Path, tmp_path: Path, speech_cache: Path
 ) -> None:
     from distributed import Client, LocalCluster
 
+    # A pool worker killed mid-build is tested in test_batch.py; here the two executors'
+    # files are compared, with a cluster worker killed.
     killed: list[int] = []
-
-    def kill_a_pool_worker(session: Session, made: bool) -> None:
-        if made and not killed:  # both workers are mid-session: one is made again
-            victim = multiprocessing.active_children()[0]
-            assert victim.pid is not None
-            os.kill(victim.pid, signal.SIGKILL)
-            killed.append(victim.pid)
-
     local = build_program(
-        program, tmp_path / "local", base_url=BASE, jobs=2, voice=PIPER, cache_dir=speech_cache,
-        progress=kill_a_pool_worker,
-    )  # fmt: skip
-    assert killed
+        program, tmp_path / "local", base_url=BASE, jobs=2, voice=PIPER, cache_dir=speech_cache
+    )
     assert len(local.built) == 3
     for session, done in zip(local.program.sessions, local.sessions, strict=True):
         script = prepare(
