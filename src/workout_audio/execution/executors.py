@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import multiprocessing.context
+import os
 import signal
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -115,7 +116,7 @@ class LocalExecutor(Executor):
         )
         futures: dict[Future[R], int] = {}
         try:
-            futures = {pool.submit(task, *jobs[index]): index for index in waiting}
+            futures = {pool.submit(_in_worker, task, *jobs[index]): index for index in waiting}
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -156,8 +157,37 @@ def _stoppable_worker() -> None:
         signal.signal(signal.SIGTERM, _terminated)
 
 
+_job_running = False  # in a worker: inside a job, where SIGTERM unwinds; else it ends the worker
+
+
+def _in_worker(task: Callable[..., R], *job: object) -> R:
+    """``task(*job)`` in a pool worker. SIGTERM unwinds the job (its files are cleaned up),
+    then the worker ends: it never goes back into the pool's queues, whose locks a
+    killed worker may hold forever."""
+    global _job_running
+    _job_running = True
+    try:
+        return task(*job)
+    except Terminated:
+        _end_by_sigterm()
+        raise  # not reached
+    finally:
+        _job_running = False
+
+
 def _terminated(signum: int, frame: object) -> None:
-    raise Terminated
+    if _job_running:
+        raise Terminated
+    # Between jobs the worker is in the pool's own queues: there is nothing of ours to
+    # clean, and a lock left by a dead worker would catch an exception's retry for ever.
+    _end_by_sigterm()
+
+
+def _end_by_sigterm() -> None:
+    """End this worker as SIGTERM's default would (the pool reads its exit as such)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+    os._exit(128 + signal.SIGTERM)  # pragma: no cover - the signal has ended the process
 
 
 class DaskExecutor(Executor):
