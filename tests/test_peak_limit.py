@@ -10,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.audio.loudness import BIN_MS, gated_loudness, lufs_to_power, measure_pcm
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ
-from workout_audio.audio.peak_limit import limited_pcm, limited_shares
+from workout_audio.audio.peak_limit import limited_pcm, limited_shares, true_peaks
 
 CEILING_DBTP = -3.0
 CEILING = 10 ** (CEILING_DBTP / 20) * 32_768
@@ -52,6 +54,29 @@ def test_loud_noise_comes_out_with_its_true_peaks_at_the_ceiling_as_the_meter_re
     assert measured.true_peak_dbtp <= CEILING_DBTP + 0.25, measured
     # limited, not silenced: the loudness is most of what the gain gave
     assert measured.integrated_lufs > measure_pcm(pcm, 2).integrated_lufs + 6, measured
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    loud_at=st.lists(st.integers(0, 3_000), max_size=4),
+    floor=st.floats(500, 30_000),
+)
+def test_peaks_screened_against_a_floor_are_exact_wherever_they_reach_it(
+    seed: int, loud_at: list[int], floor: float
+) -> None:
+    # Quiet noise with a few loud bursts: a limiter holding peaks at ``floor`` must see the
+    # same peaks as without the screen, and nothing reaching the floor where it skipped.
+    rng = np.random.default_rng(seed)
+    samples = (rng.standard_normal((3_200, 2)) * 300).astype(np.float32)
+    for at in loud_at:
+        samples[at : at + 40] *= rng.uniform(20, 100)
+    samples = np.clip(samples, -32_768, 32_767)
+    exact, screened = true_peaks(samples), true_peaks(samples, floor)
+    reaching = exact >= floor
+    assert np.array_equal(screened[reaching], exact[reaching])
+    assert (screened[~reaching] < floor).all()
+    assert (screened <= exact).all()
 
 
 def test_a_quiet_stream_only_gets_its_gain() -> None:

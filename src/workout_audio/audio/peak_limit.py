@@ -55,21 +55,67 @@ def _phases() -> NDArray[np.float64]:
     return phases
 
 
-def true_peaks(samples: Block) -> Gains:
+def true_peaks(samples: Block, floor: float = 0.0) -> Gains:
     """Per sample, the highest magnitude over its channels at it and at the oversampled
     points from it towards the next sample. ``samples`` carries TAPS/2 samples of context
-    on each side; the result is for the samples in between."""
+    on each side; the result is for the samples in between.
+
+    Where no point between samples can reach ``floor`` (the samples around it, times the
+    most the interpolator can add up to, stay under it), the sample's own peak is given:
+    exact where it matters to a limiter holding peaks at ``floor`` or above, and far
+    cheaper over the quiet stretches.
+    """
     import numpy as np
 
     half = _TAPS_PER_PHASE // 2
     count = len(samples) - 2 * half
-    peaks: Gains = np.abs(samples[half : half + count]).max(axis=1).astype(np.float64)
-    for taps in _phases():
-        for channel in range(samples.shape[1]):
-            # between x[n] and x[n+1]: taps over x[n-half+1 .. n+half]
-            between = np.convolve(samples[:, channel].astype(np.float64), taps[::-1], "valid")
-            np.maximum(peaks, np.abs(between[1 : 1 + count]), out=peaks)
+    magnitudes = np.abs(samples)
+    sample_peaks = magnitudes[:, 0]
+    for channel in range(1, samples.shape[1]):  # faster than a max along the short axis
+        sample_peaks = np.maximum(sample_peaks, magnitudes[:, channel])
+    peaks: Gains = sample_peaks[half : half + count].astype(np.float64)
+    for first, stop in _runs_reaching(sample_peaks, count, floor):
+        window = samples[first : stop + 2 * half]
+        for taps in _phases():
+            for channel in range(samples.shape[1]):
+                # between x[n] and x[n+1]: taps over x[n-half+1 .. n+half]
+                between = np.convolve(window[:, channel].astype(np.float64), taps[::-1], "valid")
+                np.maximum(peaks[first:stop], np.abs(between[1 : 1 + stop - first]),
+                           out=peaks[first:stop])  # fmt: skip
     return peaks
+
+
+_CHUNK_SAMPLES = 256  # the stretch screened at once against the floor (>= the taps)
+
+
+@cache
+def _interpolator_bound() -> float:
+    """The most a point between samples can exceed the samples around it, as a factor."""
+    return float(abs(_phases()).sum(axis=1).max())
+
+
+def _runs_reaching(
+    sample_peaks: NDArray[np.float32], count: int, floor: float
+) -> list[tuple[int, int]]:
+    """The stretches ``[first, stop)`` of the ``count`` results (``sample_peaks`` carries the
+    taps' context on each side) where a point between samples could reach ``floor``."""
+    import numpy as np
+
+    if floor <= 0:
+        return [(0, count)] if count > 0 else []
+    chunks = -(-count // _CHUNK_SAMPLES)
+    # chunk k's results need the samples from k * CHUNK to (k + 1) * CHUNK + TAPS, which lie
+    # in padded chunks k and k + 1
+    padded = np.zeros((chunks + 1) * _CHUNK_SAMPLES, dtype=np.float32)
+    available = min(len(sample_peaks), len(padded))
+    padded[:available] = sample_peaks[:available]
+    most = padded.reshape(-1, _CHUNK_SAMPLES).max(axis=1)
+    reaching = np.maximum(most[:-1], most[1:]) * _interpolator_bound() >= floor
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], reaching, [False]]).astype(np.int8)))
+    return [
+        (int(start) * _CHUNK_SAMPLES, min(int(end) * _CHUNK_SAMPLES, count))
+        for start, end in zip(edges[::2], edges[1::2], strict=True)
+    ]
 
 
 class TruePeakLimiter:
@@ -126,15 +172,26 @@ class TruePeakLimiter:
 
         assert self.pending is not None
         window = self.pending[: self.context + ready + self.attack + self.context]
-        peaks = true_peaks(window)  # for the ready samples and the lookahead after them
-        with np.errstate(divide="ignore"):
-            headroom = self.ceiling / peaks
-        ahead = running_min_ahead(headroom, self.attack)[:ready]
+        # for the ready samples and the lookahead after them; exact wherever any gain limits
+        floor = self.ceiling / max(self.gains)
+        peaks = true_peaks(window, floor)
+        ahead = None  # nothing reaches the ceiling at any gain: no lookahead to take
+        if float(peaks.max(initial=0.0)) >= floor:
+            with np.errstate(divide="ignore"):
+                headroom = self.ceiling / peaks
+            ahead = running_min_ahead(headroom, self.attack)[:ready]
         decay = (np.arange(ready) + 1) / self.tau_samples
         result = []
         for index, gain in enumerate(self.gains):
-            needed = np.minimum(ahead / gain, 1.0)
+            needed = np.ones(ready) if ahead is None else np.minimum(ahead / gain, 1.0)
             before = self.last_ahead[index]
+            if needed.min() == 1.0 and (before is None or before.min() == 1.0):
+                # nothing to hold here: only the release of what was held before, as below
+                held = self.held_log[index] - decay
+                self.held_log[index] = float(held[-1])
+                self.last_ahead[index] = np.ones(self.attack)
+                result.append(1.0 - np.exp(held))
+                continue
             if before is None:
                 before = np.full(self.attack, needed[0])
             joined = np.concatenate([before, needed])
@@ -204,7 +261,7 @@ def limited_shares(
 
     limiter = TruePeakLimiter(ceiling, gains)
     bin_samples = SAMPLE_RATE_HZ * BIN_MS // 1000
-    sums = [np.zeros(bins + 1) for _ in gains]
+    sums = [np.zeros(bins) for _ in gains]
     position = 0
     leftover = b""
     frame = 2 * channels
@@ -214,9 +271,17 @@ def limited_shares(
         count = len(envelopes[0])
         if not count:
             return
-        which = np.minimum((position + np.arange(count)) // bin_samples, bins)
+        first_bin = position // bin_samples
+        # where each bin this stretch touches begins in it (the first, partway in, at 0)
+        starts = np.arange(first_bin * bin_samples, position + count, bin_samples) - position
+        starts[0] = 0
+        kept = max(0, min(len(starts), bins - first_bin))  # bins past the end are dropped
         for total, envelope in zip(sums, envelopes, strict=True):
-            total += np.bincount(which, weights=envelope**2, minlength=bins + 1)[: bins + 1]
+            if envelope.min() == 1.0:  # a gain of 1 throughout: each bin's sample count
+                piece = np.diff(np.append(starts, count)).astype(np.float64)
+            else:
+                piece = np.add.reduceat(envelope**2, starts)
+            total[first_bin : first_bin + kept] += piece[:kept]
         position += count
 
     for data in blocks:
@@ -227,4 +292,4 @@ def limited_shares(
             block = np.frombuffer(data[:whole], dtype="<i2").astype(np.float32)
             add(limiter.envelopes(block.reshape(-1, channels)))
     add(limiter.finish())
-    return [total[:bins] / bin_samples for total in sums]
+    return [total / bin_samples for total in sums]
