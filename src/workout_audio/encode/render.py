@@ -324,10 +324,11 @@ def _limited_gain_db(
 
     from ..audio.mix import mixed_pcm
     from ..audio.peak_limit import limited_shares
+    from ..audio.read_ahead import read_ahead
 
     gains_db = [unlimited_gain_db + step for step in _LIMITED_GAINS_DB]
     ceiling = 10 ** (limit_dbtp / 20) * 32_768
-    mix = mixed_pcm(voice_pcm(script, clips, tones), script, music)
+    mix = read_ahead(mixed_pcm(voice_pcm(script, clips, tones), script, music))
     shares = limited_shares(
         mix, MUSIC_CHANNELS, [10 ** (g / 20) for g in gains_db], ceiling, len(powers)
     )
@@ -509,9 +510,10 @@ class _Track:
                 mix = mixed_pcm(voice, self.script, music)
                 if levels.in_process and levels.limit_dbfs is not None:
                     from ..audio.peak_limit import limited_pcm
+                    from ..audio.read_ahead import read_ahead
 
                     gain, ceiling = 10 ** (levels.gain_db / 20), 10 ** (levels.limit_dbfs / 20)
-                    mix = limited_pcm(mix, MUSIC_CHANNELS, gain, ceiling * 32_768)
+                    mix = limited_pcm(read_ahead(mix), MUSIC_CHANNELS, gain, ceiling * 32_768)
                 streams, channels = [mix], MUSIC_CHANNELS
             else:
                 streams = [voice_pcm(self.script, self.clips, self.tones, span) for span in spans]
