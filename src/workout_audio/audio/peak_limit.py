@@ -180,18 +180,21 @@ class TruePeakLimiter:
             with np.errstate(divide="ignore"):
                 headroom = self.ceiling / peaks
             ahead = running_min_ahead(headroom, self.attack)[:ready]
-        decay = (np.arange(ready) + 1) / self.tau_samples
+        decay = _decay(ready, self.tau_samples)
         result = []
         for index, gain in enumerate(self.gains):
-            needed = np.ones(ready) if ahead is None else np.minimum(ahead / gain, 1.0)
+            needed = None if ahead is None else np.minimum(ahead / gain, 1.0)
             before = self.last_ahead[index]
-            if needed.min() == 1.0 and (before is None or before.min() == 1.0):
+            if (needed is None or needed.min() == 1.0) and (before is None or before.min() == 1.0):
                 # nothing to hold here: only the release of what was held before, as below
                 held = self.held_log[index] - decay
                 self.held_log[index] = float(held[-1])
                 self.last_ahead[index] = np.ones(self.attack)
-                result.append(1.0 - np.exp(held))
+                # released all the way, to the last bit of a float: exactly 1
+                result.append(np.ones(ready) if held[0] < _RELEASED_LOG else 1.0 - np.exp(held))
                 continue
+            if needed is None:  # what was held just before is let go here
+                needed = np.ones(ready)
             if before is None:
                 before = np.full(self.attack, needed[0])
             joined = np.concatenate([before, needed])
@@ -206,6 +209,20 @@ class TruePeakLimiter:
             result.append(1.0 - np.exp(held))
         self.pending = self.pending[ready:]
         return result
+
+
+_RELEASED_LOG = -38.0  # 1 - e**x rounds to exactly 1.0 in float64 below this (-37.4)
+
+
+@cache
+def _decay(count: int, tau_samples: float) -> Gains:
+    """The release's fall, in natural log, over the ``count`` samples after each one
+    (the same for every block of that size: made once)."""
+    import numpy as np
+
+    decay: Gains = (np.arange(count) + 1) / tau_samples
+    decay.flags.writeable = False
+    return decay
 
 
 def limited_pcm(
