@@ -303,7 +303,7 @@ _GAIN_STEPS = 6  # the gate can flip back and forth at an edge: the last step st
 # them. No more is made up than the last: a track the meter hears only in its short cues
 # (a long hold under quiet music) would reach its target only with the voice crushed, and
 # stays a little under it instead.
-_LIMITED_GAINS_DB = (0.0, 0.5, 1.0, 1.5)
+_LIMITED_GAINS_DB = (0.0, 1.0, 2.0, 3.0)
 
 
 def _limited_gain_db(
