@@ -31,6 +31,7 @@ from gtts_stub import closed_port_url
 from helpers import SHORT_ROUTINE, cache_entries, child_env, decode
 from workout_audio import load_routine, prepare
 from workout_audio.app.main import app
+from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.settings import VoiceSettings
 
 PIPER = VoiceSettings(engine="piper")
@@ -578,6 +579,62 @@ def test_interrupted_while_encoding(
 
     with killed_at_the_end(child):
         wait_for(encoding, child, "ffmpeg was writing the track")
+        stop(child, how)
+        _, stderr = child.communicate(timeout=30)
+
+    assert child.returncode == status, stderr
+    assert said in one_line(stderr)
+    assert group_is_gone(child.pid), "ffmpeg outlived the build"
+    assert_untouched(earlier_track)
+    assert partial_files(speech_cache) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("when", ["measuring", "encoding"])
+@pytest.mark.parametrize(
+    ("how", "status", "said"),
+    [
+        pytest.param("ctrl-c", 130, "interrupted", id="ctrl-c"),
+        pytest.param("sigterm", 143, "terminated", id="sigterm"),
+    ],
+)
+def test_a_build_with_music_interrupted_leaves_nothing_running_or_half_written(
+    long_routine: Path,
+    speech_cache: Path,
+    earlier_track: Path,
+    tmp_path: Path,
+    when: str,
+    how: str,
+    status: int,
+    said: str,
+) -> None:
+    # Loud noise close under the voice: its peaks are held in process, so the mix is made
+    # and limited once to measure (the track's file still empty) and again, in threads of
+    # its own, while ffmpeg encodes.
+    bed = tmp_path / "bed.flac"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=60:c=white:a=0.1:seed=5",
+         "-ac", "2", str(bed)],
+        check=True,
+    )  # fmt: skip
+    folder = earlier_track.parent
+    args = build_args(long_routine, earlier_track, speech_cache, "--music", str(bed),
+                      "--music-level", "-3dB", "--duck", "6dB")  # fmt: skip
+    child = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
+        start_new_session=True,
+    )  # fmt: skip
+
+    def sizes() -> list[int]:
+        return [p.stat().st_size for p in folder.glob(".*.part.mp3")]
+
+    with killed_at_the_end(child):
+        if when == "measuring":  # an hour's mix takes seconds to measure
+            wait_for(lambda: sizes() == [0], child, "the track's file was made")
+            time.sleep(1.0)
+            assert sizes() == [0], "still measuring"
+        else:
+            wait_for(lambda: any(size > 64_000 for size in sizes()), child, "ffmpeg was writing")
         stop(child, how)
         _, stderr = child.communicate(timeout=30)
 
