@@ -64,7 +64,8 @@ from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.audio.loudness import measure_file
 from workout_audio.audio.music import check_music
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ
-from workout_audio.encode.render import encoder_levels, voice_pcm
+from workout_audio.encode.track_loudness import encoder_levels
+from workout_audio.encode.voice_track import voice_pcm
 from workout_audio.settings import MusicSettings, VoiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from pathlib import Path
 from workout_audio import EncodeSettings, load_routine, prepare
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.audio.music import check_music
-from workout_audio.encode.render import EncoderLevels, encoder_levels
+from workout_audio.encode.track_loudness import EncoderLevels, encoder_levels
 from workout_audio.levels import target_lufs
 from workout_audio.settings import MusicSettings, VoiceSettings
 

@@ -24,7 +24,8 @@ from workout_audio.audio.loudness import file_profile, gated_loudness, measure_f
 from workout_audio.audio.mix import MUSIC_CHANNELS, mixed_pcm
 from workout_audio.audio.music import check_music
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ
-from workout_audio.encode.render import predicted_lufs, voice_pcm
+from workout_audio.encode.track_loudness import predicted_lufs
+from workout_audio.encode.voice_track import voice_pcm
 from workout_audio.levels import DEFAULT_TARGET_LUFS, MONO_BELOW_STEREO_LU, target_lufs
 from workout_audio.settings import MusicSettings, VoiceSettings
 

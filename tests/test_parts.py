@@ -26,7 +26,8 @@ from workout_audio.encode.mp3_join import (
     frames_for,
     plan_parts,
 )
-from workout_audio.encode.render import render, silences
+from workout_audio.encode.render import render
+from workout_audio.encode.voice_track import silences
 from workout_audio.preparation import Prepared
 from workout_audio.settings import VoiceSettings
 

@@ -1,7 +1,7 @@
 """Music under the voice, ducked from the script: the music starts to dip before the coach
 speaks, because every cue's time is known before the first sample is written.
 
-Mixing streams a second at a time: the voice's PCM (in time order, as render.py
+Mixing streams a second at a time: the voice's PCM (in time order, as voice_track.py
 makes it), the music decoded track by track by ffmpeg (crossfaded, looped), and
 a gain curve made from the script's events. Memory holds a few seconds of audio,
 never the track.
