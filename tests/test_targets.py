@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from helpers import ROOT, decode, invoke, spoken_ms
+from helpers import ROOT, child_env, decode, invoke, spoken_ms
 from workout_audio import build
 from workout_audio.errors import RoutineError, RoutineErrors
 from workout_audio.outputs.art import chapter_card
@@ -348,18 +350,21 @@ def test_a_message_is_said_at_its_time_in_every_round(write_routine: WriteRoutin
     assert script.unplaced == ()
 
 
+MESSAGE_OVER_THE_COUNTDOWN = """\
+    name: R
+    blocks:
+      - name: B
+        exercises:
+          - name: Ride
+            time: 1m
+            messages:
+              - {at: 20s, text: Good}
+              - {at: 58s, text: Push now}
+    """
+
+
 def test_a_message_over_the_countdown_is_refused_by_validate(write_routine: WriteRoutine) -> None:
-    text = """\
-        name: R
-        blocks:
-          - name: B
-            exercises:
-              - name: Ride
-                time: 1m
-                messages:
-                  - {at: 20s, text: Good}
-                  - {at: 58s, text: Push now}
-        """
+    text = MESSAGE_OVER_THE_COUNTDOWN
     path = write_routine(text)
     result = invoke("validate", str(path))
 
@@ -372,6 +377,30 @@ def test_a_message_over_the_countdown_is_refused_by_validate(write_routine: Writ
     ]
     fixed = write_routine(text.replace("at: 58s", "at: 40s"), name="fixed.yaml")
     assert invoke("validate", str(fixed)).exit_code == 0
+
+
+@pytest.mark.slow
+def test_a_build_says_which_message_it_left_out_and_why(
+    write_routine: WriteRoutine, tmp_path: Path, speech_cache: Path
+) -> None:
+    # validate refuses it (above); a build run without validate still makes the track, and
+    # says which message found no room with the real voice, with its line and field.
+    path = write_routine(MESSAGE_OVER_THE_COUNTDOWN)
+    output = tmp_path / "ride.mp3"
+    done = subprocess.run(
+        [sys.executable, "-m", "workout_audio", "build", str(path), "-o", str(output),
+         "--engine", "piper", "--cache-dir", str(speech_cache)],
+        capture_output=True, text=True, env=child_env(), timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"WARNING: {path}:9: blocks[0].exercises[0].messages[1]: no room to say 'Push now' at "
+        "0:58: it would overlap a countdown, a tone or another cue, or run past the move's "
+        "end; move it or shorten it (left out of this track)"
+    ]
+    said = output.with_suffix(".lrc").read_text(encoding="utf-8")
+    assert "Good" in said
+    assert "Push now" not in said
 
 
 def test_a_distance_without_pace_is_refused_by_validate_and_build_writes_nothing(

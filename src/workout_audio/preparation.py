@@ -36,7 +36,7 @@ from .speech.clip_store import ClipStore
 from .storage.cache import CacheRoot
 from .timeline.fit import UnreachableLength, check_roughly, fit_length
 from .timeline.phrases import phrases_for
-from .timeline.script import Script, make_script, schedule, script_phrases
+from .timeline.script import Script, make_script, schedule, script_phrases, unplaced_messages
 
 __all__ = [
     "PathLike",
@@ -165,6 +165,8 @@ def _prepare(
             raise
         engine, notice = fallback
         clips, script = speak(engine)
+    for problem in unplaced_messages(routine, script):  # as validate says, with the real voice
+        log.warning("%s (left out of this track)", problem)
     return Prepared(
         script=script,
         clips=clips,

@@ -51,6 +51,7 @@ __all__ = [
     "schedule",
     "script_as_json",
     "script_phrases",
+    "unplaced_messages",
 ]
 
 EventKind = Literal["speech", "tone"]
@@ -462,26 +463,28 @@ def check_messages(routine: Routine, clip_ms: ClipDurations | None = None) -> No
     Raises:
         RoutineErrors: one problem per message, with its line and field.
     """
-    messages = [
-        (f"blocks[{b}].exercises[{e}].messages[{m}]", message)
-        for b, block in enumerate(routine.blocks)
-        for e, exercise in enumerate(block.exercises)
-        for m, message in enumerate(exercise.messages)
-    ]
-    if not messages:
+    if not any(exercise.messages for block in routine.blocks for exercise in block.exercises):
         return
     script = make_script(routine, clip_ms if clip_ms is not None else guessed_speech_ms)
-    errors = [
+    errors = unplaced_messages(routine, script)
+    if errors:
+        raise RoutineErrors(errors)
+
+
+def unplaced_messages(routine: Routine, script: Script) -> list[RoutineError]:
+    """A problem, with its line and field, for each of the routine's messages that
+    ``script`` (made from it) found no room for at its time."""
+    return [
         RoutineError(
             routine.path,
             message.line,
-            field,
+            f"blocks[{b}].exercises[{e}].messages[{m}]",
             f"no room to say {message.text!r} at {format_clock(message.at_ms)}: it would "
             "overlap a countdown, a tone or another cue, or run past the move's end; "
             "move it or shorten it",
         )
-        for field, message in messages
+        for b, block in enumerate(routine.blocks)
+        for e, exercise in enumerate(block.exercises)
+        for m, message in enumerate(exercise.messages)
         if message in script.unplaced
     ]
-    if errors:
-        raise RoutineErrors(errors)
