@@ -6,8 +6,9 @@ thread and limited in another, both cores work on a track at once.
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from queue import Empty, Full, Queue
 from typing import TypeVar, cast
 
@@ -17,12 +18,13 @@ T = TypeVar("T")
 _POLL_S = 0.05  # how soon the maker notices that the reader has stopped
 
 
-def read_ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+def read_ahead(items: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
     """``items``, made in a thread up to ``depth`` pieces ahead of the reader.
 
-    What the maker raises is raised to the reader at that point. When the reader stops
-    early (an error, Ctrl-C, or simply no longer reading), the maker stops too and
-    ``items`` is closed in its own thread, so what it opened (a decoder) is let go.
+    What the maker raises is raised to the reader at that point. When the reader closes
+    it early (an error, Ctrl-C), the maker stops too and ``items`` is closed in its own
+    thread, so what it opened (a decoder) is let go: close it (``contextlib.closing``)
+    rather than leave it to the garbage collector.
     """
     pieces: Queue[tuple[bool, object]] = Queue(depth)  # (done, a piece or what was raised)
     stopped = threading.Event()
@@ -66,4 +68,7 @@ def read_ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
             yield cast(T, value)
     finally:
         stopped.set()
-        maker.join()
+        # A stream dropped unclosed is finalised as the interpreter shuts down, when the
+        # maker (a daemon thread) can no longer run: waiting for it then would never end.
+        if not sys.is_finalizing():
+            maker.join()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,6 +108,7 @@ class _Track:
     def encode(self, path: Path, spans: list[tuple[int, int]], progress: Progress | None) -> None:
         """Encode the track to ``path``: each span by its own ffmpeg, side by side, joined."""
         parts = [path, *(_temporary_beside(path, f".{i}.mp3") for i in range(1, len(spans)))]
+        read_ahead_streams: list[Generator[bytes, None, None]] = []  # closed whatever happens
         try:
             levels = encoder_levels(
                 self.script, self.clips, self.options, self.music, self.profiles, self.tones
@@ -123,7 +124,10 @@ class _Track:
                     from ..audio.read_ahead import read_ahead
 
                     gain, ceiling = 10 ** (levels.gain_db / 20), 10 ** (levels.limit_dbfs / 20)
-                    mix = limited_pcm(read_ahead(mix), MUSIC_CHANNELS, gain, ceiling * 32_768)
+                    read_ahead_streams.append(read_ahead(mix))
+                    mix = limited_pcm(
+                        read_ahead_streams[-1], MUSIC_CHANNELS, gain, ceiling * 32_768
+                    )
                 streams, channels = [mix], MUSIC_CHANNELS
             else:
                 streams = [voice_pcm(self.script, self.clips, self.tones, span) for span in spans]
@@ -153,6 +157,8 @@ class _Track:
                 except OSError as error:
                     raise StorageError.from_os_error(error, path) from error
         finally:
+            for stream in read_ahead_streams:  # its thread and decoder stop now, not at exit
+                stream.close()
             for part in parts[1:]:
                 part.unlink(missing_ok=True)
 

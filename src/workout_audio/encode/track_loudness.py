@@ -9,6 +9,7 @@ overshoot are held by a limiter, and what it takes is made up.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from array import array
@@ -318,10 +319,12 @@ def _limited_gain_db(
 
     gains_db = [unlimited_gain_db + step for step in _LIMITED_GAINS_DB]
     ceiling = 10 ** (limit_dbtp / 20) * 32_768
-    mix = read_ahead(mixed_pcm(voice_pcm(script, clips, tones), script, music))
-    shares = limited_shares(
-        mix, MUSIC_CHANNELS, [10 ** (g / 20) for g in gains_db], ceiling, len(powers)
-    )
+    with contextlib.closing(
+        read_ahead(mixed_pcm(voice_pcm(script, clips, tones), script, music))
+    ) as mix:
+        shares = limited_shares(
+            mix, MUSIC_CHANNELS, [10 ** (g / 20) for g in gains_db], ceiling, len(powers)
+        )
     reached = [
         gated_loudness(np.asarray(powers) * share, gain_db)
         for gain_db, share in zip(gains_db, shares, strict=True)
