@@ -3,6 +3,8 @@ and its source closed however the reader stops."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -54,3 +56,19 @@ def test_a_reader_that_stops_early_stops_the_maker_and_closes_its_source() -> No
     assert source.closed_in == "read-ahead"
     assert source.made <= 3 + 2 + 1  # no more than the queue's depth past what was read
     assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
+
+
+def test_a_stream_left_unclosed_does_not_keep_the_interpreter_from_exiting() -> None:
+    # Finalised at shutdown, when its maker thread can no longer run (Python 3.13 hung
+    # here for ever, waiting for it).
+    code = (
+        "import itertools\n"
+        "from workout_audio.audio.read_ahead import read_ahead\n"
+        "stream = read_ahead(iter(itertools.count()))\n"
+        "print(next(stream))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )  # the child is killed if it outlives the timeout
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "0\n"
