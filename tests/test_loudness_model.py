@@ -17,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import SHORT_ROUTINE, decoded, invoke
+from helpers import SHORT_ROUTINE, decoded, invoke, make_bed
 from workout_audio import load_routine, prepare
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.audio.loudness import file_profile, gated_loudness, measure_file, measure_pcm
@@ -51,15 +51,6 @@ blocks:
     exercises:
       - {name: Wall Sit, time: 60s}
 """
-
-
-def make_bed(path: Path, source: str) -> Path:
-    """A stereo bed from a graph of ffmpeg's own sources."""
-    subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-y", "-filter_complex", source, "-ac", "2", str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
 
 
 def build(routine: Path, output: Path, cache: Path, *extra: str) -> None:

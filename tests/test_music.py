@@ -15,7 +15,7 @@ import pytest
 from pydub import AudioSegment
 from typer.testing import CliRunner
 
-from helpers import SHORT_ROUTINE, decoded
+from helpers import SHORT_ROUTINE, decoded, make_bed
 from workout_audio.app.main import app
 from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.audio.loudness import measure_file
@@ -388,12 +388,7 @@ def test_tones_dip_the_music_less_ticks_not_at_all_and_close_cues_hold_it_down()
 def test_a_looped_track_plays_the_same_every_time_round(tmp_path: Path) -> None:
     # Noise, so that any sample out of place shows: the first time round is decoded by
     # ffmpeg, the next ones come from the copy kept of it.
-    bed = tmp_path / "bed.flac"
-    subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=10:c=pink:a=0.3",
-         "-ac", "2", str(bed)],
-        check=True,
-    )  # fmt: skip
+    bed = make_bed(tmp_path / "bed.flac", "anoisesrc=d=10:c=pink:a=0.3")
     music = check_music(MusicSettings(source=bed), tmp_path / "measurements")
     assert music is not None
     reader = _MusicReader(music)

@@ -28,10 +28,9 @@ from mutagen.id3 import ID3
 from typer.testing import CliRunner
 
 from gtts_stub import closed_port_url
-from helpers import SHORT_ROUTINE, cache_entries, child_env, decode
+from helpers import SHORT_ROUTINE, cache_entries, child_env, decode, make_bed
 from workout_audio import load_routine, prepare
 from workout_audio.app.main import app
-from workout_audio.audio.ffmpeg import ffmpeg_exe
 from workout_audio.settings import VoiceSettings
 
 PIPER = VoiceSettings(engine="piper")
@@ -543,14 +542,7 @@ def test_interrupted_while_synthesising(
     )  # fmt: skip
     with killed_at_the_end(child):
         wait_for(lambda: len(cache_entries(cache)) >= 1, child, "speech was being made")
-        stop(child, how)
-        _, stderr = child.communicate(timeout=30)
-
-    assert child.returncode == status, stderr
-    assert said in one_line(stderr)
-    assert group_is_gone(child.pid), "a process of the build outlived it"
-    assert_untouched(earlier_track)
-    assert partial_files(cache) == []
+        assert_stopped_cleanly(child, how, status, said, earlier_track, cache)
     made = cache_entries(cache)
     assert made, "the phrases said before the interrupt stay cached"
     assert all(whole_wav(entry) for entry in made)
@@ -579,14 +571,7 @@ def test_interrupted_while_encoding(
 
     with killed_at_the_end(child):
         wait_for(encoding, child, "ffmpeg was writing the track")
-        stop(child, how)
-        _, stderr = child.communicate(timeout=30)
-
-    assert child.returncode == status, stderr
-    assert said in one_line(stderr)
-    assert group_is_gone(child.pid), "ffmpeg outlived the build"
-    assert_untouched(earlier_track)
-    assert partial_files(speech_cache) == []
+        assert_stopped_cleanly(child, how, status, said, earlier_track, speech_cache)
 
 
 @pytest.mark.slow
@@ -611,12 +596,7 @@ def test_a_build_with_music_interrupted_leaves_nothing_running_or_half_written(
     # Loud noise close under the voice: its peaks are held in process, so the mix is made
     # and limited once to measure (the track's file still empty) and again, in threads of
     # its own, while ffmpeg encodes.
-    bed = tmp_path / "bed.flac"
-    subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=60:c=white:a=0.1:seed=5",
-         "-ac", "2", str(bed)],
-        check=True,
-    )  # fmt: skip
+    bed = make_bed(tmp_path / "bed.flac", "anoisesrc=d=60:c=white:a=0.1:seed=5")
     folder = earlier_track.parent
     args = build_args(long_routine, earlier_track, speech_cache, "--music", str(bed),
                       "--music-level", "-3dB", "--duck", "6dB")  # fmt: skip
@@ -635,14 +615,26 @@ def test_a_build_with_music_interrupted_leaves_nothing_running_or_half_written(
             assert sizes() == [0], "still measuring"
         else:
             wait_for(lambda: any(size > 64_000 for size in sizes()), child, "ffmpeg was writing")
-        stop(child, how)
-        _, stderr = child.communicate(timeout=30)
+        assert_stopped_cleanly(child, how, status, said, earlier_track, speech_cache)
 
+
+def assert_stopped_cleanly(
+    child: subprocess.Popen[str],
+    how: str,
+    status: int,
+    said: str,
+    earlier_track: Path,
+    cache: Path,
+) -> None:
+    """Stop the build as ``how`` says: it exits with ``status`` saying ``said``, and leaves
+    no process of its group running, the earlier track as it was, nothing half-written."""
+    stop(child, how)
+    _, stderr = child.communicate(timeout=30)
     assert child.returncode == status, stderr
     assert said in one_line(stderr)
-    assert group_is_gone(child.pid), "ffmpeg outlived the build"
+    assert group_is_gone(child.pid), "a process of the build outlived it"
     assert_untouched(earlier_track)
-    assert partial_files(speech_cache) == []
+    assert partial_files(cache) == []
 
 
 def stop(child: subprocess.Popen[str], how: str) -> None:
