@@ -24,7 +24,7 @@ from workout_audio.audio.loudness import file_profile, gated_loudness, measure_f
 from workout_audio.audio.mix import MUSIC_CHANNELS, mixed_pcm
 from workout_audio.audio.music import check_music
 from workout_audio.audio.pcm import SAMPLE_RATE_HZ
-from workout_audio.encode.track_loudness import predicted_lufs
+from workout_audio.encode.track_loudness import predicted_powers
 from workout_audio.encode.voice_track import voice_pcm
 from workout_audio.levels import DEFAULT_TARGET_LUFS, MONO_BELOW_STEREO_LU, target_lufs
 from workout_audio.settings import MusicSettings, VoiceSettings
@@ -134,8 +134,8 @@ def test_the_prediction_follows_music_whose_loudness_moves(
     voice = voice_pcm(prepared.script, prepared.clips, prepared.tones)
     mixed = b"".join(mixed_pcm(voice, prepared.script, music))
     measured = measure_pcm(mixed, MUSIC_CHANNELS).integrated_lufs
-    predicted = predicted_lufs(
-        prepared.script, prepared.clips, music, prepared.profiles, prepared.tones
+    predicted = gated_loudness(
+        predicted_powers(prepared.script, prepared.clips, music, prepared.profiles, prepared.tones)
     )
     assert abs(predicted - measured) <= 0.15, (predicted, measured)
 

@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 __all__ = [
     "EncoderLevels",
     "encoder_levels",
-    "predicted_lufs",
     "predicted_peak_dbfs",
     "predicted_powers",
 ]
@@ -93,19 +92,6 @@ def predicted_powers(
         profile = known[event.text or ""] if event.tone is None else sounds[event.tone]
         add_powers(powers, ms_to_samples(event.start_ms), profile, channels)
     return powers
-
-
-def predicted_lufs(
-    script: Script,
-    clips: Mapping[str, bytes],
-    music: Music | None = None,
-    profiles: Mapping[str, list[float]] | None = None,
-    tones: Mapping[ToneName, bytes] | None = None,
-    band_hz: float | None = None,
-) -> float:
-    """The loudness the mix will measure before the encoder's gain: its predicted powers,
-    gated block by block as the meter gates them (loudness.gated_loudness)."""
-    return gated_loudness(predicted_powers(script, clips, music, profiles, tones, band_hz))
 
 
 def _tone_profiles(tones: Mapping[ToneName, bytes] | None) -> dict[ToneName, list[float]]:
